@@ -1,0 +1,33 @@
+// The interface between routing and forwarding.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** One upstream server as the forwarder sees it. */
+export interface Upstream {
+  /** Base URL such as `http://127.0.0.1:8080`; a path in it is prefixed to the request path. */
+  url: URL;
+  passHostHeader: boolean;
+}
+
+/** Facts about the entry point and the connection that the forwarder needs for X-Forwarded-* headers. */
+export interface ForwardContext {
+  entryPoint: string;
+  /** `http` or `https`, from the listener, never from a header. */
+  scheme: 'http' | 'https';
+  /** Name the X-Forwarded-Server header carries. */
+  serverName: string;
+}
+
+export interface Forwarder {
+  /** Forwards one request and its body to `upstream`, streaming both ways; writes the error status itself on failure. */
+  forward(request: IncomingMessage, response: ServerResponse, upstream: Upstream, context: ForwardContext): Promise<ForwardOutcome>;
+  close(): Promise<void>;
+}
+
+/** What happened to one forwarded request, for balancers, logs and retries. */
+export interface ForwardOutcome {
+  /** Status sent to the client; 499 when the client went away first. */
+  status: number;
+  /** True when the failure happened before any byte of the request reached the server, so a retry is safe. */
+  safeToRetry: boolean;
+  error?: Error;
+}
