@@ -19,4 +19,5 @@ export const Fields = {
   status: 'status',
   address: 'address',
   counts: 'counts',
+  problem: 'problem',
 } as const;

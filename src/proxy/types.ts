@@ -17,9 +17,18 @@ export interface ForwardContext {
   serverName: string;
 }
 
+/** Per-call choices of the caller. */
+export interface ForwardOptions {
+  /**
+   * When false, a failure that is safe to retry writes nothing, so the caller can try another
+   * server on the same response. Defaults to true.
+   */
+  writeRetryableError?: boolean;
+}
+
 export interface Forwarder {
   /** Forwards one request and its body to `upstream`, streaming both ways; writes the error status itself on failure. */
-  forward(request: IncomingMessage, response: ServerResponse, upstream: Upstream, context: ForwardContext): Promise<ForwardOutcome>;
+  forward(request: IncomingMessage, response: ServerResponse, upstream: Upstream, context: ForwardContext, options?: ForwardOptions): Promise<ForwardOutcome>;
   close(): Promise<void>;
 }
 

@@ -1,0 +1,154 @@
+// Turns the runtime into the JSON shapes of Traefik's API, so tools written for Traefik's API
+// can read Berth's. Secrets in middleware options never leave this module.
+import type { MergedMiddleware, MergedRouter, MergedService } from '../dynamic/merged.js';
+import { itemStatus } from '../dynamic/model.js';
+import type { Runtime } from '../routing/runtime.js';
+
+export interface RouterJson {
+  name: string;
+  provider: string;
+  rule: string;
+  ruleSyntax?: string;
+  service: string;
+  entryPoints: string[];
+  middlewares?: string[];
+  priority: number;
+  status: 'enabled' | 'warning' | 'disabled';
+  using: string[];
+  error?: string[];
+  warning?: string[];
+  sources: string[];
+}
+
+export interface ServiceJson {
+  name: string;
+  provider: string;
+  type: 'loadbalancer';
+  status: 'enabled' | 'warning' | 'disabled';
+  loadBalancer: { servers: Array<{ url: string; weight?: number }>; passHostHeader: boolean };
+  serverStatus: Record<string, 'UP' | 'DOWN'>;
+  usedBy: string[];
+  error?: string[];
+  warning?: string[];
+  sources: string[];
+}
+
+export interface MiddlewareJson {
+  name: string;
+  provider: string;
+  type: string;
+  status: 'enabled' | 'warning' | 'disabled';
+  usedBy: string[];
+  error?: string[];
+  warning?: string[];
+  [type: string]: unknown;
+}
+
+/** Option names whose values are secrets: they are replaced before any option is shown. */
+const SECRET_OPTION = /(users|password|secret|token|key|credential|authorization)/i;
+
+export function routerJson(runtime: Runtime, router: MergedRouter): RouterJson {
+  const view = runtime.routerViews.get(router.name);
+  const json: RouterJson = {
+    name: router.name,
+    provider: router.provider,
+    rule: router.rule,
+    service: router.service,
+    entryPoints: view?.entryPoints ?? router.entryPoints,
+    priority: view?.priority ?? 0,
+    status: itemStatus(router),
+    using: view?.entryPoints ?? [],
+    sources: router.sources.map((source) => source.origin),
+  };
+  if (router.ruleSyntax) json.ruleSyntax = router.ruleSyntax;
+  if (router.middlewares.length > 0) json.middlewares = router.middlewares;
+  if (router.errors.length > 0) json.error = router.errors;
+  if (router.warnings.length > 0) json.warning = router.warnings;
+  return json;
+}
+
+export function serviceJson(runtime: Runtime, service: MergedService): ServiceJson {
+  const running = runtime.services.get(service.name);
+  const serverStatus: Record<string, 'UP' | 'DOWN'> = {};
+  for (const server of service.loadBalancer.servers) {
+    serverStatus[server.url] = running?.servers.some((item) => item.url === server.url) ? 'UP' : 'DOWN';
+  }
+
+  const json: ServiceJson = {
+    name: service.name,
+    provider: service.provider,
+    type: 'loadbalancer',
+    status: itemStatus(service),
+    loadBalancer: {
+      servers: service.loadBalancer.servers.map((server) => (server.weight === 1 ? { url: server.url } : { url: server.url, weight: server.weight })),
+      passHostHeader: service.loadBalancer.passHostHeader,
+    },
+    serverStatus,
+    usedBy: usedBy(runtime, (router) => router.service === service.name),
+    sources: service.sources.map((source) => source.origin),
+  };
+  if (service.errors.length > 0) json.error = service.errors;
+  if (service.warnings.length > 0) json.warning = service.warnings;
+  return json;
+}
+
+export function middlewareJson(runtime: Runtime, middleware: MergedMiddleware): MiddlewareJson {
+  const json: MiddlewareJson = {
+    name: middleware.name,
+    provider: middleware.provider,
+    type: middleware.type,
+    status: itemStatus(middleware),
+    usedBy: usedBy(runtime, (router) => router.middlewares.includes(middleware.name)),
+    [middleware.type]: redactSecrets(middleware.options),
+  };
+  if (middleware.errors.length > 0) json.error = middleware.errors;
+  if (middleware.warnings.length > 0) json.warning = middleware.warnings;
+  return json;
+}
+
+function usedBy(runtime: Runtime, uses: (router: MergedRouter) => boolean): string[] {
+  return [...runtime.config.routers.values()].filter(uses).map((router) => router.name).sort();
+}
+
+/** Copies options, replacing every value under a secret-looking name with a fixed marker. */
+export function redactSecrets(value: unknown, name = ''): unknown {
+  if (SECRET_OPTION.test(name)) return '<redacted>';
+  if (Array.isArray(value)) return value.map((item) => redactSecrets(item, name));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactSecrets(item, key)]));
+  }
+  return value;
+}
+
+interface Counts {
+  total: number;
+  warnings: number;
+  errors: number;
+}
+
+function count(items: Iterable<{ errors: string[]; warnings: string[] }>): Counts {
+  const counts: Counts = { total: 0, warnings: 0, errors: 0 };
+  for (const item of items) {
+    counts.total++;
+    if (item.errors.length > 0) counts.errors++;
+    else if (item.warnings.length > 0) counts.warnings++;
+  }
+  return counts;
+}
+
+export function overviewJson(runtime: Runtime, providers: Record<string, unknown>): Record<string, unknown> {
+  const empty = { total: 0, warnings: 0, errors: 0 };
+  return {
+    http: {
+      routers: count(runtime.config.routers.values()),
+      services: count(runtime.config.services.values()),
+      middlewares: count(runtime.config.middlewares.values()),
+    },
+    tcp: { routers: empty, services: empty, middlewares: empty },
+    udp: { routers: empty, services: empty },
+    features: { tracing: '', metrics: '', accessLog: false },
+    providers: Object.keys(providers).map((name) => name.charAt(0).toUpperCase() + name.slice(1)),
+    providerStatus: providers,
+    skippedContainers: runtime.config.skipped.length,
+  };
+}

@@ -1,0 +1,31 @@
+// `berth healthcheck`: exits 0 when the running Berth answers `/ping` on its internal entry point,
+// for the image's HEALTHCHECK.
+import { request } from 'node:http';
+import type { StaticConfig } from '../config/index.js';
+import { parseListenAddress } from '../entrypoints/address.js';
+
+const TIMEOUT_MS = 3_000;
+
+export async function healthcheck(config: StaticConfig): Promise<number> {
+  const address = config.entryPoints[config.internalEntryPoint]?.address;
+  if (!address || !config.ping) {
+    process.stderr.write('healthcheck needs --ping, which serves /ping on the internal entry point\n');
+    return 1;
+  }
+
+  const { host, port } = parseListenAddress(address);
+  const target = !host || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return new Promise((resolve) => {
+    const req = request({ host: target, port, path: '/ping', timeout: TIMEOUT_MS }, (res) => {
+      res.resume();
+      process.stdout.write(`GET /ping: ${res.statusCode}\n`);
+      resolve(res.statusCode === 200 ? 0 : 1);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${TIMEOUT_MS} ms`)));
+    req.on('error', (error) => {
+      process.stderr.write(`healthcheck failed: GET http://${target}:${port}/ping: ${error.message}\n`);
+      resolve(1);
+    });
+    req.end();
+  });
+}

@@ -1,0 +1,98 @@
+// Merges the configuration of every provider into one namespace of `name@provider` items and
+// resolves references between them, recording each broken reference on the item that makes it.
+import type { MiddlewareConfig, ProviderConfig, RouterConfig, ServiceConfig, SkippedContainer } from './model.js';
+
+export interface MergedRouter extends RouterConfig {
+  name: string;
+  provider: string;
+}
+
+export interface MergedService extends ServiceConfig {
+  name: string;
+  provider: string;
+}
+
+export interface MergedMiddleware extends MiddlewareConfig {
+  name: string;
+  provider: string;
+}
+
+export interface MergedConfig {
+  routers: Map<string, MergedRouter>;
+  services: Map<string, MergedService>;
+  middlewares: Map<string, MergedMiddleware>;
+  skipped: Array<SkippedContainer & { provider: string }>;
+}
+
+/** Returns `name@provider`, keeping a provider suffix the reference already carries. */
+export function qualifyName(name: string, provider: string): string {
+  return name.includes('@') ? name : `${name}@${provider}`;
+}
+
+/**
+ * Merges provider configurations. Items are deep-copied, so the caller may add diagnostics to the
+ * result without touching the providers' snapshots. Router references get qualified names.
+ */
+export function mergeProviders(configs: ReadonlyMap<string, ProviderConfig>): MergedConfig {
+  const merged: MergedConfig = { routers: new Map(), services: new Map(), middlewares: new Map(), skipped: [] };
+  const providers = [...configs.keys()].sort();
+
+  for (const provider of providers) {
+    const config = configs.get(provider);
+    if (!config) continue;
+
+    for (const [name, router] of sortedEntries(config.routers)) {
+      const copy = structuredClone(router);
+      copy.service = copy.service === '' ? '' : qualifyName(copy.service, provider);
+      copy.middlewares = copy.middlewares.map((middleware) => qualifyName(middleware, provider));
+      merged.routers.set(`${name}@${provider}`, { ...copy, name: `${name}@${provider}`, provider });
+    }
+    for (const [name, service] of sortedEntries(config.services)) {
+      merged.services.set(`${name}@${provider}`, { ...structuredClone(service), name: `${name}@${provider}`, provider });
+    }
+    for (const [name, middleware] of sortedEntries(config.middlewares)) {
+      merged.middlewares.set(`${name}@${provider}`, { ...structuredClone(middleware), name: `${name}@${provider}`, provider });
+    }
+    for (const skipped of config.skipped) merged.skipped.push({ ...skipped, provider });
+  }
+
+  return merged;
+}
+
+/**
+ * Records on each router the services and middlewares it names that are missing or disabled.
+ * Call it after services and middlewares got all their own errors, so a router inherits them.
+ */
+export function resolveReferences(merged: MergedConfig): void {
+  for (const router of merged.routers.values()) {
+    if (router.service === '') {
+      if (router.errors.length === 0) router.errors.push('the router has no service: set the service label of this router');
+    } else {
+      const service = merged.services.get(router.service);
+      if (!service) {
+        router.errors.push(`service "${router.service}" does not exist; define it or point the router at one of: ${listNames(merged.services)}`);
+      } else if (service.errors.length > 0) {
+        router.errors.push(`service "${router.service}" is disabled: ${service.errors[0]}`);
+      }
+    }
+
+    for (const name of router.middlewares) {
+      const middleware = merged.middlewares.get(name);
+      if (!middleware) {
+        router.errors.push(`middleware "${name}" does not exist; define it or remove it from the router's middlewares`);
+      } else if (middleware.errors.length > 0) {
+        router.errors.push(`middleware "${name}" is disabled: ${middleware.errors[0]}`);
+      }
+    }
+  }
+}
+
+function listNames(items: Map<string, unknown>): string {
+  const names = [...items.keys()].sort();
+  if (names.length === 0) return '(none defined)';
+  return names.slice(0, 5).join(', ') + (names.length > 5 ? ', ...' : '');
+}
+
+function sortedEntries<T>(record: Record<string, T>): Array<[string, T]> {
+  return Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}

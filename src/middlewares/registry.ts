@@ -1,0 +1,25 @@
+// Maps a middleware type name, as written in labels, to the factory that builds it.
+import type { Middleware, MiddlewareFactory } from './types.js';
+import { createAddPrefix } from './addprefix.js';
+import { createStripPrefix } from './stripprefix.js';
+import { createHeaders } from './headers.js';
+
+const factories = new Map<string, MiddlewareFactory>([
+  ['addprefix', createAddPrefix],
+  ['stripprefix', createStripPrefix],
+  ['headers', createHeaders],
+]);
+
+/** Names of the middleware types Berth implements, for messages. */
+export function supportedMiddlewareTypes(): string[] {
+  return [...factories.keys()].sort();
+}
+
+/** Builds a middleware; throws an Error naming the type or option when it cannot. */
+export function createMiddleware(type: string, options: Record<string, unknown>): Middleware {
+  const factory = factories.get(type.toLowerCase());
+  if (!factory) {
+    throw new Error(`middleware type "${type}" is not supported yet; supported types: ${supportedMiddlewareTypes().join(', ')}`);
+  }
+  return factory(options);
+}

@@ -1,0 +1,21 @@
+// The contract between the request pipeline and each middleware type.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RequestFacts } from '../rules/types.js';
+
+/** One request on its way through a router's middleware chain. */
+export interface RequestContext {
+  request: IncomingMessage;
+  response: ServerResponse;
+  facts: RequestFacts;
+  entryPoint: string;
+  scheme: 'http' | 'https';
+}
+
+/** Calls the rest of the chain (the next middleware, then the service). */
+export type Next = () => Promise<void>;
+
+/** A middleware instance: answers the request itself or calls `next`. */
+export type Middleware = (context: RequestContext, next: Next) => Promise<void>;
+
+/** Builds a middleware from decoded label options; throws an Error whose message names the bad option. */
+export type MiddlewareFactory = (options: Record<string, unknown>) => Middleware;

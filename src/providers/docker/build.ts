@@ -1,0 +1,119 @@
+// The Docker provider's configuration builder: a pure function from container snapshots to the
+// provider's routers, services and middlewares, following Traefik v3's Docker provider.
+// The same containers in any order give deep-equal output, so a rebuild can be skipped when the
+// result is unchanged.
+
+import type { ProviderConfig, SkippedContainer } from '../../dynamic/model.js';
+import { buildContainerItems } from './container-config.js';
+import type { ContainerBuildContext, ContainerItems, ServerPolicy } from './container-config.js';
+import type { ContainerInfo } from './container-info.js';
+import { readContainerLabels } from './container-labels.js';
+import type { ContainerLabels } from './container-labels.js';
+import { mergeContainerItems } from './merge.js';
+import { compareNames } from './naming.js';
+import { parseRuleTemplate } from './template.js';
+
+export interface DockerBuildOptions {
+  /** Label prefix without the trailing dot, `traefik` by default in the static configuration. */
+  labelPrefix: string;
+  /** Route containers that have no `<prefix>.enable` label. */
+  exposedByDefault: boolean;
+  /** The defaultRule template, such as "Host(`{{ normalize .Name }}`)". */
+  defaultRule: string;
+  /** Network to connect to when a container has no `<prefix>.docker.network` label. */
+  network?: string;
+  /** Networks Berth's own container is attached to; preferred when a container is on several. */
+  selfNetworks?: string[];
+  /** Keep routers and services of containers that are not running or not healthy, with no servers. */
+  allowEmptyServices?: boolean;
+}
+
+/**
+ * Returns why a container must not receive traffic, or undefined when it may. A HEALTHCHECK
+ * counts only when the image or the run command defines one (health is not `none`).
+ */
+export function skipReason(container: ContainerInfo): string | undefined {
+  if (container.stopping === true) return 'stopping';
+  if (container.paused || container.state === 'paused') return 'paused';
+  if (container.state !== 'running') return `not running (${container.state})`;
+  if (container.health === 'unhealthy') return 'unhealthy (HEALTHCHECK failing)';
+  if (container.health === 'starting') return 'health check starting';
+  return undefined;
+}
+
+function compareContainers(a: ContainerInfo, b: ContainerInfo): number {
+  return compareNames(a.name, b.name) || compareNames(a.id, b.id);
+}
+
+/**
+ * Decides from `<prefix>.enable` and exposedByDefault whether the container is skipped. A skip
+ * without a reason is not listed, which is the case for containers with no prefixed label at all.
+ */
+function enableDecision(labels: ContainerLabels, options: DockerBuildOptions): { skip: boolean; reason?: string } {
+  const prefix = options.labelPrefix;
+  const invalidEnable = labels.containerIssues.find((issue) => issue.path.length === 1 && issue.path[0] === 'enable');
+  if (invalidEnable !== undefined) return { skip: true, reason: invalidEnable.message };
+
+  if (labels.enable === false) return { skip: true, reason: `disabled by label ${prefix}.enable=false` };
+  if (labels.enable === true || options.exposedByDefault) return { skip: false };
+
+  // Containers without any prefixed label are not meant for Berth, so they are not listed at all.
+  if (!labels.hasPrefixedLabels) return { skip: true };
+  const hints = labels.containerIssues.map((issue) => `; ${issue.message}`).join('');
+  return { skip: true, reason: `not enabled: exposedByDefault is false and label ${prefix}.enable=true is missing${hints}` };
+}
+
+/** Builds the provider configuration for one snapshot of containers. */
+export function buildProviderConfig(containers: ContainerInfo[], options: DockerBuildOptions, provider = 'docker'): ProviderConfig {
+  const sorted = [...containers].sort(compareContainers);
+  const skipped: SkippedContainer[] = [];
+  const containerItems: ContainerItems[] = [];
+
+  let defaultRule: ContainerBuildContext['defaultRule'];
+  try {
+    defaultRule = parseRuleTemplate(options.defaultRule);
+  } catch (error) {
+    defaultRule = error as Error;
+  }
+
+  const context: ContainerBuildContext = {
+    provider,
+    defaultRule,
+    containers: sorted,
+    prefix: options.labelPrefix,
+    selfNetworks: options.selfNetworks ?? [],
+  };
+  if (options.network !== undefined) context.defaultNetwork = options.network;
+
+  for (const container of sorted) {
+    const labels = readContainerLabels(container.labels, options.labelPrefix);
+
+    const enable = enableDecision(labels, options);
+    if (enable.skip) {
+      if (enable.reason !== undefined) skipped.push({ id: container.id, name: container.name, reason: enable.reason });
+      continue;
+    }
+
+    // Traefik ignores the HTTP part of a container whose labels declare only TCP or UDP items.
+    const hasHttp = [labels.routers, labels.services, labels.middlewares].some((items) => Object.keys(items).length > 0);
+    if (labels.hasTcpOrUdp && !hasHttp) {
+      skipped.push({ id: container.id, name: container.name, reason: 'tcp/udp routers are not supported yet' });
+      continue;
+    }
+
+    const reason = skipReason(container);
+    let policy: ServerPolicy = { add: true };
+    if (reason !== undefined) {
+      if (!(options.allowEmptyServices === true || labels.allowNonRunning)) {
+        skipped.push({ id: container.id, name: container.name, reason });
+        continue;
+      }
+      // The routers stay, so requests get 503 instead of 404 while the container has no server.
+      policy = { add: false, reason };
+    }
+
+    containerItems.push(buildContainerItems(container, labels, context, policy));
+  }
+
+  return { ...mergeContainerItems(containerItems), skipped };
+}

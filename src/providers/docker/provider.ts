@@ -1,0 +1,264 @@
+// The Docker provider's connection and event loop: list and inspect containers, follow events,
+// and on any loss of the event stream reconnect with capped backoff and list everything again,
+// because events during the gap are lost. The configuration itself comes from the pure builder.
+import { hostname } from 'node:os';
+import Docker from 'dockerode';
+import type { Logger } from '../../observability/logger.js';
+import { Fields } from '../../observability/fields.js';
+import type { ProviderConfig } from '../../dynamic/model.js';
+import type { DockerProviderConfig } from '../../config/index.js';
+import type { ContainerInfo } from './container-info.js';
+import { toContainerInfo } from './inspect.js';
+import { buildProviderConfig } from './build.js';
+import { dockerOptions } from './endpoint.js';
+import { EventLineDecoder, WATCHED_ACTIONS, eventEffect, type DockerEvent } from './events.js';
+
+/** Events within this window are applied together, so a burst of starts causes a few rebuilds. */
+const COALESCE_MS = 25;
+const BACKOFF_INITIAL_MS = 250;
+const BACKOFF_MAX_MS = 5_000;
+const INSPECT_CONCURRENCY = 8;
+
+export interface DockerProviderStatus {
+  connected: boolean;
+  endpoint: string;
+  lastError?: string;
+  lastSyncAt?: string;
+  reconnects: number;
+  containers: number;
+}
+
+export class DockerProvider {
+  readonly #options: DockerProviderConfig;
+  readonly #logger: Logger;
+  readonly #onConfig: (config: ProviderConfig) => void;
+  readonly #docker: Docker;
+
+  readonly #containers = new Map<string, ContainerInfo>();
+  readonly #stopping = new Set<string>();
+  readonly #pending = new Map<string, 'refresh' | 'remove'>();
+  #needResync = true;
+  #flushTimer: NodeJS.Timeout | undefined;
+  #flushing: Promise<void> = Promise.resolve();
+  #selfNetworks: string[] = [];
+  #lastConfigJson = '';
+
+  #running = false;
+  #stream: NodeJS.ReadableStream | undefined;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #backoffMs = BACKOFF_INITIAL_MS;
+  #status: DockerProviderStatus;
+
+  constructor(options: DockerProviderConfig, logger: Logger, onConfig: (config: ProviderConfig) => void) {
+    this.#options = options;
+    this.#logger = logger.child({ [Fields.provider]: 'docker' });
+    this.#onConfig = onConfig;
+    this.#docker = new Docker(dockerOptions(options.endpoint));
+    this.#status = { connected: false, endpoint: options.endpoint, reconnects: 0, containers: 0 };
+  }
+
+  status(): DockerProviderStatus {
+    return { ...this.#status };
+  }
+
+  start(): void {
+    this.#running = true;
+    void this.#connect();
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    clearTimeout(this.#retryTimer);
+    clearTimeout(this.#flushTimer);
+    this.#closeStream();
+    await this.#flushing;
+  }
+
+  async #connect(): Promise<void> {
+    if (!this.#running) return;
+    try {
+      // The event stream opens before the list is read, so nothing between the two is missed.
+      const stream = (await this.#docker.getEvents({ filters: { type: ['container'], event: WATCHED_ACTIONS } })) as NodeJS.ReadableStream;
+      if (!this.#running) {
+        (stream as unknown as { destroy?: () => void }).destroy?.();
+        return;
+      }
+      this.#stream = stream;
+      this.#followEvents(stream);
+      this.#selfNetworks = await this.#findSelfNetworks();
+
+      this.#needResync = true;
+      this.#flushing = this.#flushing.then(() => this.#flush());
+      await this.#flushing;
+      if (this.#stream !== stream) return;
+
+      this.#status.connected = true;
+      delete this.#status.lastError;
+      this.#backoffMs = BACKOFF_INITIAL_MS;
+      this.#logger.info({ [Fields.address]: this.#options.endpoint, [Fields.counts]: { containers: this.#containers.size } }, 'connected to Docker');
+    } catch (error) {
+      this.#disconnected(error as Error);
+    }
+  }
+
+  #followEvents(stream: NodeJS.ReadableStream): void {
+    const decoder = new EventLineDecoder();
+    stream.on('data', (chunk: Buffer) => {
+      for (const event of decoder.push(chunk)) this.#onEvent(event);
+    });
+    const onEnd = (error?: Error) => {
+      if (this.#stream !== stream) return;
+      this.#disconnected(error ?? new Error('the Docker event stream ended'));
+    };
+    stream.on('end', () => onEnd());
+    stream.on('close', () => onEnd());
+    stream.on('error', (error: Error) => onEnd(error));
+  }
+
+  #onEvent(event: DockerEvent): void {
+    const id = event.Actor?.ID ?? event.id;
+    if (!id) return;
+    const effect = eventEffect(event);
+    if (effect === 'ignore') return;
+    this.#logger.debug({ [Fields.event]: event.Action, [Fields.containerId]: id.slice(0, 12) }, 'Docker event');
+
+    if (effect === 'stopping') {
+      // The server leaves rotation now, before the container dies; requests already sent finish.
+      this.#stopping.add(id);
+      this.#pending.set(id, 'refresh');
+    } else if (effect === 'remove') {
+      this.#stopping.delete(id);
+      this.#pending.set(id, 'remove');
+    } else {
+      if (event.Action === 'start' || event.Action === 'restart' || event.Action === 'unpause') this.#stopping.delete(id);
+      if (this.#pending.get(id) !== 'remove') this.#pending.set(id, 'refresh');
+    }
+    this.#scheduleFlush(COALESCE_MS);
+  }
+
+  #disconnected(error: Error): void {
+    this.#closeStream();
+    if (!this.#running) return;
+
+    const wasConnected = this.#status.connected;
+    this.#status.connected = false;
+    this.#status.lastError = error.message;
+    const delayMs = this.#backoffMs;
+    this.#backoffMs = Math.min(this.#backoffMs * 2, BACKOFF_MAX_MS);
+    this.#status.reconnects++;
+    const log = { err: error, [Fields.address]: this.#options.endpoint, [Fields.delayMs]: delayMs };
+    if (wasConnected) this.#logger.warn(log, 'lost the connection to Docker; serving the last configuration and reconnecting');
+    else this.#logger.warn(log, 'cannot reach Docker; retrying');
+
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = setTimeout(() => void this.#connect(), delayMs);
+  }
+
+  #closeStream(): void {
+    const stream = this.#stream;
+    this.#stream = undefined;
+    (stream as unknown as { destroy?: () => void } | undefined)?.destroy?.();
+  }
+
+  #scheduleFlush(delayMs: number): void {
+    if (this.#flushTimer) return;
+    this.#flushTimer = setTimeout(() => {
+      this.#flushTimer = undefined;
+      // Flushes run one after another, so a resync and an event refresh never interleave.
+      this.#flushing = this.#flushing.then(() => this.#flush());
+    }, delayMs);
+  }
+
+  async #flush(): Promise<void> {
+    try {
+      if (this.#needResync) {
+        this.#needResync = false;
+        this.#pending.clear();
+        await this.#resync();
+      } else {
+        const pending = [...this.#pending];
+        this.#pending.clear();
+        await mapLimit(pending, INSPECT_CONCURRENCY, async ([id, action]) => {
+          if (action === 'remove') this.#containers.delete(id);
+          else await this.#refresh(id);
+        });
+      }
+      this.#emit();
+    } catch (error) {
+      // A failed list or inspect means the daemon is unreachable; the reconnect resyncs everything.
+      this.#needResync = true;
+      this.#disconnected(error as Error);
+    }
+  }
+
+  async #resync(): Promise<void> {
+    const listed = await this.#docker.listContainers({ all: true });
+    const seen = new Set(listed.map((container) => container.Id));
+    for (const id of [...this.#containers.keys()]) {
+      if (!seen.has(id)) this.#containers.delete(id);
+    }
+    for (const id of [...this.#stopping]) {
+      if (!seen.has(id)) this.#stopping.delete(id);
+    }
+    await mapLimit(listed, INSPECT_CONCURRENCY, (container) => this.#refresh(container.Id));
+    this.#status.lastSyncAt = new Date().toISOString();
+  }
+
+  async #refresh(id: string): Promise<void> {
+    try {
+      const inspect = await this.#docker.getContainer(id).inspect();
+      const info = toContainerInfo(inspect);
+      if (this.#stopping.has(info.id)) {
+        if (info.state === 'running') info.stopping = true;
+        else this.#stopping.delete(info.id);
+      }
+      this.#containers.set(info.id, info);
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) {
+        this.#containers.delete(id);
+        return;
+      }
+      throw error;
+    }
+  }
+
+  #emit(): void {
+    const containers = [...this.#containers.values()];
+    this.#status.containers = containers.length;
+    const config = buildProviderConfig(containers, {
+      labelPrefix: this.#options.labelPrefix,
+      exposedByDefault: this.#options.exposedByDefault,
+      defaultRule: this.#options.defaultRule,
+      ...(this.#options.network ? { network: this.#options.network } : {}),
+      selfNetworks: this.#selfNetworks,
+      allowEmptyServices: this.#options.allowEmptyServices,
+    });
+
+    // An identical configuration, such as after a repeated health event, causes no rebuild.
+    const json = JSON.stringify(config);
+    if (json === this.#lastConfigJson) return;
+    this.#lastConfigJson = json;
+    this.#onConfig(config);
+  }
+
+  /** Networks of Berth's own container, preferred when a container is on several networks. */
+  async #findSelfNetworks(): Promise<string[]> {
+    try {
+      const inspect = await this.#docker.getContainer(hostname()).inspect();
+      return Object.keys(inspect.NetworkSettings?.Networks ?? {}).sort();
+    } catch {
+      return [];
+    }
+  }
+}
+
+async function mapLimit<T>(items: T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await task(item);
+    }
+  });
+  await Promise.all(workers);
+}

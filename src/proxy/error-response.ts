@@ -1,0 +1,48 @@
+// The short plain-text responses Berth sends when forwarding fails before the server's response began.
+import { STATUS_CODES, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+
+/** Returns the body of an error response, such as `502 Bad Gateway`, followed by a newline. */
+export function errorBody(status: number): string {
+  const reason = STATUS_CODES[status] ?? 'Error';
+  return `${status} ${reason}\n`;
+}
+
+/**
+ * Sends an error response on a ServerResponse that has not sent its headers. With `closeConnection`,
+ * the response requests that the client close the connection. Berth does so when part of the request body is
+ * still unread, because the next request on that connection would only start after the rest of the body.
+ */
+export function sendErrorResponse(response: ServerResponse, status: number, closeConnection: boolean): void {
+  const body = errorBody(status);
+  const headers: Record<string, string | number> = {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+  };
+  if (closeConnection) {
+    headers.connection = 'close';
+  }
+
+  response.writeHead(status, headers);
+  response.end(response.req.method === 'HEAD' ? undefined : body);
+}
+
+/**
+ * Writes a complete HTTP/1.1 error response to a raw client socket, as used for upgrade requests where no
+ * ServerResponse exists, and ends the socket after it.
+ */
+export function sendRawErrorResponse(socket: Duplex, status: number): void {
+  const body = errorBody(status);
+  const head =
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
+    'Content-Type: text/plain; charset=utf-8\r\n' +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+    'Connection: close\r\n' +
+    '\r\n';
+
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  socket.end(head + body);
+}

@@ -1,0 +1,148 @@
+// The forwarding engine: undici connection pools, one per server origin, reused across requests.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { Agent, type Dispatcher } from 'undici';
+
+import { BadRequestError } from '../errors.js';
+import { silentLogger } from '../observability/logger.js';
+import { sendErrorResponse, sendRawErrorResponse } from './error-response.js';
+import { isUpgradeRequest, upstreamRequestHeaders } from './headers.js';
+import { ResponseRelay } from './response-relay.js';
+import type { ForwardContext, ForwardOptions, ForwardOutcome, Forwarder, Upstream } from './types.js';
+import { UpgradeRelay } from './upgrade.js';
+import { hasRequestBody, RequestBodyStream, upstreamPath } from './upstream-request.js';
+
+export interface ForwarderOptions {
+  logger?: Logger;
+  /** Time allowed between the end of the request and the server's response header, in ms. 0 (the default) waits forever. */
+  responseHeaderTimeoutMs?: number;
+  /** Time allowed to open a connection to a server, in ms. The default is 30000, and 0 waits forever. */
+  dialTimeoutMs?: number;
+  /**
+   * Time an idle keep-alive connection to a server is kept, in ms, 1000 by default. It is short so that Berth
+   * closes idle connections before the server does (Node.js servers default to 5 s), because a request
+   * written just as the server closes the connection fails and cannot be replayed safely.
+   */
+  idleTimeoutMs?: number;
+}
+
+/** A forwarder that also tunnels protocol upgrades such as WebSocket. */
+export interface TunnelingForwarder extends Forwarder {
+  /**
+   * Forwards an upgrade request from the server's 'upgrade' event. After a 101 the sockets are joined
+   * and the outcome settles when the tunnel closes. A failure before the response gets an error response on `socket`.
+   */
+  forwardUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, upstream: Upstream, context: ForwardContext): Promise<ForwardOutcome>;
+}
+
+const DEFAULT_DIAL_TIMEOUT_MS = 30_000;
+const DEFAULT_IDLE_TIMEOUT_MS = 1_000;
+
+/** Creates a forwarder that streams requests to servers over pooled HTTP/1.1 connections. */
+export function createForwarder(options: ForwarderOptions = {}): TunnelingForwarder {
+  const logger = options.logger ?? silentLogger();
+  const responseHeaderTimeoutMs = checkedMilliseconds('responseHeaderTimeoutMs', options.responseHeaderTimeoutMs ?? 0, true);
+  const dialTimeoutMs = checkedMilliseconds('dialTimeoutMs', options.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS, true);
+  const idleTimeoutMs = checkedMilliseconds('idleTimeoutMs', options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, false);
+
+  // The Agent keeps one Pool per origin and drops a Pool once its last connection closes.
+  const agent = new Agent({
+    pipelining: 1,
+    connectTimeout: dialTimeoutMs,
+    keepAliveTimeout: idleTimeoutMs,
+    // A server's `Keep-Alive: timeout=N` hint may shorten the idle time but never lengthen it.
+    keepAliveMaxTimeout: idleTimeoutMs,
+    // undici's header timer starts before the request body is sent, so the relay runs its own from the
+    // end of the body. The body timeout is off so that quiet streams such as server-sent events survive.
+    headersTimeout: 0,
+    bodyTimeout: 0,
+  });
+
+  async function forward(request: IncomingMessage, response: ServerResponse, upstream: Upstream, context: ForwardContext, options: ForwardOptions = {}): Promise<ForwardOutcome> {
+    const path = upstreamPath(request.url, upstream.url);
+    if (path === undefined) {
+      const error = new BadRequestError(`the request target ${JSON.stringify(request.url)} has no path to forward`);
+      sendErrorResponse(response, error.status, false);
+      return { status: error.status, safeToRetry: false, error };
+    }
+
+    const body = hasRequestBody(request) ? new RequestBodyStream(request) : null;
+    const relay = new ResponseRelay({ request, response, body, serverUrl: upstream.url.href, responseHeaderTimeoutMs, logger, writeRetryableError: options.writeRetryableError ?? true });
+
+    try {
+      // TODO: pass `trusted: true` for peers in the entry point's trusted IP ranges once entry points
+      // carry that option. Until then every client's X-Forwarded-* values are replaced.
+      const headers = upstreamRequestHeaders(request, upstream, context, { trusted: false });
+      agent.dispatch(dispatchOptions(request, upstream, path, headers, body), relay);
+    } catch (error) {
+      relay.fail(error);
+    }
+    return relay.outcome;
+  }
+
+  async function forwardUpgrade(
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    upstream: Upstream,
+    context: ForwardContext,
+  ): Promise<ForwardOutcome> {
+    const path = upstreamPath(request.url, upstream.url);
+    const protocol = request.headers.upgrade;
+    if (path === undefined || protocol === undefined || !isUpgradeRequest(request.headers)) {
+      const error = new BadRequestError('the upgrade request has no path to forward or no Upgrade field');
+      sendRawErrorResponse(socket, error.status);
+      return { status: error.status, safeToRetry: false, error };
+    }
+
+    const relay = new UpgradeRelay({ socket, head, serverUrl: upstream.url.href, responseHeaderTimeoutMs, logger });
+    try {
+      const headers = upstreamRequestHeaders(request, upstream, context, { trusted: false });
+      const dispatch: Dispatcher.DispatchOptions = {
+        ...dispatchOptions(request, upstream, path, headers, null),
+        // undici writes `connection: upgrade` and this `upgrade` field itself (RFC 9110 §7.8).
+        upgrade: protocol,
+      };
+      agent.dispatch(dispatch, relay);
+    } catch (error) {
+      relay.fail(error);
+    }
+    return relay.outcome;
+  }
+
+  // Waits for requests in flight, so a long stream such as server-sent events delays it until it ends.
+  async function close(): Promise<void> {
+    await agent.close();
+  }
+
+  return { forward, forwardUpgrade, close };
+}
+
+function dispatchOptions(
+  request: IncomingMessage,
+  upstream: Upstream,
+  path: string,
+  headers: string[],
+  body: RequestBodyStream | null,
+): Dispatcher.DispatchOptions {
+  // NOTE: for an https server, undici takes the TLS server name (SNI and certificate check) from the Host
+  // field, which is the client's Host when passHostHeader is true, not the host of the server URL. It also
+  // closes a pooled TLS connection when the next request carries another Host.
+  return {
+    origin: upstream.url.origin,
+    path,
+    method: request.method ?? 'GET',
+    headers,
+    body,
+  };
+}
+
+function checkedMilliseconds(name: string, value: number, zeroAllowed: boolean): number {
+  const valid = Number.isFinite(value) && (zeroAllowed ? value >= 0 : value > 0);
+  if (!valid) {
+    const expected = zeroAllowed ? 'a number of milliseconds >= 0' : 'a number of milliseconds > 0';
+    throw new RangeError(`invalid forwarder option ${name}: ${String(value)}, expected ${expected}`);
+  }
+  return value;
+}

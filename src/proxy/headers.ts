@@ -1,0 +1,198 @@
+// Hop-by-hop header handling for one proxy hop, and the header lists sent to the server and back to the client.
+// RFC 9110 §7.6.1: a proxy removes the fields named in `Connection`, then `Connection` itself, plus fields
+// known to be hop-by-hop even when `Connection` does not name them.
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+
+import { FORWARDED_HEADER_NAMES, forwardedHeaders, requestHost, type ForwardedOptions } from './forwarded.js';
+import type { ForwardContext, Upstream } from './types.js';
+
+/**
+ * Fields that describe one connection and never travel past a proxy, in lower case. RFC 9110 §7.6.1 names
+ * Connection, Proxy-Connection, Keep-Alive, TE, Transfer-Encoding and Upgrade. Trailer, Proxy-Authenticate and
+ * Proxy-Authorization are hop-by-hop in RFC 2616 §13.5.1, and Berth removes them as Go's and Traefik's proxies do.
+ */
+export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-authenticate',
+  'proxy-authorization',
+]);
+
+/**
+ * Fields a `Connection` option never removes. A client that names them breaks RFC 9110 §7.6.1, which forbids
+ * naming end-to-end fields, and obeying would change the message's framing or the route it takes.
+ */
+const PROTECTED_HEADERS: ReadonlySet<string> = new Set(['host', 'content-length']);
+
+export interface HopByHopOptions {
+  /**
+   * Keeps `Upgrade` and a `Connection: upgrade` when the message requests a protocol upgrade (RFC 9110 §7.8),
+   * for the WebSocket tunnel. Every other connection option is still removed.
+   */
+  keepUpgrade?: boolean;
+}
+
+/**
+ * Parses `Connection` field values into lower-case connection options. Options are tokens separated by
+ * commas and optional whitespace (RFC 9110 §7.6.1), and a field may appear on several lines.
+ */
+export function connectionOptions(value: string | readonly string[] | undefined): Set<string> {
+  const options = new Set<string>();
+  if (value === undefined) {
+    return options;
+  }
+
+  const lines = typeof value === 'string' ? [value] : value;
+  for (const line of lines) {
+    for (const token of line.split(',')) {
+      const option = token.trim().toLowerCase();
+      if (option !== '') {
+        options.add(option);
+      }
+    }
+  }
+  return options;
+}
+
+/** Returns whether the headers request a protocol upgrade, with an `Upgrade` field and the `upgrade` connection option (RFC 9110 §7.8). */
+export function isUpgradeRequest(headers: IncomingHttpHeaders): boolean {
+  const upgrade = headers.upgrade;
+  if (upgrade === undefined || upgrade.trim() === '') {
+    return false;
+  }
+  return connectionOptions(headers.connection).has('upgrade');
+}
+
+/**
+ * Removes hop-by-hop fields from a request's headers in place, as the request arrives and before
+ * middlewares add their own fields. A client can then name `X-Auth-User` in `Connection` only to remove
+ * its own copy, never the one a middleware sets later.
+ */
+export function removeHopByHopHeaders(headers: IncomingHttpHeaders, options: HopByHopOptions = {}): void {
+  const upgrade = options.keepUpgrade === true && isUpgradeRequest(headers) ? headers.upgrade : undefined;
+  const named = connectionOptions(headers.connection);
+
+  for (const name of Object.keys(headers)) {
+    if (HOP_BY_HOP_HEADERS.has(name) || (named.has(name) && !PROTECTED_HEADERS.has(name))) {
+      delete headers[name];
+    }
+  }
+
+  if (upgrade !== undefined) {
+    headers.upgrade = upgrade;
+    headers.connection = 'upgrade';
+  }
+}
+
+/**
+ * Builds the flat `[name, value, ...]` header list sent to the server: the client's end-to-end fields,
+ * `Host`, and Berth's X-Forwarded-* fields in place of the client's. Names are lower case because Node.js
+ * lower-cases `request.headers`. Middlewares edit that object, so it is the source rather than `rawHeaders`.
+ */
+export function upstreamRequestHeaders(
+  request: IncomingMessage,
+  upstream: Upstream,
+  context: ForwardContext,
+  options: ForwardedOptions,
+): string[] {
+  const headers = request.headers;
+  const named = connectionOptions(headers.connection);
+  const list: string[] = [];
+
+  for (const name of Object.keys(headers)) {
+    if (skipForUpstream(name) || (named.has(name) && !PROTECTED_HEADERS.has(name))) {
+      continue;
+    }
+
+    const value = headers[name];
+    if (value === undefined) {
+      continue;
+    }
+    if (typeof value === 'string') {
+      list.push(name, value);
+    } else {
+      for (const item of value) {
+        list.push(name, item);
+      }
+    }
+  }
+
+  // RFC 9110 §7.2: a proxy forwards the Host it received, unless the service is configured to send the server's own authority.
+  const host = upstream.passHostHeader ? requestHost(request) : upstream.url.host;
+  if (host !== undefined) {
+    list.push('host', host);
+  }
+
+  const forwarded = forwardedHeaders(request, context, options);
+  for (const [name, value] of Object.entries(forwarded)) {
+    list.push(name, value);
+  }
+  return list;
+}
+
+/**
+ * Builds the flat `[name, value, ...]` header list sent to the client from a response's raw header lines,
+ * keeping their order and repeated lines such as several `Set-Cookie` apart (RFC 9110 §5.3 forbids
+ * combining those). Buffers are read as Latin-1, the bytes llhttp accepted.
+ */
+export function clientResponseHeaders(rawHeaders: readonly (Buffer | string)[], options: HopByHopOptions = {}): string[] {
+  // One pass decodes the lines and collects the connection options, which may follow the fields they name.
+  const decoded: string[] = [];
+  const named = new Set<string>();
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = headerText(rawHeaders[i]);
+    const value = headerText(rawHeaders[i + 1]);
+    decoded.push(name, value);
+    if (name.length === 10 && name.toLowerCase() === 'connection') {
+      for (const option of connectionOptions(value)) {
+        named.add(option);
+      }
+    }
+  }
+  const keepUpgrade = options.keepUpgrade === true && named.has('upgrade');
+
+  const list: string[] = [];
+  let upgradeOffered = false;
+  for (let i = 0; i + 1 < decoded.length; i += 2) {
+    const name = decoded[i] ?? '';
+    const lowerName = name.toLowerCase();
+    if (keepUpgrade && lowerName === 'upgrade') {
+      upgradeOffered = true;
+    } else if (HOP_BY_HOP_HEADERS.has(lowerName) || named.has(lowerName)) {
+      continue;
+    }
+    list.push(name, decoded[i + 1] ?? '');
+  }
+
+  if (upgradeOffered) {
+    list.push('Connection', 'Upgrade');
+  }
+  return list;
+}
+
+/** Returns true for request fields that never reach the server as the client sent them. */
+function skipForUpstream(name: string): boolean {
+  // HTTP/2 pseudo-header fields such as `:path` are not header fields in HTTP/1.1 (RFC 9113 §8.3).
+  if (name.startsWith(':')) {
+    return true;
+  }
+  if (HOP_BY_HOP_HEADERS.has(name) || FORWARDED_HEADER_NAMES.has(name)) {
+    return true;
+  }
+
+  // Host is added once after the loop. Expect is dropped because undici 7 rejects it over HTTP/1.1, and
+  // Node.js's server sends `100 Continue` itself unless a 'checkContinue' listener is installed.
+  return name === 'host' || name === 'expect';
+}
+
+function headerText(value: Buffer | string | undefined): string {
+  if (value === undefined) {
+    return '';
+  }
+  return typeof value === 'string' ? value : value.toString('latin1');
+}

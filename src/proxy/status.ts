@@ -1,0 +1,104 @@
+// The one mapping from an upstream failure to the error class, and so the status, that Berth responds with.
+// Keep every case here so that logs, retries and the client all agree on what a failure means.
+import {
+  BadGatewayError,
+  BerthError,
+  ClientClosedError,
+  UpstreamConnectError,
+  UpstreamResetError,
+  UpstreamTimeoutError,
+} from '../errors.js';
+
+/**
+ * Classifies a failure raised while forwarding (an undici error, a Node.js socket error or a Berth error)
+ * as a Berth error whose `status` is the status to respond with: 502 by default, 504 for timeouts,
+ * 499 when the client went away. A `BerthError` is returned unchanged, so 503 `NoAvailableServerError` passes through.
+ */
+export function classifyUpstreamError(error: unknown): BerthError {
+  if (error instanceof BerthError) {
+    return error;
+  }
+
+  const code = errorCode(error);
+  switch (code) {
+    // Waiting for the TCP or TLS handshake took longer than the dial timeout. A gateway timeout
+    // (RFC 9110 §15.6.5) even though no request byte was sent, which keeps the request safe to retry.
+    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'ETIMEDOUT':
+      return new UpstreamTimeoutError('connecting to the server timed out', { cause: error });
+
+    // The server accepted the request but sent no complete response header in time.
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return new UpstreamTimeoutError('the server sent no response header in time', { cause: error });
+
+    // The server stopped sending the body for longer than the body timeout.
+    case 'UND_ERR_BODY_TIMEOUT':
+      return new UpstreamTimeoutError('the server stopped sending the response body', { cause: error });
+
+    // Nothing listens on the port, or the address cannot be reached or resolved. The server is then down
+    // or gone, which is a bad gateway (RFC 9110 §15.6.3) and not a timeout.
+    case 'ECONNREFUSED':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EHOSTDOWN':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EADDRNOTAVAIL':
+      return new UpstreamConnectError(`connecting to the server failed (${code})`, { cause: error });
+
+    // The server closed or reset the connection mid-exchange, for example because it crashed or
+    // closed an idle keep-alive connection just as the request was written.
+    case 'UND_ERR_SOCKET':
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return new UpstreamResetError(`the server closed the connection (${code})`, { cause: error });
+
+    // undici aborts a request with UND_ERR_ABORTED when its abort callback runs without a reason, and
+    // Berth only aborts that way because the client went away.
+    case 'UND_ERR_ABORTED':
+    case 'ABORT_ERR':
+      return new ClientClosedError('the client closed the connection', { cause: error });
+
+    // The response was malformed, too large, or shorter than its Content-Length (RFC 9112 §6.3),
+    // so it cannot be forwarded faithfully.
+    case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
+    case 'UND_ERR_HEADERS_OVERFLOW':
+    case 'UND_ERR_RES_EXCEEDED_MAX_SIZE':
+      return new BadGatewayError(`the server sent an invalid response (${code})`, { cause: error });
+
+    default:
+      break;
+  }
+
+  // llhttp reports parse errors of the response with codes such as HPE_INVALID_CHUNK_SIZE.
+  if (code?.startsWith('HPE_') === true) {
+    return new BadGatewayError(`the server sent an invalid response (${code})`, { cause: error });
+  }
+
+  // Anything else, including undici's UND_ERR_CLOSED and UND_ERR_DESTROYED during shutdown,
+  // is a generic bad gateway so that no unknown failure is reported as the client's fault.
+  return new BadGatewayError(code === undefined ? 'forwarding to the server failed' : `forwarding to the server failed (${code})`, {
+    cause: error,
+  });
+}
+
+/**
+ * Reads the `code` of an error. Node.js reports a failed connection to a host with several addresses
+ * as an AggregateError whose first inner error carries the code, so that one is used when the outer has none.
+ */
+function errorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) {
+    return undefined;
+  }
+
+  const code: unknown = (error as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    return code;
+  }
+
+  if (error instanceof AggregateError) {
+    const inner: unknown = error.errors[0];
+    return errorCode(inner);
+  }
+  return undefined;
+}

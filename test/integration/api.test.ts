@@ -1,0 +1,112 @@
+// The ping endpoint and the JSON API on the `berth` entry point, in Traefik's response shapes.
+
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+
+import { type ApiRouter, findServiceWithPorts, getRouters } from './harness/api.js';
+import {
+  apiGet,
+  type BerthProcess,
+  printBerthLogsOnFailure,
+  startBerth,
+  waitUntilRouted,
+} from './harness/berth.js';
+import { freePort, TestDocker } from './harness/containers.js';
+import { httpRequest } from './harness/http.js';
+import { hostRouterLabels } from './harness/labels.js';
+import { waitFor } from './harness/wait.js';
+
+const docker = new TestDocker(inject('dockerSocket'));
+let berth: BerthProcess | undefined;
+let serverPort = 0;
+
+function running(): BerthProcess {
+  if (berth === undefined) throw new Error('Berth was not started by beforeAll');
+  return berth;
+}
+
+beforeAll(async () => {
+  await docker.removeAll();
+  berth = await startBerth({ dockerSocket: inject('dockerSocket') });
+  serverPort = await freePort();
+  await docker.runHttpContainer({
+    name: 'api-a',
+    port: serverPort,
+    labels: hostRouterLabels('a', 'a.example.test', serverPort),
+  });
+  await waitUntilRouted(berth, 'a.example.test', 'api-a');
+});
+
+afterAll(async () => {
+  await berth?.stop();
+  await docker.removeAll();
+});
+
+printBerthLogsOnFailure(() => berth);
+
+describe('ping', () => {
+  it('returns 200 OK', async () => {
+    const response = await httpRequest(`${running().apiUrl}/ping`);
+
+    expect(response.status).toBe(200);
+    expect(response.body.trim()).toBe('OK');
+  });
+});
+
+describe('api', () => {
+  it('returns the version', async () => {
+    const version = await apiGet<Record<string, unknown>>(running(), '/api/version');
+
+    expect(typeof version.Version).toBe('string');
+  });
+
+  it('returns the overview', async () => {
+    const overview = await apiGet<{ http?: { routers?: { total?: unknown } } }>(running(), '/api/overview');
+
+    expect(typeof overview.http?.routers?.total).toBe('number');
+    expect(overview.http?.routers?.total).toBeGreaterThanOrEqual(1);
+  });
+
+  it('lists the docker router', async () => {
+    const routers = await getRouters(running());
+    const router = routers.find((candidate) => candidate.name === 'a@docker');
+
+    expect(router).toBeDefined();
+    const { rule, provider, status, entryPoints, service, priority } = router as ApiRouter;
+    expect(rule).toBe('Host(`a.example.test`)');
+    expect(provider).toBe('docker');
+    expect(status).toBe('enabled');
+    expect(entryPoints).toContain('web');
+    expect(service).toMatch(/^a(@docker)?$/);
+    expect(typeof priority).toBe('number');
+  });
+
+  it('lists the service with its server', async () => {
+    const service = await waitFor(async () => (await findServiceWithPorts(running(), [serverPort])) ?? false, {
+      timeoutMs: 5_000,
+      description: `service with a server on port ${serverPort}`,
+    });
+
+    expect(service.name).toBe('a@docker');
+    expect(service.status).toBe('enabled');
+    expect(service.usedBy).toContain('a@docker');
+    const url = service.loadBalancer?.servers?.[0]?.url ?? '';
+    expect(url).toMatch(new RegExp(`^http://[^/]+:${serverPort}/?$`));
+    expect(service.serverStatus?.[url]).toBe('UP');
+  });
+
+  it('returns the raw data', async () => {
+    const raw = await apiGet<{ routers?: Record<string, unknown>; services?: Record<string, unknown> }>(
+      running(),
+      '/api/rawdata',
+    );
+
+    expect(Object.keys(raw.routers ?? {})).toContain('a@docker');
+    expect(Object.keys(raw.services ?? {})).toContain('a@docker');
+  });
+
+  it('returns 404 for an unknown path', async () => {
+    const response = await httpRequest(`${running().apiUrl}/api/no-such-thing`);
+
+    expect(response.status).toBe(404);
+  });
+});
