@@ -47,6 +47,7 @@ export async function run(config: StaticConfig, logger: Logger): Promise<Running
         address,
         logger,
         handler: (request, response) => activeDispatcher.handle(request, response, { entryPoint: name, scheme: 'http', serverName }),
+        upgradeHandler: (request, socket, head) => activeDispatcher.handleUpgrade(request, socket, head, { entryPoint: name, scheme: 'http', serverName }),
       }),
     );
   }

@@ -1,6 +1,6 @@
 // Merges the configuration of every provider into one namespace of `name@provider` items and
 // resolves references between them, recording each broken reference on the item that makes it.
-import type { MiddlewareConfig, ProviderConfig, RouterConfig, ServiceConfig, SkippedContainer } from './model.js';
+import type { ItemSource, MiddlewareConfig, ProviderConfig, RouterConfig, ServiceConfig, SkippedContainer } from './model.js';
 
 export interface MergedRouter extends RouterConfig {
   name: string;
@@ -66,11 +66,11 @@ export function mergeProviders(configs: ReadonlyMap<string, ProviderConfig>): Me
 export function resolveReferences(merged: MergedConfig): void {
   for (const router of merged.routers.values()) {
     if (router.service === '') {
-      if (router.errors.length === 0) router.errors.push('the router has no service: set the service label of this router');
+      if (router.errors.length === 0) router.errors.push(withOrigin(router, 'the router has no service: set the service label of this router'));
     } else {
       const service = merged.services.get(router.service);
       if (!service) {
-        router.errors.push(`service "${router.service}" does not exist; define it or point the router at one of: ${listNames(merged.services)}`);
+        router.errors.push(withOrigin(router, `service "${router.service}" does not exist; define it or point the router at one of: ${listNames(merged.services)}`));
       } else if (service.errors.length > 0) {
         router.errors.push(`service "${router.service}" is disabled: ${service.errors[0]}`);
       }
@@ -79,12 +79,21 @@ export function resolveReferences(merged: MergedConfig): void {
     for (const name of router.middlewares) {
       const middleware = merged.middlewares.get(name);
       if (!middleware) {
-        router.errors.push(`middleware "${name}" does not exist; define it or remove it from the router's middlewares`);
+        router.errors.push(withOrigin(router, `middleware "${name}" does not exist; define it or remove it from the router's middlewares`));
       } else if (middleware.errors.length > 0) {
         router.errors.push(`middleware "${name}" is disabled: ${middleware.errors[0]}`);
       }
     }
   }
+}
+
+/**
+ * Prefixes `message` with where the item came from (such as `container web-1`), so an error found
+ * after the provider built the item still names its source.
+ */
+export function withOrigin(item: { sources: ItemSource[] }, message: string): string {
+  const origin = item.sources.map((source) => source.origin).join(', ');
+  return origin === '' || message.startsWith(origin) ? message : `${origin}: ${message}`;
 }
 
 function listNames(items: Map<string, unknown>): string {

@@ -2,16 +2,20 @@
 // it through the dispatcher's runtime reference, so no listener is closed or reopened for them.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from '../observability/logger.js';
 import { Fields } from '../observability/fields.js';
 import { parseListenAddress } from './address.js';
 
 export type RequestHandler = (request: IncomingMessage, response: ServerResponse) => void | Promise<void>;
+export type UpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Buffer) => void | Promise<void>;
 
 export interface EntryPointOptions {
   name: string;
   address: string;
   handler: RequestHandler;
+  /** Handles requests with `Connection: upgrade`; without one they get a 404. */
+  upgradeHandler?: UpgradeHandler;
   logger: Logger;
 }
 
@@ -34,6 +38,16 @@ export class EntryPoint {
         } else {
           response.destroy();
         }
+      });
+    });
+    this.#server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (!options.upgradeHandler) {
+        socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+        return;
+      }
+      Promise.resolve(options.upgradeHandler(request, socket, head)).catch((error: unknown) => {
+        this.#logger.error({ err: error }, 'upgrade handler failed');
+        socket.destroy();
       });
     });
     this.#server.on('clientError', (error: NodeJS.ErrnoException, socket) => {

@@ -2,6 +2,7 @@
 // customResponseHeaders); an empty value removes the header.
 import type { Middleware } from './types.js';
 import { stringMap } from './options.js';
+import { editResponseHeaders, withoutHeader } from './response-headers.js';
 
 export function createHeaders(options: Record<string, unknown>): Middleware {
   const requestHeaders = stringMap(options, 'customrequestheaders');
@@ -15,16 +16,14 @@ export function createHeaders(options: Record<string, unknown>): Middleware {
     }
 
     if (responseHeaders.size > 0) {
-      const response = context.response;
-      const writeHead = response.writeHead;
-      // Headers are applied when the status line is written, so they override what the server sent.
-      response.writeHead = function patchedWriteHead(this: typeof response, ...args: Parameters<typeof writeHead>) {
+      editResponseHeaders(context.response, (headers) => {
+        let result = headers;
         for (const [name, value] of responseHeaders) {
-          if (value === '') response.removeHeader(name);
-          else response.setHeader(name, value);
+          result = withoutHeader(result, name);
+          if (value !== '') result.push(name, value);
         }
-        return writeHead.apply(this, args);
-      } as typeof writeHead;
+        return result;
+      });
     }
     await next();
   };

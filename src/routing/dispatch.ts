@@ -1,12 +1,15 @@
 // Serves one request of a user entry point: picks the router, runs its middlewares and forwards
 // to a server of its service. Holds the current runtime, which `swap` replaces atomically.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from '../observability/logger.js';
 import { Fields } from '../observability/fields.js';
-import type { Forwarder } from '../proxy/types.js';
+import type { TunnelingForwarder } from '../proxy/forwarder.js';
+import { removeHopByHopHeaders } from '../proxy/headers.js';
 import type { Middleware, RequestContext } from '../middlewares/types.js';
 import { requestFacts } from './facts.js';
-import type { Runtime, RuntimeService } from './runtime.js';
+import type { Runtime, RuntimeServer, RuntimeService } from './runtime.js';
 import type { Route } from './table.js';
 
 /** Seconds a client is told to wait before retrying a service that has no server. */
@@ -20,10 +23,10 @@ export interface DispatchOptions {
 
 export class Dispatcher {
   #runtime: Runtime;
-  readonly #forwarder: Forwarder;
+  readonly #forwarder: TunnelingForwarder;
   readonly #logger: Logger;
 
-  constructor(runtime: Runtime, forwarder: Forwarder, logger: Logger) {
+  constructor(runtime: Runtime, forwarder: TunnelingForwarder, logger: Logger) {
     this.#runtime = runtime;
     this.#forwarder = forwarder;
     this.#logger = logger;
@@ -39,6 +42,45 @@ export class Dispatcher {
   }
 
   async handle(request: IncomingMessage, response: ServerResponse, options: DispatchOptions): Promise<void> {
+    // Hop-by-hop fields go before any middleware runs, so a client cannot name in `Connection` a
+    // header that a middleware adds and have it stripped later (RFC 9110 §7.6.1).
+    removeHopByHopHeaders(request.headers);
+    await this.#serve(request, response, options, (context, route, service) => this.#forwardToService(context, route, service, options));
+  }
+
+  /**
+   * Serves a request that asks for a protocol upgrade such as WebSocket. Middlewares see a normal
+   * response object bound to the socket, so one can still answer (a 401, say) before the tunnel.
+   */
+  async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, options: DispatchOptions): Promise<void> {
+    removeHopByHopHeaders(request.headers, { keepUpgrade: true });
+    const response = new ServerResponse(request);
+    response.assignSocket(socket as Socket);
+    response.on('finish', () => socket.end());
+
+    await this.#serve(request, response, options, async (_context, route, service) => {
+      const server = service?.balancer.next();
+      if (!service || !server) {
+        response.setHeader('retry-after', RETRY_AFTER_SECONDS);
+        sendText(response, 503, '503 Service Unavailable: no server is available');
+        return;
+      }
+      response.detachSocket(socket as Socket);
+      this.#logger.debug({ [Fields.router]: route.name, [Fields.service]: service.name, [Fields.server]: server.url }, 'forwarding upgrade request');
+      const forwardContext = { entryPoint: options.entryPoint, scheme: options.scheme, serverName: options.serverName };
+      const outcome = await this.#forwarder.forwardUpgrade(request, socket, head, { url: server.target, passHostHeader: service.passHostHeader }, forwardContext);
+      if (outcome.error && outcome.status >= 500) {
+        this.#logger.warn({ err: outcome.error, [Fields.router]: route.name, [Fields.server]: server.url, [Fields.status]: outcome.status }, 'upgrade request failed');
+      }
+    });
+  }
+
+  async #serve(
+    request: IncomingMessage,
+    response: ServerResponse,
+    options: DispatchOptions,
+    last: (context: RequestContext, route: Route, service: RuntimeService | undefined) => Promise<void>,
+  ): Promise<void> {
     const runtime = this.#runtime;
     const facts = requestFacts(request);
     const route = runtime.tables.get(options.entryPoint)?.match(facts);
@@ -52,7 +94,7 @@ export class Dispatcher {
     const service = runtime.services.get(route.service);
 
     try {
-      await runChain(chain, context, () => this.#forwardToService(context, route, service, options));
+      await runChain(chain, context, () => last(context, route, service));
     } catch (error) {
       this.#logger.error({ err: error, [Fields.router]: route.name, [Fields.entryPoint]: options.entryPoint }, 'request failed in a middleware');
       if (!response.headersSent) sendText(response, 500, '500 Internal Server Error');
@@ -71,24 +113,29 @@ export class Dispatcher {
     }
 
     // A failure before any byte of the request reached the server (such as a refused connection to
-    // a container that just went away) is tried once more on another server; the forwarder leaves
+    // a container that just went away) is tried once more on another server. The forwarder leaves
     // the body unread in that case, so this holds for requests with a body too.
-    const second = service.balancer.next((candidate) => candidate !== first);
-    const attempts = second ? [first, second] : [first];
-    for (const [index, server] of attempts.entries()) {
-      const isLast = index === attempts.length - 1;
-      this.#logger.debug({ [Fields.router]: route.name, [Fields.service]: service.name, [Fields.server]: server.url, [Fields.attempt]: index + 1 }, 'forwarding request');
+    let server = first;
+    for (let attempt = 1; ; attempt++) {
+      const mayRetry = attempt === 1 && service.servers.length > 1;
+      this.#logger.debug({ [Fields.router]: route.name, [Fields.service]: service.name, [Fields.server]: server.url, [Fields.attempt]: attempt }, 'forwarding request');
       const outcome = await this.#forwarder.forward(request, response, { url: server.target, passHostHeader: service.passHostHeader }, forwardContext, {
-        writeRetryableError: isLast,
+        writeRetryableError: !mayRetry,
       });
+      if (outcome.status < 500 || !outcome.error) return;
 
-      if (outcome.error && outcome.status >= 500) {
-        this.#logger.warn(
-          { err: outcome.error, [Fields.router]: route.name, [Fields.service]: service.name, [Fields.server]: server.url, [Fields.status]: outcome.status },
-          isLast || !outcome.safeToRetry ? 'forwarding failed' : 'forwarding failed; trying another server',
-        );
+      const failed: RuntimeServer = server;
+      const retry = mayRetry && outcome.safeToRetry ? service.balancer.next((candidate) => candidate !== failed) : undefined;
+      this.#logger.warn(
+        { err: outcome.error, [Fields.router]: route.name, [Fields.service]: service.name, [Fields.server]: failed.url, [Fields.status]: outcome.status },
+        retry ? 'forwarding failed; trying another server' : 'forwarding failed',
+      );
+      if (!retry) {
+        // The forwarder left the response unwritten for a retry that no other server can take.
+        if (!response.headersSent && !response.writableEnded) sendText(response, outcome.status, outcome.status === 504 ? '504 Gateway Timeout' : '502 Bad Gateway');
+        return;
       }
-      if (!outcome.safeToRetry || outcome.status < 500) return;
+      server = retry;
     }
   }
 }

@@ -1,7 +1,7 @@
 // Builds the immutable runtime from the merged dynamic configuration: compiled rules per entry
 // point, services with their balancers, middleware chains. A change builds a new runtime; the
 // entry points swap one reference to it, so requests in flight finish on the old one.
-import { resolveReferences, type MergedConfig, type MergedRouter, type MergedService } from '../dynamic/merged.js';
+import { resolveReferences, withOrigin, type MergedConfig, type MergedRouter, type MergedService } from '../dynamic/merged.js';
 import { compileRule, defaultPriority, literalHosts, parseRule } from '../rules/index.js';
 import { createMiddleware } from '../middlewares/registry.js';
 import type { Middleware } from '../middlewares/types.js';
@@ -90,11 +90,11 @@ function parseServers(service: MergedService): RuntimeServer[] {
     try {
       target = new URL(server.url);
     } catch {
-      service.errors.push(`server URL "${server.url}" is invalid: write it as http://HOST:PORT`);
+      service.errors.push(withOrigin(service, `server URL "${server.url}" is invalid: write it as http://HOST:PORT`));
       continue;
     }
     if (target.protocol !== 'http:' && target.protocol !== 'https:') {
-      service.errors.push(`server URL "${server.url}" has an unsupported scheme: use http or https`);
+      service.errors.push(withOrigin(service, `server URL "${server.url}" has an unsupported scheme: use http or https`));
       continue;
     }
     servers.push({ url: server.url, target, weight: server.weight, ...(server.containerId ? { containerId: server.containerId } : {}) });
@@ -109,7 +109,7 @@ function buildMiddlewares(config: MergedConfig): Map<string, Middleware> {
     try {
       middlewares.set(middleware.name, createMiddleware(middleware.type, middleware.options));
     } catch (error) {
-      middleware.errors.push((error as Error).message);
+      middleware.errors.push(withOrigin(middleware, (error as Error).message));
     }
   }
   return middlewares;
@@ -121,7 +121,7 @@ function routerEntryPoints(router: MergedRouter, available: string[]): string[] 
   const known = router.entryPoints.filter((name) => available.includes(name));
   for (const name of router.entryPoints) {
     if (!available.includes(name)) {
-      router.errors.push(`entry point "${name}" does not exist; defined entry points: ${available.join(', ') || '(none)'}`);
+      router.errors.push(withOrigin(router, `entry point "${name}" does not exist; defined entry points: ${available.join(', ') || '(none)'}`));
     }
   }
   return known;
@@ -130,10 +130,10 @@ function routerEntryPoints(router: MergedRouter, available: string[]): string[] 
 function compileRouter(router: MergedRouter): Route | undefined {
   const parsed = parseRule(router.rule, router.ruleSyntax ?? 'v3');
   if (!parsed.ok) {
-    router.errors.push(parsed.error.message);
+    router.errors.push(withOrigin(router, parsed.error.message));
     return undefined;
   }
-  for (const warning of parsed.warnings) router.warnings.push(warning);
+  for (const warning of parsed.warnings) router.warnings.push(withOrigin(router, warning));
 
   return {
     name: router.name,

@@ -133,7 +133,21 @@ export class DockerProvider {
       if (event.Action === 'start' || event.Action === 'restart' || event.Action === 'unpause') this.#stopping.delete(id);
       if (this.#pending.get(id) !== 'remove') this.#pending.set(id, 'refresh');
     }
+    this.#applyEventLocally(id, event.Action ?? '');
     this.#scheduleFlush(COALESCE_MS);
+  }
+
+  /**
+   * Applies what an event says to the container's last snapshot before it is inspected again,
+   * because a daemon that is shutting down sends `kill` and `die` and then stops answering.
+   */
+  #applyEventLocally(id: string, action: string): void {
+    const info = this.#containers.get(id);
+    if (!info) return;
+    if (this.#stopping.has(id)) info.stopping = true;
+    if (action === 'die') info.state = 'exited';
+    if (action === 'pause') info.paused = true;
+    if (action === 'unpause') info.paused = false;
   }
 
   #disconnected(error: Error): void {
@@ -186,7 +200,9 @@ export class DockerProvider {
       this.#emit();
     } catch (error) {
       // A failed list or inspect means the daemon is unreachable; the reconnect resyncs everything.
+      // What the events already said (a container stopping or gone) is applied first.
       this.#needResync = true;
+      this.#emit();
       this.#disconnected(error as Error);
     }
   }
