@@ -1,0 +1,32 @@
+// The contract between certificate sources (file provider, ACME) and the TLS listeners.
+
+/** One certificate with its private key, as a source hands it to the store. */
+export interface CertificateEntry {
+  /** PEM chain, leaf first. */
+  certPem: string;
+  /** PEM private key; never logged and never shown in the API. */
+  keyPem: string;
+  /** Where it came from: `default`, `file`, or `acme:<resolver>`. */
+  source: string;
+}
+
+/** What the API shows about a certificate: everything but the key. */
+export interface CertificateInfo {
+  source: string;
+  /** Subject alternative names (DNS names), lower case; wildcards keep their `*.`. */
+  sans: string[];
+  issuer: string;
+  notBefore: string;
+  notAfter: string;
+  /** `valid`, `expired`, or `not yet valid`, judged at the time of the request. */
+  status: string;
+}
+
+export interface CertificateStore {
+  /** Replaces every certificate of `source` with `entries`; invalid entries are reported and skipped. */
+  replace(source: string, entries: CertificateEntry[]): string[];
+  /** Returns the certificates in the store, without keys. */
+  list(): CertificateInfo[];
+  /** True when a certificate (exact name, then one-label wildcard) other than the default covers `serverName`. */
+  covers(serverName: string): boolean;
+}
