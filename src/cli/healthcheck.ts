@@ -1,17 +1,15 @@
 // `berth healthcheck`: exits 0 when the running Berth answers `/ping` on its internal entry point,
-// for the image's HEALTHCHECK.
+// for the image's HEALTHCHECK. It reads the same flags, environment and file as `berth run`, and
+// without them checks the internal entry point's default address.
 import { request } from 'node:http';
 import type { StaticConfig } from '../config/index.js';
 import { parseListenAddress } from '../entrypoints/address.js';
 
 const TIMEOUT_MS = 3_000;
+const DEFAULT_INTERNAL_ADDRESS = ':8080';
 
 export async function healthcheck(config: StaticConfig): Promise<number> {
-  const address = config.entryPoints[config.internalEntryPoint]?.address;
-  if (!address || !config.ping) {
-    process.stderr.write('healthcheck needs --ping, which serves /ping on the internal entry point\n');
-    return 1;
-  }
+  const address = config.entryPoints[config.internalEntryPoint]?.address ?? DEFAULT_INTERNAL_ADDRESS;
 
   const { host, port } = parseListenAddress(address);
   const target = !host || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
