@@ -3,7 +3,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Runtime } from '../routing/runtime.js';
 import { VERSION } from '../version.js';
-import { middlewareJson, overviewJson, redactSecrets, routerJson, serviceJson } from './views.js';
+import type { ResolverStatus } from '../tls/acme/manager.js';
+import type { CertificateInfo } from '../tls/types.js';
+import { certificatesJson } from './certificates.js';
+import { explainFromQuery } from './explain.js';
+import { middlewareJson, overviewJson, redactSecrets, routerJson, serviceJson, tlsOptionsJson } from './views.js';
 
 export interface ApiOptions {
   api: boolean;
@@ -12,6 +16,12 @@ export interface ApiOptions {
   /** Status of each provider by name, for the overview. */
   providers: () => Record<string, unknown>;
   startedAt: Date;
+  /** Certificates the TLS entry points serve, without keys. */
+  certificates?: () => CertificateInfo[];
+  /** State of every ACME certificate resolver. */
+  acme?: () => ResolverStatus[];
+  /** Every entry point, the internal one included, with its configured address. */
+  entryPoints?: Array<{ name: string; address: string }>;
 }
 
 type Handler = (url: URL) => unknown;
@@ -20,11 +30,19 @@ export function createApiHandler(options: ApiOptions): (request: IncomingMessage
   const routes = new Map<string, Handler>([
     ['/api/version', () => ({ Version: VERSION, Codename: 'berth', startDate: options.startedAt.toISOString() })],
     ['/api/overview', () => overviewJson(options.runtime(), options.providers())],
-    ['/api/entrypoints', () => [...options.runtime().tables.keys()].map((name) => ({ name }))],
+    ['/api/entrypoints', () => entryPointList(options)],
+    // Berth has no TCP or UDP routing yet; empty lists keep Traefik clients working.
+    ['/api/tcp/routers', () => []],
+    ['/api/tcp/services', () => []],
+    ['/api/tcp/middlewares', () => []],
+    ['/api/udp/routers', () => []],
+    ['/api/udp/services', () => []],
     ['/api/http/routers', (url) => listRouters(options.runtime(), url)],
     ['/api/http/services', (url) => listServices(options.runtime(), url)],
     ['/api/http/middlewares', (url) => listMiddlewares(options.runtime(), url)],
     ['/api/rawdata', () => rawData(options.runtime(), options.providers())],
+    ['/api/certificates', () => certificatesJson(options.certificates?.() ?? [], options.acme?.() ?? [])],
+    ['/api/certificateresolvers', () => options.acme?.() ?? []],
   ]);
 
   return (request, response) => {
@@ -44,19 +62,36 @@ export function createApiHandler(options: ApiOptions): (request: IncomingMessage
       return;
     }
 
+    // Explain responds 400 to an invalid description, so it does not fit the 200-only route table.
+    if (url.pathname.replace(/\/$/, '') === '/api/explain') {
+      const result = explainFromQuery(options.runtime(), url, request.socket.remoteAddress ?? '');
+      sendJson(response, result.status, result.body);
+      return;
+    }
+
     const handler = routes.get(url.pathname.replace(/\/$/, ''));
     if (handler) {
       sendJson(response, 200, handler(url));
       return;
     }
-    const item = findItem(options.runtime(), url.pathname);
+    const item = findItem(options.runtime(), url.pathname, options);
     if (item === undefined) sendJson(response, 404, { message: `${url.pathname} not found` });
     else sendJson(response, 200, item);
   };
 }
 
-/** Serves `/api/http/{routers,services,middlewares}/{name}`. */
-function findItem(runtime: Runtime, path: string): unknown {
+function entryPointList(options: ApiOptions): Array<{ name: string; address: string }> {
+  const known = options.entryPoints ?? [...options.runtime().tables.keys()].map((name) => ({ name, address: '' }));
+  return [...known].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** Serves `/api/http/{routers,services,middlewares}/{name}` and `/api/entrypoints/{name}`. */
+function findItem(runtime: Runtime, path: string, options?: ApiOptions): unknown {
+  const entryPoint = /^\/api\/entrypoints\/(.+)$/.exec(path);
+  if (entryPoint && options) {
+    const name = decodeURIComponent(entryPoint[1] ?? '');
+    return entryPointList(options).find((item) => item.name === name);
+  }
   const match = /^\/api\/http\/(routers|services|middlewares)\/(.+)$/.exec(path);
   if (!match) return undefined;
   const name = decodeURIComponent(match[2] ?? '');
@@ -104,6 +139,7 @@ function rawData(runtime: Runtime, providers: Record<string, unknown>) {
     routers: byName([...runtime.config.routers.values()].map((router) => routerJson(runtime, router))),
     services: byName([...runtime.config.services.values()].map((service) => serviceJson(runtime, service))),
     middlewares: byName([...runtime.config.middlewares.values()].map((middleware) => middlewareJson(runtime, middleware))),
+    tlsOptions: byName([...runtime.config.tlsOptions.values()].map((options) => tlsOptionsJson(options))),
     skippedContainers: runtime.config.skipped,
     providers: redactSecrets(providers),
     generation: runtime.generation,

@@ -1,7 +1,7 @@
 // Turns the runtime into the JSON shapes of Traefik's API, so tools written for Traefik's API
 // can read Berth's. Secrets in middleware options never leave this module.
-import type { MergedMiddleware, MergedRouter, MergedService } from '../dynamic/merged.js';
-import { itemStatus } from '../dynamic/model.js';
+import type { MergedMiddleware, MergedRouter, MergedService, MergedTlsOptions } from '../dynamic/merged.js';
+import { itemStatus, type RouterTlsConfig, type HealthCheckConfig, type PassiveHealthCheckConfig, type StickyCookieConfig } from '../dynamic/model.js';
 import type { Runtime } from '../routing/runtime.js';
 
 export interface RouterJson {
@@ -15,6 +15,24 @@ export interface RouterJson {
   priority: number;
   status: 'enabled' | 'warning' | 'disabled';
   using: string[];
+  /** The TLS settings the router uses, for a router that serves TLS requests. */
+  tls?: RouterTlsConfig;
+  error?: string[];
+  warning?: string[];
+  sources: string[];
+}
+
+/** One TLS options item as configured, with its status. Traefik's API has no such list, so this shape is Berth's own. */
+export interface TlsOptionsJson {
+  name: string;
+  provider: string;
+  status: 'enabled' | 'warning' | 'disabled';
+  minVersion?: string;
+  maxVersion?: string;
+  cipherSuites?: string[];
+  curvePreferences?: string[];
+  sniStrict?: boolean;
+  alpnProtocols?: string[];
   error?: string[];
   warning?: string[];
   sources: string[];
@@ -25,7 +43,14 @@ export interface ServiceJson {
   provider: string;
   type: 'loadbalancer';
   status: 'enabled' | 'warning' | 'disabled';
-  loadBalancer: { servers: Array<{ url: string; weight?: number }>; passHostHeader: boolean };
+  loadBalancer: {
+    servers: Array<{ url: string; weight?: number }>;
+    passHostHeader: boolean;
+    strategy?: string;
+    healthCheck?: HealthCheckConfig;
+    passiveHealthCheck?: PassiveHealthCheckConfig;
+    sticky?: { cookie: StickyCookieConfig };
+  };
   serverStatus: Record<string, 'UP' | 'DOWN'>;
   usedBy: string[];
   error?: string[];
@@ -61,6 +86,7 @@ export function routerJson(runtime: Runtime, router: MergedRouter): RouterJson {
     sources: router.sources.map((source) => source.origin),
   };
   if (router.ruleSyntax) json.ruleSyntax = router.ruleSyntax;
+  if (view?.tls) json.tls = view.tls;
   if (router.middlewares.length > 0) json.middlewares = router.middlewares;
   if (router.errors.length > 0) json.error = router.errors;
   if (router.warnings.length > 0) json.warning = router.warnings;
@@ -69,9 +95,10 @@ export function routerJson(runtime: Runtime, router: MergedRouter): RouterJson {
 
 export function serviceJson(runtime: Runtime, service: MergedService): ServiceJson {
   const running = runtime.services.get(service.name);
+  // A server is UP while the running service has it and its health checks pass.
   const serverStatus: Record<string, 'UP' | 'DOWN'> = {};
   for (const server of service.loadBalancer.servers) {
-    serverStatus[server.url] = running?.servers.some((item) => item.url === server.url) ? 'UP' : 'DOWN';
+    serverStatus[server.url] = running?.servers.find((item) => item.url === server.url)?.health.status ?? 'DOWN';
   }
 
   const json: ServiceJson = {
@@ -82,6 +109,7 @@ export function serviceJson(runtime: Runtime, service: MergedService): ServiceJs
     loadBalancer: {
       servers: service.loadBalancer.servers.map((server) => (server.weight === 1 ? { url: server.url } : { url: server.url, weight: server.weight })),
       passHostHeader: service.loadBalancer.passHostHeader,
+      ...balancingJson(service),
     },
     serverStatus,
     usedBy: usedBy(runtime, (router) => router.service === service.name),
@@ -106,6 +134,31 @@ export function middlewareJson(runtime: Runtime, middleware: MergedMiddleware): 
   return json;
 }
 
+/** Returns the strategy, health check and sticky settings that are set, as configured. */
+function balancingJson(service: MergedService): Partial<ServiceJson['loadBalancer']> {
+  const { strategy, healthCheck, passiveHealthCheck, sticky } = service.loadBalancer;
+  const json: Partial<ServiceJson['loadBalancer']> = {};
+  if (strategy !== undefined) json.strategy = strategy;
+  // Check headers may carry credentials, such as an Authorization header.
+  if (healthCheck !== undefined) json.healthCheck = redactSecrets(healthCheck) as HealthCheckConfig;
+  if (passiveHealthCheck !== undefined) json.passiveHealthCheck = passiveHealthCheck;
+  if (sticky !== undefined) json.sticky = sticky;
+  return json;
+}
+
+export function tlsOptionsJson(options: MergedTlsOptions): TlsOptionsJson {
+  const json: TlsOptionsJson = { name: options.name, provider: options.provider, status: itemStatus(options), sources: options.sources.map((source) => source.origin) };
+  if (options.minVersion !== undefined) json.minVersion = options.minVersion;
+  if (options.maxVersion !== undefined) json.maxVersion = options.maxVersion;
+  if (options.cipherSuites !== undefined) json.cipherSuites = options.cipherSuites;
+  if (options.curvePreferences !== undefined) json.curvePreferences = options.curvePreferences;
+  if (options.sniStrict !== undefined) json.sniStrict = options.sniStrict;
+  if (options.alpnProtocols !== undefined) json.alpnProtocols = options.alpnProtocols;
+  if (options.errors.length > 0) json.error = options.errors;
+  if (options.warnings.length > 0) json.warning = options.warnings;
+  return json;
+}
+
 function usedBy(runtime: Runtime, uses: (router: MergedRouter) => boolean): string[] {
   return [...runtime.config.routers.values()].filter(uses).map((router) => router.name).sort();
 }
@@ -113,6 +166,8 @@ function usedBy(runtime: Runtime, uses: (router: MergedRouter) => boolean): stri
 /** Copies options, replacing every value under a secret-looking name with a fixed marker. */
 export function redactSecrets(value: unknown, name = ''): unknown {
   if (SECRET_OPTION.test(name)) return '<redacted>';
+  // A URL can carry a password (`http://user:secret@auth:9000`), as a forwardauth address may.
+  if (typeof value === 'string') return value.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, '$1<redacted>@');
   if (Array.isArray(value)) return value.map((item) => redactSecrets(item, name));
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactSecrets(item, key)]));

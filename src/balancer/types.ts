@@ -17,4 +17,10 @@ export interface Balancer<S extends WeightedServer = WeightedServer> {
    * Returns undefined when no server has a positive weight and passes the check.
    */
   next(isAvailable?: AvailabilityCheck<S>): S | undefined;
+
+  /**
+   * Returns the server `next` would pick now without changing any state, so that a report such as
+   * `berth explain` leaves the rotation as it was.
+   */
+  peek(isAvailable?: AvailabilityCheck<S>): S | undefined;
 }

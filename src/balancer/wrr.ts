@@ -53,4 +53,31 @@ export class WeightedRoundRobin<S extends WeightedServer = WeightedServer> imple
     this.#current[best] = (this.#current[best] ?? 0) - total;
     return this.#servers[best];
   }
+
+  /**
+   * Returns the server that `next` would pick now, without changing any score, so that a report
+   * (such as `berth explain`) can name it and leave the rotation as it was.
+   */
+  peek(isAvailable?: AvailabilityCheck<S>): S | undefined {
+    let best = -1;
+    let bestScore = 0;
+
+    for (let i = 0; i < this.#servers.length; i++) {
+      const server = this.#servers[i];
+      if (server === undefined || server.weight === 0) {
+        continue;
+      }
+      if (isAvailable !== undefined && !isAvailable(server)) {
+        continue;
+      }
+      // The same scores and the same strict comparison as `next`, computed without storing them.
+      const score = (this.#current[i] ?? 0) + server.weight;
+      if (best === -1 || score > bestScore) {
+        best = i;
+        bestScore = score;
+      }
+    }
+
+    return best === -1 ? undefined : this.#servers[best];
+  }
 }

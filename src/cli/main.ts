@@ -1,15 +1,23 @@
-// Entry point of the `berth` command: `berth [run]`, `berth healthcheck`, `--help`, `--version`.
+// Entry point of the `berth` command: `berth [run]`, `berth healthcheck`, `berth check`,
+// `berth explain`, `--help`, `--version`.
 import { ConfigError, loadStaticConfig, staticConfigHelp } from '../config/index.js';
 import { createLogger } from '../observability/logger.js';
 import { VERSION } from '../version.js';
+import { processIO, UsageError } from './args.js';
+import { checkCommand } from './check.js';
+import { ComposeFileError } from './compose.js';
+import { InterpolationError } from './compose-interpolation.js';
+import { explainCommand } from './explain.js';
 import { healthcheck } from './healthcheck.js';
-import { run } from './run.js';
+import { run, type RunningBerth } from './run.js';
 
-const USAGE = `Usage: berth [run|healthcheck] [options]
+const USAGE = `Usage: berth [run|healthcheck|check|explain] [options]
 
 Commands:
   run           route labelled Docker containers (the default)
   healthcheck   exit 0 when the running Berth answers /ping (needs --ping)
+  check         print the errors and warnings of container or compose file labels
+  explain URL   show which router, middlewares and server a request would reach, and why
 
 `;
 
@@ -20,6 +28,13 @@ async function main(argv: string[]): Promise<number> {
     command = args[0];
     args = args.slice(1);
   }
+  // These commands take options of their own besides the static ones, and print their own help.
+  if (command === 'explain') return explainCommand(args, processIO());
+  if (command === 'check') return checkCommand(args, processIO());
+  if (command !== 'run' && command !== 'healthcheck') {
+    throw new ConfigError(`unknown command "${command}"; commands are: run, healthcheck, check, explain (see berth --help)`);
+  }
+
   if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(USAGE + staticConfigHelp());
     return 0;
@@ -30,17 +45,18 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const config = await loadStaticConfig({ argv: args, env: process.env, cwd: process.cwd(), isTTY: process.stdout.isTTY === true });
-  switch (command) {
-    case 'run':
-      break;
-    case 'healthcheck':
-      return healthcheck(config);
-    default:
-      throw new ConfigError(`unknown command "${command}"; commands are: run, healthcheck`);
-  }
+  if (command === 'healthcheck') return healthcheck(config);
 
   const logger = await createLogger({ level: config.log.level, format: config.log.format });
-  const berth = await run(config, logger);
+  let berth: RunningBerth;
+  try {
+    berth = await run(config, logger);
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    // A start-up failure (a port in use, say) is logged as one line in the chosen format.
+    logger.error({ reason: (error as Error).message }, 'Berth cannot start');
+    return 1;
+  }
 
   return new Promise((resolve) => {
     let stopping = false;
@@ -68,7 +84,7 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof UsageError || error instanceof ComposeFileError || error instanceof InterpolationError) {
       process.stderr.write(`berth: ${error.message}\n`);
       process.exit(2);
     }

@@ -1,84 +1,165 @@
 // `berth` (run): starts the entry points, the Docker provider and the API, and stops them
 // gracefully on SIGTERM or SIGINT.
-import type { StaticConfig } from '../config/index.js';
+import { ConfigError, type StaticConfig } from '../config/index.js';
+import { parseRuleTemplate } from '../providers/docker/template.js';
 import type { Logger } from '../observability/logger.js';
 import { Fields } from '../observability/fields.js';
 import { ConfigurationStore } from '../dynamic/store.js';
 import { Dispatcher } from '../routing/dispatch.js';
 import { createForwarder } from '../proxy/forwarder.js';
+import { HealthRegistry } from '../balancer/health-registry.js';
 import { DockerProvider } from '../providers/docker/provider.js';
+import { FileProvider } from '../providers/file/provider.js';
+import { chainRequestHandlers, chainUpgradeHandlers, type RequestClaim, type UpgradeClaim } from '../entrypoints/handler-chain.js';
+import { createRedirectClaims } from '../entrypoints/redirect.js';
 import { EntryPoint } from '../entrypoints/server.js';
+import { listenerSettings, tlsOptionsFor } from '../entrypoints/from-config.js';
+import { MemoryCertificateStore } from '../tls/store.js';
+import { CertificateManager, challengeResponder } from '../tls/acme/manager.js';
 import { createApiHandler } from '../api/server.js';
 import { VERSION } from '../version.js';
 import { hostname } from 'node:os';
 
-/** Time given to requests in flight at shutdown (Traefik's `lifeCycle.graceTimeOut` default). */
-const GRACE_TIMEOUT_MS = 10_000;
+/**
+ * Longest time Berth keeps an idle connection to a server, whatever `idleConnTimeout` says, so that it
+ * closes the connection before the server does (Node.js servers close idle ones after 5 s): a request
+ * written just as the server closes fails with a reset and cannot always be retried safely.
+ */
+const MAX_UPSTREAM_IDLE_MS = 1_000;
 
 export interface RunningBerth {
   stop(): Promise<void>;
+}
+
+/** Stops Berth at start when the default rule template does not parse, as Traefik does. */
+function checkDefaultRule(defaultRule: string): void {
+  try {
+    parseRuleTemplate(defaultRule);
+  } catch (error) {
+    throw new ConfigError(`invalid value for --providers.docker.defaultrule: ${(error as Error).message}`, { option: 'providers.docker.defaultrule', value: defaultRule });
+  }
 }
 
 export async function run(config: StaticConfig, logger: Logger): Promise<RunningBerth> {
   const startedAt = new Date();
   const internal = config.internalEntryPoint;
   const userEntryPoints = Object.keys(config.entryPoints).filter((name) => name !== internal).sort();
-  logger.info({ version: VERSION, [Fields.counts]: { entryPoints: userEntryPoints.length } }, 'starting Berth');
+  logger.info({ version: VERSION, configFile: config.configFile ?? null, [Fields.counts]: { entryPoints: Object.keys(config.entryPoints).length } }, 'starting Berth');
+  if (!config.providers.docker && !config.providers.file) {
+    logger.warn('no provider is enabled, so no router will ever be added: enable --providers.docker or --providers.file');
+  }
+  if (config.providers.docker) checkDefaultRule(config.providers.docker.defaultRule);
 
-  const forwarder = createForwarder({ logger });
+  const { forwardingTimeouts } = config.serversTransport;
+  const forwarder = createForwarder({
+    logger,
+    keepForwardedHeaders: true,
+    dialTimeoutMs: forwardingTimeouts.dialTimeoutMs,
+    responseHeaderTimeoutMs: forwardingTimeouts.responseHeaderTimeoutMs,
+    idleTimeoutMs: forwardingTimeouts.idleConnTimeoutMs > 0 ? Math.min(forwardingTimeouts.idleConnTimeoutMs, MAX_UPSTREAM_IDLE_MS) : MAX_UPSTREAM_IDLE_MS,
+  });
+  const certificates = await MemoryCertificateStore.create();
+  const resolvers = Object.values(config.certificatesResolvers);
+  const acme = resolvers.length === 0 ? undefined : new CertificateManager({ resolvers, store: certificates, logger });
+  const httpChallengeEntryPoints = new Set(resolvers.flatMap((resolver) => (resolver.httpChallenge ? [resolver.httpChallenge.entryPoint] : [])));
   let dispatcher: Dispatcher | undefined;
-  const store = new ConfigurationStore({ entryPoints: userEntryPoints, logger, onRuntime: (runtime) => dispatcher?.swap(runtime) });
+  const health = new HealthRegistry({ logger });
+  const entryPointTls = new Map(userEntryPoints.flatMap((name) => {
+    const tls = config.entryPoints[name]?.http.tls;
+    return tls ? [[name, tls] as const] : [];
+  }));
+  const store = new ConfigurationStore({ entryPoints: userEntryPoints, logger, health, entryPointTls, onRuntime: (runtime) => {
+    dispatcher?.swap(runtime);
+    acme?.onRuntime(runtime);
+  } });
   dispatcher = new Dispatcher(store.initialRuntime(), forwarder, logger);
   const activeDispatcher = dispatcher;
 
-  const providers: { docker?: DockerProvider } = {};
+  const providers: { docker?: DockerProvider; file?: FileProvider } = {};
   const dockerConfig = config.providers.docker;
   if (dockerConfig) {
     providers.docker = new DockerProvider(dockerConfig, logger, (providerConfig) => store.update('docker', providerConfig));
+  }
+  const fileConfig = config.providers.file;
+  if (fileConfig) {
+    providers.file = new FileProvider({ config: fileConfig, logger, certificates, onConfig: (providerConfig) => store.update('file', providerConfig) });
   }
 
   const entryPoints: EntryPoint[] = [];
   const serverName = hostname();
   for (const name of userEntryPoints) {
-    const address = config.entryPoints[name]?.address ?? '';
+    const entryPointConfig = config.entryPoints[name];
+    if (!entryPointConfig) continue;
+
+    // Steps that may respond to a request before routing. ACME HTTP-01 challenge responses must come
+    // before the redirection, so that a challenge on an entry point that redirects still succeeds.
+    const requestClaims: RequestClaim[] = [];
+    const upgradeClaims: UpgradeClaim[] = [];
+    if (httpChallengeEntryPoints.has(name)) requestClaims.push(challengeResponder);
+    const redirection = entryPointConfig.http.redirections?.entryPoint;
+    if (redirection) {
+      const redirect = createRedirectClaims({ entryPoint: name, redirection, runtime: () => activeDispatcher.runtime });
+      requestClaims.push(redirect.request);
+      upgradeClaims.push(redirect.upgrade);
+    }
+
     entryPoints.push(
       new EntryPoint({
         name,
-        address,
+        ...listenerSettings(entryPointConfig),
         logger,
-        handler: (request, response) => activeDispatcher.handle(request, response, { entryPoint: name, scheme: 'http', serverName }),
-        upgradeHandler: (request, socket, head) => activeDispatcher.handleUpgrade(request, socket, head, { entryPoint: name, scheme: 'http', serverName }),
+        // Every user entry point accepts TLS, so a router with tls=true works on any of them, as in Traefik.
+        tls: { store: certificates, optionsFor: (serverName) => tlsOptionsFor(activeDispatcher.runtime, name, serverName) },
+        handler: chainRequestHandlers(requestClaims, (request, response, scheme) => activeDispatcher.handle(request, response, { entryPoint: name, scheme, serverName })),
+        upgradeHandler: chainUpgradeHandlers(upgradeClaims, (request, socket, head, scheme) =>
+          activeDispatcher.handleUpgrade(request, socket, head, { entryPoint: name, scheme, serverName }),
+        ),
       }),
     );
   }
 
   const internalAddress = config.entryPoints[internal]?.address;
+  const internalConfig = config.entryPoints[internal];
+  const internalSettings = internalConfig ? listenerSettings(internalConfig) : {};
   if (internalAddress && (config.api?.insecure || config.ping)) {
     const handler = createApiHandler({
       api: config.api?.insecure === true,
       ping: config.ping !== undefined,
       runtime: () => activeDispatcher.runtime,
-      providers: () => (providers.docker ? { docker: providers.docker.status() } : {}),
+      providers: () => ({
+        ...(providers.docker ? { docker: providers.docker.status() } : {}),
+        ...(providers.file ? { file: providers.file.status() } : {}),
+      }),
+      certificates: () => certificates.list(),
+      acme: () => acme?.status() ?? [],
+      entryPoints: Object.entries(config.entryPoints).map(([name, entryPoint]) => ({ name, address: entryPoint.address })),
       startedAt,
     });
-    entryPoints.push(new EntryPoint({ name: internal, address: internalAddress, logger, handler }));
+    entryPoints.push(new EntryPoint({ name: internal, address: internalAddress, ...internalSettings, logger, handler }));
   }
 
+  // Stored certificates are in the store before the first TLS handshake.
+  await acme?.start();
   try {
     for (const entryPoint of entryPoints) await entryPoint.listen();
   } catch (error) {
     await Promise.all(entryPoints.map((entryPoint) => entryPoint.close(0)));
     await forwarder.close();
+    await health.close();
     throw error;
   }
   providers.docker?.start();
+  await providers.file?.start();
 
   return {
     async stop() {
       logger.info('stopping Berth gracefully');
+      acme?.stop();
       await providers.docker?.stop();
-      await Promise.all(entryPoints.map((entryPoint) => entryPoint.close(GRACE_TIMEOUT_MS)));
+      await providers.file?.stop();
+      await Promise.all(entryPoints.map((entryPoint) => entryPoint.close()));
       await forwarder.close();
+      await health.close();
       logger.info('Berth stopped');
     },
   };

@@ -1,20 +1,26 @@
 // Turns merged settings into the final `StaticConfig`: parses every value with the schema, then
 // applies the defaults that depend on other options and checks references between options.
 
+import { resolve } from 'node:path';
+
 import type * as z from 'zod';
 
 import { ConfigError, invalidValueMessage } from './errors.js';
 import { fileStyle, flagStyle } from './key-names.js';
 import { type Setting, settingKey, toOptionObject } from './merge.js';
-import { type StaticOptions, staticOptionsSchema } from './schema.js';
-import { type EntryPointConfig, INTERNAL_ENTRY_POINT, type StaticConfig } from './types.js';
+import { type StaticOptions, entryPointOptionsSchema, staticOptionsSchema } from './schema.js';
+import { type EntryPointAddress, type EntryPointConfig, type FileProviderConfig, INTERNAL_ENTRY_POINT, type ServersTransportConfig, type StaticConfig } from './types.js';
 import { Rejected, parseAddress } from './values.js';
+import { buildCertificatesResolvers, checkChallengeEntryPoints } from './resolvers.js';
+import { applyRedirections, entryPointTlsConfig } from './entrypoint-http.js';
 
 export interface BuildContext {
   /** Whether stdout is a terminal, which makes `pretty` the default log format. */
   isTTY: boolean;
   /** Absolute path of the YAML file that was read, if any. */
   configFile: string | undefined;
+  /** Directory that relative paths, such as an ACME storage file, start from. */
+  cwd?: string;
 }
 
 const DEFAULT_ENTRY_POINT = 'web';
@@ -28,14 +34,17 @@ export function buildStaticConfig(merged: ReadonlyMap<string, Setting>, context:
   const options: StaticOptions = parsed.data;
 
   const entryPoints = buildEntryPoints(options);
+  applyRedirections(entryPoints, options, merged);
   const config: StaticConfig = {
     entryPoints,
+    serversTransport: serversTransportConfig(options),
     providers: {},
     log: {
       level: options.log.level,
       format: options.log.format ?? (context.isTTY ? 'pretty' : 'json'),
     },
     internalEntryPoint: INTERNAL_ENTRY_POINT,
+    certificatesResolvers: {},
   };
 
   const docker = options.providers.docker;
@@ -43,9 +52,13 @@ export function buildStaticConfig(merged: ReadonlyMap<string, Setting>, context:
     const { network, ...rest } = docker;
     config.providers.docker = network === undefined ? rest : { ...rest, network };
   }
+  const file = fileProviderConfig(options, context.cwd, merged);
+  if (file !== undefined) config.providers.file = file;
   if (options.api !== undefined) config.api = { ...options.api };
   if (options.ping !== undefined) config.ping = { ...options.ping };
   if (context.configFile !== undefined) config.configFile = context.configFile;
+  config.certificatesResolvers = buildCertificatesResolvers(options, context.cwd, merged);
+  checkChallengeEntryPoints(config, merged);
 
   checkPingEntryPoint(config, merged);
   checkAddressConflicts(entryPoints, merged);
@@ -60,24 +73,57 @@ export function buildStaticConfig(merged: ReadonlyMap<string, Setting>, context:
 function buildEntryPoints(options: StaticOptions): Record<string, EntryPointConfig> {
   const entryPoints: Record<string, EntryPointConfig> = {};
   for (const [name, entryPoint] of Object.entries(options.entryPoints ?? {})) {
-    entryPoints[name] = entryPoint.address;
+    const config = entryPointConfig(entryPoint.address, entryPoint);
+    if (entryPoint.http.tls !== undefined) config.http.tls = entryPointTlsConfig(name, entryPoint.http.tls);
+    entryPoints[name] = config;
   }
 
   if (Object.keys(entryPoints).length === 0) {
-    entryPoints[DEFAULT_ENTRY_POINT] = fixedAddress(DEFAULT_ENTRY_POINT_ADDRESS);
+    entryPoints[DEFAULT_ENTRY_POINT] = entryPointConfig(fixedAddress(DEFAULT_ENTRY_POINT_ADDRESS), entryPointOptionsSchema.parse({}));
   }
 
   const internalNeeded = options.api?.insecure === true || options.ping?.entryPoint === INTERNAL_ENTRY_POINT;
   if (internalNeeded && entryPoints[INTERNAL_ENTRY_POINT] === undefined) {
-    entryPoints[INTERNAL_ENTRY_POINT] = fixedAddress(INTERNAL_ENTRY_POINT_ADDRESS);
+    entryPoints[INTERNAL_ENTRY_POINT] = entryPointConfig(fixedAddress(INTERNAL_ENTRY_POINT_ADDRESS), entryPointOptionsSchema.parse({}));
   }
   return entryPoints;
 }
 
-function fixedAddress(address: string): EntryPointConfig {
+function fixedAddress(address: string): EntryPointAddress {
   const parsed = parseAddress(address);
   if (parsed instanceof Rejected) throw new Error(`Built-in address ${address} is invalid: ${parsed.reason}`);
   return parsed;
+}
+
+function entryPointConfig(address: EntryPointAddress, options: z.output<typeof entryPointOptionsSchema>): EntryPointConfig {
+  const { respondingTimeouts, lifeCycle } = options.transport;
+  const config: EntryPointConfig = {
+    ...address,
+    forwardedHeaders: { trustedIPs: [...options.forwardedHeaders.trustedIPs], insecure: options.forwardedHeaders.insecure },
+    transport: {
+      respondingTimeouts: {
+        readTimeoutMs: respondingTimeouts.readTimeout,
+        writeTimeoutMs: respondingTimeouts.writeTimeout,
+        idleTimeoutMs: respondingTimeouts.idleTimeout,
+      },
+      lifeCycle: { graceTimeOutMs: lifeCycle.graceTimeOut },
+    },
+    http: {},
+    http2: { ...options.http2 },
+  };
+  if (options.http.tls !== undefined) config.http.tls = {};
+  return config;
+}
+
+function serversTransportConfig(options: StaticOptions): ServersTransportConfig {
+  const timeouts = options.serversTransport.forwardingTimeouts;
+  return {
+    forwardingTimeouts: {
+      dialTimeoutMs: timeouts.dialTimeout,
+      responseHeaderTimeoutMs: timeouts.responseHeaderTimeout,
+      idleConnTimeoutMs: timeouts.idleConnTimeout,
+    },
+  };
 }
 
 function checkPingEntryPoint(config: StaticConfig, merged: ReadonlyMap<string, Setting>): void {
@@ -112,6 +158,32 @@ function checkAddressConflicts(entryPoints: Record<string, EntryPointConfig>, me
       );
     }
   }
+}
+
+/** Builds the file provider's settings with absolute paths, or rejects a provider with no file or with two. */
+function fileProviderConfig(options: StaticOptions, cwd: string | undefined, merged: ReadonlyMap<string, Setting>): FileProviderConfig | undefined {
+  const file = options.providers.file;
+  if (file === undefined) return undefined;
+
+  const origin = (option: string): string => merged.get(`providers.file.${option}`)?.origin.label ?? flagStyle.path(['providers', 'file', option]);
+  if (file.filename !== undefined && file.directory !== undefined) {
+    throw new ConfigError(`Both ${origin('filename')} and ${origin('directory')} are set: the file provider reads one file or one directory, so remove one of them.`, {
+      option: origin('directory'),
+    });
+  }
+  if (file.filename === undefined && file.directory === undefined) {
+    const enabledBy = merged.get('providers.file')?.origin.label ?? flagStyle.path(['providers', 'file']);
+    throw new ConfigError(`The file provider, enabled by ${enabledBy}, needs a file: set --providers.file.filename=FILE or --providers.file.directory=DIRECTORY.`, {
+      option: flagStyle.path(['providers', 'file', 'filename']),
+    });
+  }
+
+  const base = cwd ?? process.cwd();
+  return {
+    ...(file.filename === undefined ? {} : { filename: resolve(base, file.filename) }),
+    ...(file.directory === undefined ? {} : { directory: resolve(base, file.directory) }),
+    watch: file.watch,
+  };
 }
 
 const WILDCARD_HOSTS = new Set(['', '0.0.0.0', '::']);

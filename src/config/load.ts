@@ -33,7 +33,7 @@ export async function loadStaticConfig(input: StaticConfigInput): Promise<Static
   const file = configFile === undefined ? [] : await readConfigFile(configFile);
 
   const merged = mergeSources([file, environment, flags], input.env);
-  return buildStaticConfig(merged, { isTTY: input.isTTY, configFile });
+  return buildStaticConfig(merged, { isTTY: input.isTTY, configFile, cwd: input.cwd });
 }
 
 /** Returns the file that a flag, else an environment variable, names. Within a source the last one wins. */

@@ -6,7 +6,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 
 import * as z from 'zod';
 
-import type { EntryPointConfig, LogFormat, LogLevel } from './types.js';
+import type { AcmeKeyType, EntryPointAddress, LogFormat, LogLevel } from './types.js';
 import { INTERNAL_ENTRY_POINT, INTERNAL_ENTRY_POINT_ALIAS } from './types.js';
 
 /** A value before parsing: a string from a flag or variable, or any YAML scalar (`null` when empty). */
@@ -18,6 +18,8 @@ export interface ValueKind {
   placeholder: string;
   /** Whether a flag of this type given alone (`--api.insecure`) means `true`. */
   isBoolean: boolean;
+  /** Whether the value is a comma-separated list, which a YAML file may also write as a sequence. */
+  isList?: boolean;
 }
 
 /** Value kinds by schema, read by the option tree to parse flags and write help. */
@@ -64,7 +66,7 @@ export function optionalTextValue(): z.ZodType<string | undefined, RawValue> {
   return defineValue({ placeholder: 'TEXT', isBoolean: false }, (text) => (text === '' ? undefined : text));
 }
 
-export function addressValue(): z.ZodType<EntryPointConfig, RawValue> {
+export function addressValue(): z.ZodType<EntryPointAddress, RawValue> {
   return defineValue({ placeholder: 'ADDRESS', isBoolean: false }, parseAddress);
 }
 
@@ -91,13 +93,53 @@ export function labelPrefixValue(): z.ZodType<string, RawValue> {
   return defineValue({ placeholder: 'PREFIX', isBoolean: false }, parseLabelPrefix);
 }
 
-/** Parses `true` or `false` in any case. YAML booleans pass as they are. */
+/** Key algorithm of ACME certificates, in Traefik's names. */
+export function keyTypeValue(): z.ZodType<AcmeKeyType, RawValue> {
+  return defineValue({ placeholder: 'KEYTYPE', isBoolean: false }, parseKeyType);
+}
+
+/** Returns the type of an absolute http:// or https:// URL, such as an ACME directory. */
+export function urlValue(): z.ZodType<string, RawValue> {
+  return defineValue({ placeholder: 'URL', isBoolean: false }, parseHttpUrl);
+}
+
+/** Returns the type of a whole number of at least 1, such as a duration in hours. */
+export function positiveIntegerValue(): z.ZodType<number, RawValue> {
+  return defineValue({ placeholder: 'NUMBER', isBoolean: false }, parsePositiveInteger);
+}
+
+/** Returns the type of a duration in Go's syntax (`90s`, `1m30s`) or a number of seconds, parsed to milliseconds. */
+export function durationValue(): z.ZodType<number, RawValue> {
+  return defineValue({ placeholder: 'DURATION', isBoolean: false }, parseDuration);
+}
+
+/** Returns the type of a comma-separated list of `HOST:PORT` DNS servers, where the port defaults to 53. */
+export function dnsServersValue(): z.ZodType<string[], RawValue> {
+  return defineValue({ placeholder: 'HOST:PORT,...', isBoolean: false, isList: true }, parseDnsServers);
+}
+
+/** A comma-separated list of IP addresses and CIDR ranges, such as `10.0.0.0/8,192.168.1.7,fd00::/8`. */
+export function ipRangesValue(): z.ZodType<string[], RawValue> {
+  return defineValue({ placeholder: 'CIDR,...', isBoolean: false, isList: true }, parseIpRanges);
+}
+
+/** A comma-separated list of names, such as the alternative names of a certificate; empty items are dropped. */
+export function textListValue(): z.ZodType<string[], RawValue> {
+  return defineValue({ placeholder: 'NAME,...', isBoolean: false, isList: true }, (text) =>
+    text
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== ''),
+  );
+}
+
+/** Parses what Go's strconv.ParseBool accepts (`true`, `1`, `t`, `false`, `0`, `f`, in any case), as Traefik does. YAML booleans pass as they are. */
 export function parseBoolean(text: string, raw: RawValue): boolean | Rejected {
   if (typeof raw === 'boolean') return raw;
   const lower = text.toLowerCase();
-  if (lower === 'true') return true;
-  if (lower === 'false') return false;
-  return new Rejected('allowed values are true and false');
+  if (lower === 'true' || lower === '1' || lower === 't') return true;
+  if (lower === 'false' || lower === '0' || lower === 'f') return false;
+  return new Rejected('allowed values are true and false (or 1 and 0)');
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
@@ -145,11 +187,94 @@ export function normalizeName(text: string, aliases: Readonly<Record<string, str
   return aliases[lower] ?? lower;
 }
 
+const KEY_TYPES: readonly AcmeKeyType[] = ['EC256', 'EC384', 'RSA2048', 'RSA4096'];
+
+function parseKeyType(text: string): AcmeKeyType | Rejected {
+  const upper = text.toUpperCase();
+  const keyType = KEY_TYPES.find((candidate) => candidate === upper);
+  if (keyType !== undefined) return keyType;
+
+  const hint = upper === 'RSA8192' ? '; RSA8192 is not supported, because keys of that size slow every TLS handshake' : '';
+  return new Rejected(`allowed values are ${KEY_TYPES.join(', ')}${hint}`);
+}
+
+function parseHttpUrl(text: string): string | Rejected {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return new Rejected('it is not a valid URL; write an absolute https:// URL');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return new Rejected('the URL must start with https:// or http://');
+  return text;
+}
+
+function parsePositiveInteger(text: string): number | Rejected {
+  if (!/^[0-9]+$/.test(text) || Number(text) < 1) return new Rejected('the value must be a whole number of at least 1');
+  return Number(text);
+}
+
+const DURATION_UNITS_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+
+/** Parses Go's duration syntax without its sub-millisecond units; Traefik reads a bare number as seconds. */
+function parseDuration(text: string): number | Rejected {
+  if (/^[0-9]+$/.test(text)) return Number(text) * 1_000;
+  if (!/^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$/.test(text)) {
+    return new Rejected('write a number of seconds or a duration such as 30s, 2m or 1m30s');
+  }
+  let total = 0;
+  for (const match of text.matchAll(/([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)/g)) {
+    total += Number(match[1]) * (DURATION_UNITS_MS[match[2] ?? 's'] ?? 0);
+  }
+  return Math.round(total);
+}
+
+function parseDnsServers(text: string): string[] | Rejected {
+  const servers: string[] = [];
+  for (const item of text.split(',').map((part) => part.trim()).filter((part) => part !== '')) {
+    const server = parseDnsServer(item);
+    if (server instanceof Rejected) return server;
+    servers.push(server);
+  }
+  if (servers.length === 0) return new Rejected('the list is empty; write HOST:PORT pairs separated by commas, such as 1.1.1.1:53');
+  return servers;
+}
+
+/** Normalizes one DNS server to `HOST:PORT` (`[IPv6]:PORT`), adding port 53 when none is written. */
+function parseDnsServer(item: string): string | Rejected {
+  if (isIPv4(item)) return `${item}:53`;
+  if (isIPv6(item)) return `[${item}]:53`;
+  const bracketed = /^\[(.+)\]$/.exec(item)?.[1];
+  if (bracketed !== undefined && isIPv6(bracketed)) return `[${bracketed}]:53`;
+  const parsed = parseAddress(item);
+  if (parsed instanceof Rejected || parsed.host === '') {
+    return new Rejected(`"${item}" is not a DNS server address; write HOST:PORT, such as 1.1.1.1:53 or [2606:4700:4700::1111]:53`);
+  }
+  return isIPv6(parsed.host) ? `[${parsed.host}]:${parsed.port}` : `${parsed.host}:${parsed.port}`;
+}
+
+/** Checks each address or range of a list, and returns them trimmed, with empty items dropped. */
+export function parseIpRanges(text: string): string[] | Rejected {
+  const ranges: string[] = [];
+  for (const item of text.split(',').map((part) => part.trim()).filter((part) => part !== '')) {
+    const slash = item.indexOf('/');
+    const address = slash === -1 ? item : item.slice(0, slash);
+    const bits = slash === -1 ? undefined : item.slice(slash + 1);
+    const maxBits = isIPv4(address) ? 32 : isIPv6(address) ? 128 : 0;
+    if (maxBits === 0) return new Rejected(`"${item}" is not an IP address or CIDR range; write 10.0.0.0/8, 192.168.1.7 or fd00::/8`);
+    if (bits !== undefined && !(/^[0-9]{1,3}$/.test(bits) && Number(bits) <= maxBits)) {
+      return new Rejected(`"${item}" has an invalid prefix length; use a number from 0 to ${maxBits} after the "/"`);
+    }
+    ranges.push(item);
+  }
+  return ranges;
+}
+
 const DNS_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i;
 const DOTTED_NUMBERS = /^[0-9.]+$/;
 
 /** Parses `[HOST]:PORT` with an optional `/tcp` suffix, the form of Traefik's entry point addresses. */
-export function parseAddress(text: string): EntryPointConfig | Rejected {
+export function parseAddress(text: string): EntryPointAddress | Rejected {
   if (text === '') return new Rejected('the address is empty; write ":PORT" to listen on all interfaces, as in ":80"');
 
   const slash = text.lastIndexOf('/');

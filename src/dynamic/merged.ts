@@ -1,6 +1,6 @@
 // Merges the configuration of every provider into one namespace of `name@provider` items and
 // resolves references between them, recording each broken reference on the item that makes it.
-import type { ItemSource, MiddlewareConfig, ProviderConfig, RouterConfig, ServiceConfig, SkippedContainer } from './model.js';
+import type { ItemSource, MiddlewareConfig, ProviderConfig, RouterConfig, ServiceConfig, SkippedContainer, TlsOptionsConfig } from './model.js';
 
 export interface MergedRouter extends RouterConfig {
   name: string;
@@ -17,12 +17,22 @@ export interface MergedMiddleware extends MiddlewareConfig {
   provider: string;
 }
 
+export interface MergedTlsOptions extends TlsOptionsConfig {
+  name: string;
+  provider: string;
+}
+
 export interface MergedConfig {
   routers: Map<string, MergedRouter>;
   services: Map<string, MergedService>;
   middlewares: Map<string, MergedMiddleware>;
+  /** TLS options by name: `default` without a provider suffix, the others as `name@provider`. */
+  tlsOptions: Map<string, MergedTlsOptions>;
   skipped: Array<SkippedContainer & { provider: string }>;
 }
+
+/** Name of the TLS options that routers without `tls.options` use, which is never qualified. */
+export const DEFAULT_TLS_OPTIONS_NAME = 'default';
 
 /** Returns `name@provider`, keeping a provider suffix the reference already carries. */
 export function qualifyName(name: string, provider: string): string {
@@ -34,7 +44,7 @@ export function qualifyName(name: string, provider: string): string {
  * result without touching the providers' snapshots. Router references get qualified names.
  */
 export function mergeProviders(configs: ReadonlyMap<string, ProviderConfig>): MergedConfig {
-  const merged: MergedConfig = { routers: new Map(), services: new Map(), middlewares: new Map(), skipped: [] };
+  const merged: MergedConfig = { routers: new Map(), services: new Map(), middlewares: new Map(), tlsOptions: new Map(), skipped: [] };
   const providers = [...configs.keys()].sort();
 
   for (const provider of providers) {
@@ -45,6 +55,7 @@ export function mergeProviders(configs: ReadonlyMap<string, ProviderConfig>): Me
       const copy = structuredClone(router);
       copy.service = copy.service === '' ? '' : qualifyName(copy.service, provider);
       copy.middlewares = copy.middlewares.map((middleware) => qualifyName(middleware, provider));
+      if (copy.tls?.options !== undefined && copy.tls.options !== DEFAULT_TLS_OPTIONS_NAME) copy.tls.options = qualifyName(copy.tls.options, provider);
       merged.routers.set(`${name}@${provider}`, { ...copy, name: `${name}@${provider}`, provider });
     }
     for (const [name, service] of sortedEntries(config.services)) {
@@ -53,10 +64,30 @@ export function mergeProviders(configs: ReadonlyMap<string, ProviderConfig>): Me
     for (const [name, middleware] of sortedEntries(config.middlewares)) {
       merged.middlewares.set(`${name}@${provider}`, { ...structuredClone(middleware), name: `${name}@${provider}`, provider });
     }
+    for (const [name, options] of sortedEntries(config.tlsOptions ?? {})) {
+      mergeTlsOptions(merged, name, options, provider);
+    }
     for (const skipped of config.skipped) merged.skipped.push({ ...skipped, provider });
   }
 
   return merged;
+}
+
+/**
+ * Adds one provider's TLS options. Like Traefik, `default` keeps its name so that it replaces the
+ * built-in default. A `default` from two providers leaves one item with an error that names both,
+ * because neither can be preferred, so routers that use the default options are disabled.
+ */
+function mergeTlsOptions(merged: MergedConfig, name: string, options: TlsOptionsConfig, provider: string): void {
+  const qualified = name === DEFAULT_TLS_OPTIONS_NAME ? name : `${name}@${provider}`;
+  const item: MergedTlsOptions = { ...structuredClone(options), name: qualified, provider };
+  const existing = merged.tlsOptions.get(qualified);
+  if (existing) {
+    // The item that stays in the map carries both sources, so the API shows where each came from.
+    item.errors.push(`TLS options "default" are defined by providers ${existing.provider} and ${provider}; define them in one provider only`);
+    item.sources = [...existing.sources, ...item.sources];
+  }
+  merged.tlsOptions.set(qualified, item);
 }
 
 /**

@@ -23,6 +23,36 @@ export interface RouterConfig extends Diagnostics {
   priority?: number;
   middlewares: string[];
   ruleSyntax?: 'v2' | 'v3';
+  /** Present for a TLS router, which serves only requests that came over TLS. */
+  tls?: RouterTlsConfig;
+  sources: ItemSource[];
+}
+
+/** A router's `tls` section, as Traefik's `tls`, `tls.certresolver`, `tls.domains` and `tls.options` set it. */
+export interface RouterTlsConfig {
+  /** Certificate resolver that obtains certificates for the router's hosts or `domains`. */
+  certResolver?: string;
+  /** Names to obtain certificates for instead of the hosts of the rule. */
+  domains?: Array<{ main: string; sans: string[] }>;
+  /** Name of the TLS options to use, such as `modern@file`. Unset means `default`. */
+  options?: string;
+}
+
+/**
+ * Traefik's `tls.options.<name>`: TLS versions, cipher suites and SNI checks of the handshakes
+ * for the hosts of the routers that name them. Values are kept as written and checked when the
+ * runtime is built.
+ */
+export interface TlsOptionsConfig extends Diagnostics {
+  minVersion?: string;
+  maxVersion?: string;
+  cipherSuites?: string[];
+  curvePreferences?: string[];
+  sniStrict?: boolean;
+  alpnProtocols?: string[];
+  preferServerCipherSuites?: boolean;
+  disableSessionTickets?: boolean;
+  clientAuth?: { caFiles?: string[]; clientAuthType?: string };
   sources: ItemSource[];
 }
 
@@ -36,6 +66,58 @@ export interface ServerConfig {
 export interface LoadBalancerConfig {
   servers: ServerConfig[];
   passHostHeader: boolean;
+  /**
+   * Server selection: smooth weighted round robin (`wrr`, the default) or power of two choices
+   * (`p2c`). Traefik's `hrw` and `leasttime` are accepted and served by `wrr`, with a warning.
+   */
+  strategy?: 'wrr' | 'p2c' | 'hrw' | 'leasttime';
+  healthCheck?: HealthCheckConfig;
+  passiveHealthCheck?: PassiveHealthCheckConfig;
+  sticky?: { cookie: StickyCookieConfig };
+}
+
+/**
+ * Traefik's `loadbalancer.healthcheck`: a request sent to every server on a timer. Durations are
+ * kept as written (`30s`, `1m30s`) and parsed when the runtime is built.
+ */
+export interface HealthCheckConfig {
+  /** Path (with an optional query) requested on the server; no check runs without it. */
+  path?: string;
+  /** Replaces the server URL's scheme for the check. */
+  scheme?: 'http' | 'https' | 'h2c';
+  mode?: 'http' | 'grpc';
+  /** Replaces the server URL's port for the check. */
+  port?: number;
+  method?: string;
+  /** Expected status; any status from 200 to 399 passes when unset. */
+  status?: number;
+  /** Sent as the Host header of the check. */
+  hostname?: string;
+  headers?: Record<string, string>;
+  interval?: string;
+  /** Interval while the server is down; `interval` when unset. */
+  unhealthyInterval?: string;
+  timeout?: string;
+  followRedirects?: boolean;
+}
+
+/** Traefik's `loadbalancer.passivehealthcheck`: failed requests take a server out for a while. */
+export interface PassiveHealthCheckConfig {
+  /** Window in which `maxFailedAttempts` failures take the server out, and how long it stays out. */
+  failureWindow?: string;
+  maxFailedAttempts?: number;
+}
+
+/** Traefik's `loadbalancer.sticky.cookie`: the cookie that pins a client to one server. */
+export interface StickyCookieConfig {
+  name?: string;
+  secure?: boolean;
+  httpOnly?: boolean;
+  sameSite?: 'none' | 'lax' | 'strict';
+  /** Seconds; 0 or unset makes a session cookie. */
+  maxAge?: number;
+  path?: string;
+  domain?: string;
 }
 
 export interface ServiceConfig extends Diagnostics {
@@ -62,6 +144,8 @@ export interface ProviderConfig {
   routers: Record<string, RouterConfig>;
   services: Record<string, ServiceConfig>;
   middlewares: Record<string, MiddlewareConfig>;
+  /** TLS options by name, which only the file provider declares, as in Traefik. */
+  tlsOptions?: Record<string, TlsOptionsConfig>;
   skipped: SkippedContainer[];
 }
 

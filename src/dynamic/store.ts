@@ -1,13 +1,18 @@
 // Keeps the latest configuration of every provider and rebuilds the runtime when one changes.
 import type { Logger } from '../observability/logger.js';
 import { Fields } from '../observability/fields.js';
+import type { HealthRegistry } from '../balancer/health-registry.js';
 import { buildRuntime, type Runtime } from '../routing/runtime.js';
 import { mergeProviders } from './merged.js';
-import { emptyProviderConfig, type ProviderConfig } from './model.js';
+import { emptyProviderConfig, type ProviderConfig, type RouterTlsConfig } from './model.js';
 
 export interface ConfigurationStoreOptions {
   entryPoints: string[];
   logger: Logger;
+  /** Long-lived server health that every runtime this store builds shares. */
+  health?: HealthRegistry;
+  /** The `http.tls` settings of the entry points that have them, whose routers are all TLS routers. */
+  entryPointTls?: ReadonlyMap<string, RouterTlsConfig>;
   /** Receives every new runtime; the entry points swap to it. */
   onRuntime: (runtime: Runtime) => void;
 }
@@ -27,13 +32,22 @@ export class ConfigurationStore {
 
   /** Builds the runtime for no configuration, for the time before any provider reports. */
   initialRuntime(): Runtime {
-    return buildRuntime(mergeProviders(new Map([['docker', emptyProviderConfig()]])), { entryPoints: this.#options.entryPoints, generation: 0 });
+    return buildRuntime(mergeProviders(new Map([['docker', emptyProviderConfig()]])), {
+      entryPoints: this.#options.entryPoints,
+      generation: 0,
+      ...(this.#options.entryPointTls ? { entryPointTls: this.#options.entryPointTls } : {}),
+    });
   }
 
   /** Replaces one provider's configuration and applies the result. */
   update(provider: string, config: ProviderConfig): Runtime {
     this.#providers.set(provider, config);
-    const runtime = buildRuntime(mergeProviders(this.#providers), { entryPoints: this.#options.entryPoints, generation: ++this.#generation });
+    const runtime = buildRuntime(mergeProviders(this.#providers), {
+      entryPoints: this.#options.entryPoints,
+      generation: ++this.#generation,
+      ...(this.#options.health ? { health: this.#options.health } : {}),
+      ...(this.#options.entryPointTls ? { entryPointTls: this.#options.entryPointTls } : {}),
+    });
     this.#logProblems(runtime);
     this.#options.onRuntime(runtime);
 
@@ -52,6 +66,7 @@ export class ConfigurationStore {
       ['router', runtime.config.routers, Fields.router],
       ['service', runtime.config.services, Fields.service],
       ['middleware', runtime.config.middlewares, Fields.middleware],
+      ['TLS options', runtime.config.tlsOptions, Fields.tlsOptions],
     ] as const;
 
     for (const [kind, items, field] of kinds) {

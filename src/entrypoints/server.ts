@@ -1,90 +1,258 @@
-// One HTTP listener per entry point. The request handler is fixed at start; dynamic changes reach
-// it through the dispatcher's runtime reference, so no listener is closed or reopened for them.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+// One listener per entry point. Each connection is handed, by its first bytes, to the HTTP/1.1,
+// TLS (HTTP/2 or HTTP/1.1 by ALPN) or h2c server. The request handler is fixed at start, and dynamic
+// changes reach it through the dispatcher's runtime reference, so no listener is closed or
+// reopened for them.
+import type { IncomingMessage, Server as Http1Server, ServerResponse } from 'node:http';
+import type { Http2SecureServer, Http2Server, Http2ServerRequest, Http2ServerResponse, Http2Session } from 'node:http2';
+import { createServer as createListener, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../observability/logger.js';
 import { Fields } from '../observability/fields.js';
+import { hasRequestBody } from '../proxy/upstream-request.js';
 import { parseListenAddress } from './address.js';
+import { ForwardedHeadersTrust, type ForwardedHeadersOptions } from './forwarded-trust.js';
+import { DEFAULT_MAX_HEADER_SIZE, createPlainServer, createPriorKnowledgeServer, createTlsServer } from './protocol-servers.js';
+import { sniffProtocol, type ConnectionProtocol } from './protocol-sniffer.js';
+import { closeWhenIdle, startRequestTimers } from './timeouts.js';
+import { defaultContextOptions, type TlsHandshakeSource } from './tls-handshake.js';
+import { answerClientError } from './client-error.js';
 
-export type RequestHandler = (request: IncomingMessage, response: ServerResponse) => void | Promise<void>;
-export type UpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Buffer) => void | Promise<void>;
+export type Scheme = 'http' | 'https';
+export type RequestHandler = (request: IncomingMessage, response: ServerResponse, scheme: Scheme) => void | Promise<void>;
+export type UpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Buffer, scheme: Scheme) => void | Promise<void>;
+
+/** Traefik's `transport.respondingTimeouts` and `lifeCycle`, in ms. 0 disables a timeout. */
+export interface EntryPointTimeouts {
+  readTimeoutMs: number;
+  writeTimeoutMs: number;
+  idleTimeoutMs: number;
+}
 
 export interface EntryPointOptions {
   name: string;
   address: string;
   handler: RequestHandler;
-  /** Handles requests with `Connection: upgrade`; without one they get a 404. */
+  /** Handles HTTP/1.1 requests with `Connection: upgrade`. Without one, they get a 404. */
   upgradeHandler?: UpgradeHandler;
   logger: Logger;
+  /** Peers whose X-Forwarded-* fields are kept. By default no peer is trusted. */
+  forwardedHeaders?: ForwardedHeadersOptions;
+  /** Traefik's defaults (60 s, 0, 180 s) where not given. */
+  timeouts?: Partial<EntryPointTimeouts>;
+  http2?: { maxConcurrentStreams: number; h2c: boolean };
+  /** Certificates and TLS options. Without them the entry point closes TLS connections. */
+  tls?: TlsHandshakeSource;
+  /** Limit of a request head in bytes, 16 KiB by default. A larger head gets 431. */
+  maxHeaderSize?: number;
+  /** Time requests in flight get at shutdown when `close` is given none, in ms, 10 s by default. */
+  graceTimeOutMs?: number;
 }
+
+const DEFAULT_TIMEOUTS: EntryPointTimeouts = { readTimeoutMs: 60_000, writeTimeoutMs: 0, idleTimeoutMs: 180_000 };
+const DEFAULT_GRACE_TIMEOUT_MS = 10_000;
 
 export class EntryPoint {
   readonly name: string;
-  readonly #server: Server;
   readonly #options: EntryPointOptions;
   readonly #logger: Logger;
+  readonly #timeouts: EntryPointTimeouts;
+  readonly #trust: ForwardedHeadersTrust;
+  readonly #listener: NetServer;
+  readonly #plain: Http1Server;
+  readonly #secure: Http2SecureServer | undefined;
+  readonly #h2c: Http2Server | undefined;
+  readonly #sessions = new Set<Http2Session>();
+  readonly #sockets = new Set<Socket>();
+  /** HTTP/1.1 responses not finished yet, which shutdown makes the last of their connection. */
+  readonly #inFlight = new Set<ServerResponse>();
+  #closing = false;
 
   constructor(options: EntryPointOptions) {
     this.name = options.name;
     this.#options = options;
     this.#logger = options.logger.child({ [Fields.entryPoint]: options.name });
-    this.#server = createServer({ requireHostHeader: false }, (request, response) => {
-      Promise.resolve(options.handler(request, response)).catch((error: unknown) => {
-        this.#logger.error({ err: error }, 'request handler failed');
-        if (!response.headersSent) {
-          response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
-          response.end('500 Internal Server Error\n');
-        } else {
-          response.destroy();
-        }
-      });
-    });
-    this.#server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (!options.upgradeHandler) {
-        socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-        return;
-      }
-      Promise.resolve(options.upgradeHandler(request, socket, head)).catch((error: unknown) => {
-        this.#logger.error({ err: error }, 'upgrade handler failed');
-        socket.destroy();
-      });
-    });
-    this.#server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
-      this.#logger.debug({ err: error }, 'rejected a malformed request');
-      if (socket.writable && !socket.destroyed) {
-        const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
-        socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
-      } else {
-        socket.destroy();
-      }
-    });
+    this.#timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+    this.#trust = new ForwardedHeadersTrust(options.forwardedHeaders ?? { trustedIPs: [], insecure: false });
+
+    const serverOptions = {
+      headersTimeoutMs: this.#timeouts.readTimeoutMs,
+      keepAliveTimeoutMs: this.#timeouts.idleTimeoutMs,
+      maxHeaderSize: options.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE,
+      maxConcurrentStreams: options.http2?.maxConcurrentStreams ?? 250,
+    };
+    // Connections reach the protocol servers through 'connection' events, so the listener alone
+    // sets TCP_NODELAY, as a node:http server does for the connections it accepts.
+    this.#listener = createListener({ noDelay: true }, (socket) => this.#accept(socket));
+
+    this.#plain = createPlainServer(serverOptions);
+    this.#serveHttp1(this.#plain, 'http');
+
+    if (options.tls !== undefined) {
+      const tls = options.tls;
+      const secure = createTlsServer(serverOptions, tls);
+      this.#serveHttp1(secure, 'https');
+      this.#serveHttp2(secure, 'https');
+      secure.on('tlsClientError', (error: Error) => this.#logger.debug({ err: error }, 'TLS handshake failed'));
+      tls.store.onChange(() => secure.setSecureContext(defaultContextOptions(tls.store)));
+      this.#secure = secure;
+    }
+    if (options.http2?.h2c === true) {
+      this.#h2c = createPriorKnowledgeServer(serverOptions);
+      this.#serveHttp2(this.#h2c, 'http');
+    }
   }
 
   /** Starts listening; rejects with a message naming the entry point and address on failure. */
   async listen(): Promise<AddressInfo> {
     const { host, port } = parseListenAddress(this.#options.address);
     await new Promise<void>((resolve, reject) => {
-      const onError = (error: NodeJS.ErrnoException) => {
+      const onError = (error: NodeJS.ErrnoException): void => {
         reject(new Error(`entry point "${this.name}" cannot listen on ${this.#options.address}: ${error.code ?? error.message}`, { cause: error }));
       };
-      this.#server.once('error', onError);
-      this.#server.listen({ port, ...(host ? { host } : {}) }, () => {
-        this.#server.off('error', onError);
+      this.#listener.once('error', onError);
+      this.#listener.listen({ port, ...(host ? { host } : {}) }, () => {
+        this.#listener.off('error', onError);
         resolve();
       });
     });
-    const address = this.#server.address() as AddressInfo;
+
+    // The protocol servers never listen themselves, but Node.js starts their headers-timeout
+    // checks and connection tracking on 'listening'.
+    for (const server of [this.#plain, this.#secure, this.#h2c]) server?.emit('listening');
+    const address = this.#listener.address() as AddressInfo;
     this.#logger.info({ [Fields.address]: `${address.address}:${address.port}` }, 'entry point listening');
     return address;
   }
 
-  /** Stops accepting connections, lets requests in flight finish for up to `graceMs`, then closes the rest. */
-  async close(graceMs: number): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
-    this.#server.closeIdleConnections();
-    const timer = setTimeout(() => this.#server.closeAllConnections(), graceMs);
+  /**
+   * Stops accepting connections and lets requests in flight finish for up to `graceMs`: idle
+   * HTTP/1.1 connections close now and busy ones after their response, HTTP/2 sessions get a
+   * GOAWAY and close after their last stream. Whatever is still open at the deadline, WebSocket
+   * tunnels included, is closed.
+   */
+  async close(graceMs: number = this.#options.graceTimeOutMs ?? DEFAULT_GRACE_TIMEOUT_MS): Promise<void> {
+    this.#closing = true;
+    const closed = new Promise<void>((resolve) => this.#listener.close(() => resolve()));
+    for (const response of this.#inFlight) this.#closeAfter(response);
+    this.#closeIdle();
+    for (const session of this.#sessions) session.close();
+
+    const timer = setTimeout(() => {
+      for (const socket of this.#sockets) socket.destroy();
+    }, graceMs);
     await closed;
     clearTimeout(timer);
+
+    // Stops the connection checks that 'listening' started. The servers report that they were not listening, which is expected.
+    for (const server of [this.#plain, this.#secure, this.#h2c]) server?.close(() => undefined);
+  }
+
+  #accept(socket: Socket): void {
+    this.#sockets.add(socket);
+    socket.once('close', () => this.#sockets.delete(socket));
+    // Errors of the raw socket, such as a reset during the TLS handshake, need a listener, while
+    // the protocol servers report what matters for requests.
+    socket.on('error', (error) => this.#logger.debug({ err: error }, 'client connection failed'));
+    sniffProtocol(socket, {
+      h2c: this.#h2c !== undefined,
+      timeoutMs: this.#timeouts.readTimeoutMs,
+      onProtocol: (sniffed, protocol) => this.#handOver(sniffed, protocol),
+    });
+  }
+
+  #handOver(socket: Socket, protocol: ConnectionProtocol): void {
+    if (protocol === 'tls') {
+      if (this.#secure === undefined) socket.destroy();
+      else this.#secure.emit('connection', socket);
+      return;
+    }
+    if (protocol === 'h2c' && this.#h2c !== undefined) {
+      this.#h2c.emit('connection', socket);
+      return;
+    }
+    this.#plain.emit('connection', socket);
+    // The TLS and HTTP/2 servers read the bytes put back themselves, but the HTTP/1.1 parser needs the stream flowing.
+    socket.resume();
+  }
+
+  #serveHttp1(server: Http1Server | Http2SecureServer, scheme: Scheme): void {
+    server.on('request', (request: IncomingMessage | Http2ServerRequest, response: ServerResponse | Http2ServerResponse) => {
+      // The TLS server emits HTTP/2 requests through the same event, and #serveHttp2 serves them.
+      if (request.httpVersionMajor >= 2) return;
+      this.#onRequest(request as IncomingMessage, response as ServerResponse, scheme);
+    });
+    // With this listener node:http sends no `100 Continue` by itself: the forwarder sends it once the
+    // server had a chance to respond early. HTTP/2 streams on the TLS server arrive here too.
+    server.on('checkContinue', (request: IncomingMessage | Http2ServerRequest, response: ServerResponse | Http2ServerResponse) => {
+      if (request.httpVersionMajor >= 2) response.writeContinue();
+      this.#onRequest(request as IncomingMessage, response as ServerResponse, scheme);
+    });
+    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(request, socket, head, scheme));
+    server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => answerClientError(error, socket, this.#logger));
+  }
+
+  #serveHttp2(server: Http2SecureServer | Http2Server, scheme: Scheme): void {
+    server.on('session', (session: Http2Session) => {
+      this.#sessions.add(session);
+      session.once('close', () => this.#sessions.delete(session));
+      session.on('error', (error) => this.#logger.debug({ err: error }, 'HTTP/2 session failed'));
+      closeWhenIdle(session, this.#timeouts.idleTimeoutMs);
+      if (this.#closing) session.close();
+    });
+    server.on('request', (request: Http2ServerRequest, response: Http2ServerResponse) => {
+      if (request.httpVersionMajor < 2) return;
+      // The compatibility API offers the members of IncomingMessage and ServerResponse that the
+      // dispatcher and the forwarder use, including `socket.remoteAddress` and `req`.
+      this.#onRequest(request as unknown as IncomingMessage, response as unknown as ServerResponse, scheme);
+    });
+  }
+
+  #onRequest(request: IncomingMessage, response: ServerResponse, scheme: Scheme): void {
+    this.#trust.apply(request.headers, request.socket?.remoteAddress);
+    startRequestTimers(request, response, hasRequestBody(request), this.#timeouts);
+    if (this.#closing) {
+      this.#closeAfter(response);
+    } else if (request.httpVersionMajor === 1) {
+      this.#inFlight.add(response);
+      response.once('close', () => this.#inFlight.delete(response));
+    }
+
+    Promise.resolve(this.#options.handler(request, response, scheme)).catch((error: unknown) => {
+      this.#logger.error({ err: error }, 'request handler failed');
+      if (!response.headersSent) {
+        response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+        response.end('500 Internal Server Error\n');
+      } else {
+        response.destroy();
+      }
+    });
+  }
+
+  #onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, scheme: Scheme): void {
+    const upgradeHandler = this.#options.upgradeHandler;
+    if (upgradeHandler === undefined || this.#closing) {
+      socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    this.#trust.apply(request.headers, request.socket?.remoteAddress);
+    Promise.resolve(upgradeHandler(request, socket, head, scheme)).catch((error: unknown) => {
+      this.#logger.error({ err: error }, 'upgrade handler failed');
+      socket.destroy();
+    });
+  }
+
+  /** Makes an HTTP/1.1 response that started during shutdown the last one on its connection. */
+  #closeAfter(response: ServerResponse): void {
+    if (response.req.httpVersionMajor >= 2) return;
+    // `shouldKeepAlive` is how node:http decides to send `Connection: close`. Setting a
+    // `Connection` header instead would make Node.js 20 merge repeated fields such as Set-Cookie.
+    if (!response.headersSent) (response as { shouldKeepAlive?: boolean }).shouldKeepAlive = false;
+    response.once('finish', () => setImmediate(() => this.#closeIdle()));
+  }
+
+  #closeIdle(): void {
+    this.#plain.closeIdleConnections();
+    // Node.js has this method on HTTP/2 secure servers with allowHTTP1 (20.x and later), but its types lack it.
+    (this.#secure as { closeIdleConnections?: () => void } | undefined)?.closeIdleConnections?.();
   }
 }

@@ -71,10 +71,14 @@ export const serviceSchema = field.object({
     }),
     passHostHeader: field.bool(),
     healthCheck,
-    passiveHealthCheck: field.object({
-      failureWindow: field.duration(),
-      maxFailedAttempts: field.integer(1, Number.MAX_SAFE_INTEGER, 'a positive integer'),
-    }),
+    // A flag, so `passivehealthcheck=true` turns the check on with its default window and count.
+    passiveHealthCheck: field.object(
+      {
+        failureWindow: field.duration(),
+        maxFailedAttempts: field.integer(1, Number.MAX_SAFE_INTEGER, 'a positive integer'),
+      },
+      { flag: true },
+    ),
     sticky,
     strategy: field.oneOf('wrr', 'p2c', 'hrw', 'leasttime'),
     responseForwarding: field.object({ flushInterval: field.duration() }),

@@ -67,6 +67,10 @@ export const MiddlewareSchemas = {
     headerField: field.string(),
   }),
   chain: field.object({ middlewares: field.list() }),
+  retry: field.object({
+    attempts: field.integer(1, Number.MAX_SAFE_INTEGER, 'a positive integer'),
+    initialInterval: field.duration(),
+  }),
   compress: field.object({
     excludedContentTypes: field.list(),
     includedContentTypes: field.list(),

@@ -3,11 +3,13 @@ import type { Middleware, MiddlewareFactory } from './types.js';
 import { createAddPrefix } from './addprefix.js';
 import { createStripPrefix } from './stripprefix.js';
 import { createHeaders } from './headers.js';
+import { createRetry } from './retry.js';
 
 const factories = new Map<string, MiddlewareFactory>([
   ['addprefix', createAddPrefix],
   ['stripprefix', createStripPrefix],
   ['headers', createHeaders],
+  ['retry', createRetry],
 ]);
 
 /** Names of the middleware types Berth implements, for messages. */

@@ -9,6 +9,16 @@ export interface RequestContext {
   facts: RequestFacts;
   entryPoint: string;
   scheme: 'http' | 'https';
+  /** Set by the `retry` middleware; the service call then retries failed attempts within it. */
+  retry?: RetryPolicy;
+}
+
+/** Retry budget of one request: the number of attempts and the wait before each retry. */
+export interface RetryPolicy {
+  /** Attempts in total, the first one included. */
+  attempts: number;
+  /** Wait before the first retry, in milliseconds; later waits grow but stay below twice this. */
+  initialIntervalMs: number;
 }
 
 /** Calls the rest of the chain (the next middleware, then the service). */

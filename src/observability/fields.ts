@@ -7,6 +7,7 @@ export const Fields = {
   router: 'routerName',
   service: 'serviceName',
   middleware: 'middlewareName',
+  tlsOptions: 'tlsOptionsName',
   server: 'serverUrl',
   provider: 'providerName',
   container: 'containerName',
@@ -20,4 +21,7 @@ export const Fields = {
   address: 'address',
   counts: 'counts',
   problem: 'problem',
+  /** A file or directory on disk, such as a dynamic configuration file. */
+  path: 'path',
+  reason: 'reason',
 } as const;

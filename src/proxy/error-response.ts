@@ -19,7 +19,8 @@ export function sendErrorResponse(response: ServerResponse, status: number, clos
     'content-type': 'text/plain; charset=utf-8',
     'content-length': Buffer.byteLength(body),
   };
-  if (closeConnection) {
+  // HTTP/2 forbids connection-specific fields (RFC 9113 section 8.2.2), and its streams end on their own.
+  if (closeConnection && response.req.httpVersionMajor < 2) {
     headers.connection = 'close';
   }
 

@@ -42,7 +42,7 @@ export function forwardedHeaders(request: IncomingMessage, context: ForwardConte
     headers['x-forwarded-for'] = forwardedFor;
   }
 
-  headers['x-forwarded-proto'] = keptOr(request, options, 'x-forwarded-proto', context.scheme);
+  headers['x-forwarded-proto'] = keptOr(request, options, 'x-forwarded-proto', forwardedProto(request, context.scheme));
 
   const forwardedHost = keptOr(request, options, 'x-forwarded-host', host);
   if (forwardedHost !== undefined) {
@@ -64,6 +64,19 @@ export function forwardedHeaders(request: IncomingMessage, context: ForwardConte
     }
   }
   return headers;
+}
+
+/**
+ * Returns the protocol the client used: `http` or `https`, or `ws` and `wss` for a WebSocket upgrade
+ * request, which WebSocket servers and Traefik use to tell the two apart (RFC 6455 section 3 names the schemes).
+ */
+export function forwardedProto(request: IncomingMessage, scheme: 'http' | 'https'): string {
+  const upgrade = request.headers.upgrade;
+  const websocket = typeof upgrade === 'string' && upgrade.split(',').some((token) => token.trim().toLowerCase() === 'websocket');
+  if (!websocket) {
+    return scheme;
+  }
+  return scheme === 'https' ? 'wss' : 'ws';
 }
 
 /** Returns the authority the client asked for: `Host`, or `:authority` when the request came over HTTP/2. */

@@ -25,6 +25,13 @@ export interface ForwarderOptions {
    * written just as the server closes the connection fails and cannot be replayed safely.
    */
   idleTimeoutMs?: number;
+  /**
+   * Keeps the X-Forwarded-*, X-Real-Ip and Forwarded fields the request carries, appending the peer to
+   * X-Forwarded-For, instead of replacing them all. Berth's entry points set it, because they remove
+   * those fields from untrusted peers when the request arrives, so the values left came from a trusted
+   * proxy or a middleware. False by default, which trusts no client.
+   */
+  keepForwardedHeaders?: boolean;
 }
 
 /** A forwarder that also tunnels protocol upgrades such as WebSocket. */
@@ -45,6 +52,7 @@ export function createForwarder(options: ForwarderOptions = {}): TunnelingForwar
   const responseHeaderTimeoutMs = checkedMilliseconds('responseHeaderTimeoutMs', options.responseHeaderTimeoutMs ?? 0, true);
   const dialTimeoutMs = checkedMilliseconds('dialTimeoutMs', options.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS, true);
   const idleTimeoutMs = checkedMilliseconds('idleTimeoutMs', options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, false);
+  const forwarded = { trusted: options.keepForwardedHeaders === true };
 
   // The Agent keeps one Pool per origin and drops a Pool once its last connection closes.
   const agent = new Agent({
@@ -67,13 +75,13 @@ export function createForwarder(options: ForwarderOptions = {}): TunnelingForwar
       return { status: error.status, safeToRetry: false, error };
     }
 
-    const body = hasRequestBody(request) ? new RequestBodyStream(request) : null;
-    const relay = new ResponseRelay({ request, response, body, serverUrl: upstream.url.href, responseHeaderTimeoutMs, logger, writeRetryableError: options.writeRetryableError ?? true });
+    // With a 'checkContinue' listener, node:http leaves `100 Continue` to Berth (on HTTP/1.1, while HTTP/2 sends it itself).
+    const expectsContinue = request.httpVersionMajor === 1 && /\b100-continue\b/i.test(request.headers.expect ?? '');
+    const body = hasRequestBody(request) ? new RequestBodyStream(request, expectsContinue ? (open) => relay.expectContinue(open) : undefined) : null;
+    const relay = new ResponseRelay({ request, response, body, serverUrl: upstream.url.href, responseHeaderTimeoutMs, logger, writeRetryableError: options.writeRetryableError ?? true, retryIdempotent: options.retryIdempotent ?? false });
 
     try {
-      // TODO: pass `trusted: true` for peers in the entry point's trusted IP ranges once entry points
-      // carry that option. Until then every client's X-Forwarded-* values are replaced.
-      const headers = upstreamRequestHeaders(request, upstream, context, { trusted: false });
+      const headers = upstreamRequestHeaders(request, upstream, context, forwarded);
       agent.dispatch(dispatchOptions(request, upstream, path, headers, body), relay);
     } catch (error) {
       relay.fail(error);
@@ -98,7 +106,7 @@ export function createForwarder(options: ForwarderOptions = {}): TunnelingForwar
 
     const relay = new UpgradeRelay({ socket, head, serverUrl: upstream.url.href, responseHeaderTimeoutMs, logger });
     try {
-      const headers = upstreamRequestHeaders(request, upstream, context, { trusted: false });
+      const headers = upstreamRequestHeaders(request, upstream, context, forwarded);
       const dispatch: Dispatcher.DispatchOptions = {
         ...dispatchOptions(request, upstream, path, headers, null),
         // undici writes `connection: upgrade` and this `upgrade` field itself (RFC 9110 §7.8).

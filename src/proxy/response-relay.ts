@@ -24,7 +24,12 @@ export interface ResponseRelayOptions {
   logger: Logger;
   /** When false, a failure before any request byte was sent leaves the response untouched for a retry. */
   writeRetryableError: boolean;
+  /** When true, an idempotent request without a body that got no response is also safe to retry. */
+  retryIdempotent: boolean;
 }
+
+/** Methods whose repetition has the same effect as one request (RFC 9110 §9.2.2). */
+const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
 /**
  * Relays one exchange between the client's ServerResponse and undici. `outcome` settles once: when the
@@ -85,6 +90,12 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
 
     const raw = controller.rawHeaders;
     const list = clientResponseHeaders(Array.isArray(raw) ? raw : flattenHeaders(headers));
+    // `Trailer` is removed with the hop-by-hop fields, as Go's proxy does, and announced again here
+    // because the trailer fields it names are passed on at the end (RFC 9110 section 6.6.2).
+    const announced = headers.trailer;
+    if (typeof announced === 'string' && announced !== '' && carriesTrailers(request, statusCode, headers)) {
+      list.push('Trailer', announced);
+    }
     try {
       // HTTP/2 has no reason phrase (RFC 9113 §8.3.2), and an empty one is replaced by Node.js's default.
       if (request.httpVersionMajor >= 2 || statusMessage === undefined || statusMessage === '') {
@@ -105,9 +116,13 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     }
   }
 
-  onResponseEnd(): void {
-    // NOTE: trailer fields are dropped, because `Trailer` is removed as hop-by-hop and Node.js sends
-    // trailers only when they were announced.
+  onResponseEnd(_controller: Dispatcher.DispatchController, trailers: IncomingHttpHeaders = {}): void {
+    // Node.js sends trailer fields only in a chunked HTTP/1.1 response or on HTTP/2, and drops them
+    // otherwise, as when the client spoke HTTP/1.0.
+    const fields = Object.entries(trailers).filter((entry): entry is [string, string | string[]] => entry[1] !== undefined);
+    if (fields.length > 0) {
+      this.#options.response.addTrailers(Object.fromEntries(fields));
+    }
     this.#options.response.end();
     this.#settle({ status: this.#status, safeToRetry: false });
   }
@@ -132,7 +147,7 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
 
     if (this.#clientGone || failure instanceof ClientClosedError) {
       this.#clientGone = true;
-      logger.debug({ [Fields.server]: serverUrl, err: failure }, 'client closed the connection before the response ended');
+      logger.debug({ [Fields.server]: serverUrl, [Fields.status]: failure.status, err: failure }, 'client closed the connection before the response ended');
       response.destroy();
       this.#settle({ status: failure.status, safeToRetry: false, error: failure });
       return;
@@ -149,12 +164,31 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     }
 
     logger.debug({ [Fields.server]: serverUrl, [Fields.status]: failure.status, err: failure }, 'forwarding to the server failed');
-    const safeToRetry = !this.#requestStarted;
+    const replayable = this.#options.retryIdempotent && body === null && IDEMPOTENT_METHODS.has(this.#options.request.method ?? '');
+    const safeToRetry = !this.#requestStarted || replayable;
     if (!safeToRetry || this.#options.writeRetryableError) {
       const bodyUnread = body !== null && body.started && !body.sourceEnded;
       sendErrorResponse(response, failure.status, bodyUnread);
     }
     this.#settle({ status: failure.status, safeToRetry, error: failure });
+  }
+
+  /**
+   * Sends `100 Continue` for a request with `Expect: 100-continue` and opens its body, once undici has a
+   * connection to the server and requests the body (RFC 9110 section 10.1.1). Until then the client keeps
+   * its body, so a response Berth makes itself (no route, a middleware's 401, a refused connection)
+   * reaches it before it sends a body that would be discarded, and another server can still be tried.
+   *
+   * NOTE: the server never sees `Expect`, because undici 7 rejects that field over HTTP/1.1, and undici
+   * writes the request head together with the first body chunk. So a server that rejects on the head
+   * alone (401, 413) answers after the client started sending; Berth still relays that answer.
+   */
+  expectContinue(open: () => void): void {
+    if (this.#settled || this.#status !== 0 || this.#options.response.headersSent) {
+      return;
+    }
+    this.#options.response.writeContinue();
+    open();
   }
 
   #settle(outcome: ForwardOutcome): void {
@@ -173,7 +207,7 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     this.#clientGone = true;
 
     const error = new ClientClosedError();
-    this.#options.logger.debug({ [Fields.server]: this.#options.serverUrl }, 'client closed the connection before the response ended');
+    this.#options.logger.debug({ [Fields.server]: this.#options.serverUrl, [Fields.status]: error.status }, 'client closed the connection before the response ended');
     this.#controller?.abort(error);
     this.#settle({ status: error.status, safeToRetry: false, error });
   };
@@ -213,6 +247,20 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     }
     response.writeEarlyHints({ link: headers.link });
   }
+}
+
+/**
+ * Returns whether the response to the client can end with trailer fields: on HTTP/2, or in a chunked
+ * HTTP/1.1 body. Node.js rejects a `Trailer` field on any other response, such as one to HTTP/1.0.
+ */
+function carriesTrailers(request: IncomingMessage, statusCode: number, headers: IncomingHttpHeaders): boolean {
+  if (request.method === 'HEAD' || statusCode === 204 || statusCode === 304) {
+    return false;
+  }
+  if (request.httpVersionMajor >= 2) {
+    return true;
+  }
+  return request.httpVersionMinor >= 1 && headers['content-length'] === undefined;
 }
 
 /** Turns parsed headers into a flat list, for the case where undici gives no raw header lines. */

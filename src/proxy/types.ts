@@ -24,6 +24,11 @@ export interface ForwardOptions {
    * server on the same response. Defaults to true.
    */
   writeRetryableError?: boolean;
+  /**
+   * When true, a request with an idempotent method (RFC 9110 §9.2.2) and no body is also safe to
+   * retry after it reached the server, as long as no response byte went to the client. Defaults to false.
+   */
+  retryIdempotent?: boolean;
 }
 
 export interface Forwarder {
@@ -36,7 +41,10 @@ export interface Forwarder {
 export interface ForwardOutcome {
   /** Status sent to the client; 499 when the client went away first. */
   status: number;
-  /** True when the failure happened before any byte of the request reached the server, so a retry is safe. */
+  /**
+   * True when a retry is safe: the failure happened before any byte of the request reached the
+   * server, or, with `retryIdempotent`, an idempotent request without a body got no response.
+   */
   safeToRetry: boolean;
   error?: Error;
 }

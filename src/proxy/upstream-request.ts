@@ -78,12 +78,19 @@ export function hasRequestBody(request: IncomingMessage): boolean {
  */
 export class RequestBodyStream extends Readable {
   readonly #source: IncomingMessage;
+  readonly #gate: ((open: () => void) => void) | undefined;
+  #gateState: 'closed' | 'waiting' | 'open' = 'closed';
   #started = false;
   #sourceEnded = false;
 
-  constructor(source: IncomingMessage) {
+  /**
+   * With `gate`, the first read request calls `gate(open)` instead of reading, and reading starts once
+   * `open` is called, or never. The forwarder uses it to hold an `Expect: 100-continue` body back.
+   */
+  constructor(source: IncomingMessage, gate?: (open: () => void) => void) {
     super();
     this.#source = source;
+    this.#gate = gate;
   }
 
   /** True once the first byte was requested from the client, after which the body cannot be replayed. */
@@ -97,6 +104,16 @@ export class RequestBodyStream extends Readable {
   }
 
   override _read(): void {
+    if (this.#gate !== undefined && this.#gateState !== 'open') {
+      if (this.#gateState === 'closed') {
+        this.#gateState = 'waiting';
+        this.#gate(() => {
+          this.#gateState = 'open';
+          if (!this.destroyed) this._read();
+        });
+      }
+      return;
+    }
     if (!this.#started) {
       this.#started = true;
       this.#source.on('data', this.#onData);

@@ -8,8 +8,10 @@ import { Fields } from '../observability/fields.js';
 import type { TunnelingForwarder } from '../proxy/forwarder.js';
 import { removeHopByHopHeaders } from '../proxy/headers.js';
 import type { Middleware, RequestContext } from '../middlewares/types.js';
-import { requestFacts } from './facts.js';
-import type { Runtime, RuntimeServer, RuntimeService } from './runtime.js';
+import { normalizeRequestTarget, requestFacts } from './facts.js';
+import { normalizeServerName } from '../tls/options-by-host.js';
+import { routeTableFor, type Runtime, type RuntimeService } from './runtime.js';
+import { callService } from './service-call.js';
 import type { Route } from './table.js';
 
 /** Seconds a client is told to wait before retrying a service that has no server. */
@@ -45,6 +47,7 @@ export class Dispatcher {
     // Hop-by-hop fields go before any middleware runs, so a client cannot name in `Connection` a
     // header that a middleware adds and have it stripped later (RFC 9110 §7.6.1).
     removeHopByHopHeaders(request.headers);
+    normalizeRequestTarget(request);
     await this.#serve(request, response, options, (context, route, service) => this.#forwardToService(context, route, service, options));
   }
 
@@ -54,12 +57,13 @@ export class Dispatcher {
    */
   async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, options: DispatchOptions): Promise<void> {
     removeHopByHopHeaders(request.headers, { keepUpgrade: true });
+    normalizeRequestTarget(request);
     const response = new ServerResponse(request);
     response.assignSocket(socket as Socket);
     response.on('finish', () => socket.end());
 
     await this.#serve(request, response, options, async (_context, route, service) => {
-      const server = service?.balancer.next();
+      const server = service?.balancer.pick(service.balancer.requestedValue(request.headers.cookie))?.server;
       if (!service || !server) {
         response.setHeader('retry-after', RETRY_AFTER_SECONDS);
         sendText(response, 503, '503 Service Unavailable: no server is available');
@@ -68,7 +72,11 @@ export class Dispatcher {
       response.detachSocket(socket as Socket);
       this.#logger.debug({ [Fields.router]: route.name, [Fields.service]: service.name, [Fields.server]: server.url }, 'forwarding upgrade request');
       const forwardContext = { entryPoint: options.entryPoint, scheme: options.scheme, serverName: options.serverName };
-      const outcome = await this.#forwarder.forwardUpgrade(request, socket, head, { url: server.target, passHostHeader: service.passHostHeader }, forwardContext);
+      // A tunnel counts as a request in flight for as long as it is open.
+      const end = server.health.begin();
+      const outcome = await this.#forwarder
+        .forwardUpgrade(request, socket, head, { url: server.target, passHostHeader: service.passHostHeader }, forwardContext)
+        .finally(end);
       if (outcome.error && outcome.status >= 500) {
         this.#logger.warn({ err: outcome.error, [Fields.router]: route.name, [Fields.server]: server.url, [Fields.status]: outcome.status }, 'upgrade request failed');
       }
@@ -83,7 +91,11 @@ export class Dispatcher {
   ): Promise<void> {
     const runtime = this.#runtime;
     const facts = requestFacts(request);
-    const route = runtime.tables.get(options.entryPoint)?.match(facts);
+    if (options.scheme === 'https' && isMisdirected(runtime, options.entryPoint, request, facts.host)) {
+      sendText(response, 421, '421 Misdirected Request');
+      return;
+    }
+    const route = routeTableFor(runtime, options.entryPoint, options.scheme)?.match(facts);
     if (!route) {
       sendText(response, 404, '404 page not found');
       return;
@@ -103,41 +115,31 @@ export class Dispatcher {
   }
 
   async #forwardToService(context: RequestContext, route: Route, service: RuntimeService | undefined, options: DispatchOptions): Promise<void> {
-    const { request, response } = context;
+    const { response } = context;
     const forwardContext = { entryPoint: options.entryPoint, scheme: options.scheme, serverName: options.serverName };
-    const first = service?.balancer.next();
-    if (!service || !first) {
+    const currentService = () => this.#runtime.services.get(route.service);
+    const served = service !== undefined && (await callService(context, route, service, { forwarder: this.#forwarder, logger: this.#logger, forwardContext, currentService }));
+    if (!served) {
+      // The router exists but no server can take the request: all are down, draining or absent.
       response.setHeader('retry-after', RETRY_AFTER_SECONDS);
       sendText(response, 503, '503 Service Unavailable: no server is available');
-      return;
-    }
-
-    // A failure before any byte of the request reached the server (such as a refused connection to
-    // a container that just went away) is tried once more on another server. The forwarder leaves
-    // the body unread in that case, so this holds for requests with a body too.
-    let server = first;
-    for (let attempt = 1; ; attempt++) {
-      const mayRetry = attempt === 1 && service.servers.length > 1;
-      this.#logger.debug({ [Fields.router]: route.name, [Fields.service]: service.name, [Fields.server]: server.url, [Fields.attempt]: attempt }, 'forwarding request');
-      const outcome = await this.#forwarder.forward(request, response, { url: server.target, passHostHeader: service.passHostHeader }, forwardContext, {
-        writeRetryableError: !mayRetry,
-      });
-      if (outcome.status < 500 || !outcome.error) return;
-
-      const failed: RuntimeServer = server;
-      const retry = mayRetry && outcome.safeToRetry ? service.balancer.next((candidate) => candidate !== failed) : undefined;
-      this.#logger.warn(
-        { err: outcome.error, [Fields.router]: route.name, [Fields.service]: service.name, [Fields.server]: failed.url, [Fields.status]: outcome.status },
-        retry ? 'forwarding failed; trying another server' : 'forwarding failed',
-      );
-      if (!retry) {
-        // The forwarder left the response unwritten for a retry that no other server can take.
-        if (!response.headersSent && !response.writableEnded) sendText(response, outcome.status, outcome.status === 504 ? '504 Gateway Timeout' : '502 Bad Gateway');
-        return;
-      }
-      server = retry;
     }
   }
+}
+
+/**
+ * Returns true when an HTTPS request names a host whose TLS options differ from those of the
+ * server name its connection was set up for. Without this check a client could complete the
+ * handshake under weaker options (or without the SNI check) and then ask for a stricter host in
+ * the Host header. Status 421 (RFC 9110 section 15.5.20) makes the client connect again for that host.
+ */
+function isMisdirected(runtime: Runtime, entryPoint: string, request: IncomingMessage, host: string): boolean {
+  const socket: unknown = request.socket;
+  const serverName = typeof socket === 'object' && socket !== null && 'servername' in socket ? socket.servername : undefined;
+  if (typeof serverName !== 'string' || serverName === '' || host === '' || host === normalizeServerName(serverName)) return false;
+  const selector = runtime.tlsOptionsSelectors.get(entryPoint);
+  if (!selector) return false;
+  return selector.optionsNameFor(host) !== selector.optionsNameFor(serverName);
 }
 
 async function runChain(chain: Middleware[], context: RequestContext, last: () => Promise<void>): Promise<void> {

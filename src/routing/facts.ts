@@ -46,3 +46,58 @@ export function requestFacts(request: IncomingMessage): RequestFacts {
     clientIp: peerAddress(request),
   };
 }
+
+/** Returns true for a path segment that means `.` or `..`, also when its dots are percent-encoded. */
+function dotSegment(segment: string): '.' | '..' | undefined {
+  const decoded = segment.replace(/%2e/gi, '.');
+  if (decoded === '.') return '.';
+  if (decoded === '..') return '..';
+  return undefined;
+}
+
+/**
+ * Removes `.` and `..` segments (RFC 3986 §5.2.4, with `%2E` read as a dot) and empty segments
+ * from a path. Without this, `/pub/../admin` would be routed by the `/pub` router and then reach
+ * the server as `/admin`, skipping the middlewares of the router for `/admin`. Other bytes,
+ * including `%2F` and `%25`, stay as received.
+ */
+export function cleanPath(path: string): string {
+  if (!path.startsWith('/')) return path;
+  const segments = path.split('/');
+  const output: string[] = [];
+  for (let i = 1; i < segments.length; i++) {
+    const segment = segments[i] as string;
+    const last = i === segments.length - 1;
+    const dots = dotSegment(segment);
+    if (dots === '..') output.pop();
+    if (dots !== undefined || (segment === '' && !last)) {
+      // A dot segment at the end leaves a directory path, such as `/a/..` giving `/`.
+      if (last) output.push('');
+      continue;
+    }
+    output.push(segment);
+  }
+  return `/${output.join('/')}`;
+}
+
+/**
+ * Puts the request target into origin form before routing: an absolute-form target
+ * (`GET http://host/path`) sets the Host header from its authority, as RFC 9112 §3.2.2 requires,
+ * so the host Berth routes by and the host the server receives are the same; the path is cleaned.
+ */
+export function normalizeRequestTarget(request: IncomingMessage): void {
+  let target = request.url ?? '/';
+  if (!target.startsWith('/') && /^[a-z][a-z0-9+.-]*:\/\//i.test(target)) {
+    const afterScheme = target.indexOf('//') + 2;
+    const authorityEnd = target.slice(afterScheme).search(/[/?]/);
+    const end = authorityEnd === -1 ? target.length : afterScheme + authorityEnd;
+    request.headers.host = target.slice(afterScheme, end);
+    target = end === target.length ? '/' : target.slice(end);
+    if (target.startsWith('?')) target = `/${target}`;
+  }
+
+  const queryAt = target.indexOf('?');
+  const path = queryAt === -1 ? target : target.slice(0, queryAt);
+  const query = queryAt === -1 ? '' : target.slice(queryAt);
+  request.url = cleanPath(path) + query;
+}

@@ -1,32 +1,28 @@
 // Builds the immutable runtime from the merged dynamic configuration: compiled rules per entry
 // point, services with their balancers, middleware chains. A change builds a new runtime; the
 // entry points swap one reference to it, so requests in flight finish on the old one.
-import { resolveReferences, withOrigin, type MergedConfig, type MergedRouter, type MergedService } from '../dynamic/merged.js';
+import { DEFAULT_TLS_OPTIONS_NAME, resolveReferences, withOrigin, type MergedConfig, type MergedRouter } from '../dynamic/merged.js';
+import type { RouterTlsConfig } from '../dynamic/model.js';
 import { compileRule, defaultPriority, literalHosts, parseRule } from '../rules/index.js';
 import { createMiddleware } from '../middlewares/registry.js';
 import type { Middleware } from '../middlewares/types.js';
-import { WeightedRoundRobin } from '../balancer/wrr.js';
+import type { HealthRegistry } from '../balancer/health-registry.js';
+import { DEFAULT_TLS_OPTIONS, resolveTlsOptions, type TlsOptions } from '../tls/options.js';
+import { buildTlsOptionsSelector, type TlsOptionsSelector, type TlsRouterUse } from '../tls/options-by-host.js';
+import { buildServices, type RuntimeService } from './services.js';
 import { RouteTable, type Route } from './table.js';
 
-/** One server of a service as the runtime uses it. */
-export interface RuntimeServer {
-  url: string;
-  target: URL;
-  weight: number;
-  containerId?: string;
-}
-
-export interface RuntimeService {
-  name: string;
-  servers: RuntimeServer[];
-  balancer: WeightedRoundRobin<RuntimeServer>;
-  passHostHeader: boolean;
-}
+export type { RuntimeServer, RuntimeService } from './services.js';
 
 /** What the API reports about a router beyond its configuration. */
 export interface RouterView {
   priority: number;
   entryPoints: string[];
+  /**
+   * The TLS settings the router uses: its own `tls`, else the `http.tls` of the first of its entry
+   * points that has one. Undefined for a router that serves plain HTTP only.
+   */
+  tls?: RouterTlsConfig;
 }
 
 export interface Runtime {
@@ -34,7 +30,14 @@ export interface Runtime {
   readonly builtAt: Date;
   /** The configuration this runtime was built from, with every item's final diagnostics. */
   readonly config: MergedConfig;
+  /** Routers for requests that came without TLS, by entry point. */
   readonly tables: ReadonlyMap<string, RouteTable>;
+  /** Routers for requests that came over TLS, by entry point. */
+  readonly tlsTables: ReadonlyMap<string, RouteTable>;
+  /** Usable TLS options by name. `default` is always present unless its configuration is invalid. */
+  readonly tlsOptions: ReadonlyMap<string, TlsOptions>;
+  /** The TLS options of each server name, by entry point. */
+  readonly tlsOptionsSelectors: ReadonlyMap<string, TlsOptionsSelector>;
   readonly services: ReadonlyMap<string, RuntimeService>;
   readonly middlewares: ReadonlyMap<string, Middleware>;
   readonly routerViews: ReadonlyMap<string, RouterView>;
@@ -43,63 +46,98 @@ export interface Runtime {
 export interface BuildOptions {
   /** Entry points that serve user routers (the internal one is excluded). */
   entryPoints: string[];
+  /**
+   * The `http.tls` settings of the entry points that have them. As in Traefik, every router on
+   * such an entry point is a TLS router there, and one without its own `tls` uses these settings.
+   */
+  entryPointTls?: ReadonlyMap<string, RouterTlsConfig>;
   generation: number;
+  /**
+   * Long-lived server health. Only the runtime that is about to serve passes it, because building
+   * with it starts and stops health checks.
+   */
+  health?: HealthRegistry;
+}
+
+/** Returns the routers of `entryPoint` for requests of `scheme`: TLS routers for https, the others for http. */
+export function routeTableFor(runtime: Runtime, entryPoint: string, scheme: 'http' | 'https'): RouteTable | undefined {
+  return (scheme === 'https' ? runtime.tlsTables : runtime.tables).get(entryPoint);
 }
 
 /** Compiles `config` into a runtime. Problems are recorded on the items; this never throws for bad input. */
 export function buildRuntime(config: MergedConfig, options: BuildOptions): Runtime {
-  const services = buildServices(config);
+  const services = buildServices(config, options.health);
   const middlewares = buildMiddlewares(config);
+  const tlsOptions = buildTlsOptions(config);
   resolveReferences(config);
 
-  const routesByEntryPoint = new Map<string, Route[]>(options.entryPoints.map((name) => [name, []]));
+  const plainRoutes = new Map<string, Route[]>(options.entryPoints.map((name) => [name, []]));
+  const tlsRoutes = new Map<string, Route[]>(options.entryPoints.map((name) => [name, []]));
+  const tlsUses = new Map<string, TlsRouterUse[]>(options.entryPoints.map((name) => [name, []]));
   const routerViews = new Map<string, RouterView>();
   for (const router of config.routers.values()) {
     const entryPoints = routerEntryPoints(router, options.entryPoints);
     const route = compileRouter(router);
-    routerViews.set(router.name, { priority: route?.priority ?? router.priority ?? defaultPriority(router.rule), entryPoints });
+    const placements = entryPoints.map((entryPoint) => ({ entryPoint, tls: router.tls ?? options.entryPointTls?.get(entryPoint) }));
+    for (const placement of placements) {
+      if (placement.tls) checkTlsOptionsReference(router, tlsOptionsName(placement.tls), config, tlsOptions);
+    }
+
+    const view: RouterView = { priority: route?.priority ?? router.priority ?? defaultPriority(router.rule), entryPoints };
+    const viewTls = placements.find((placement) => placement.tls)?.tls;
+    if (viewTls) view.tls = viewTls;
+    routerViews.set(router.name, view);
     if (!route || router.errors.length > 0) continue;
-    for (const name of entryPoints) routesByEntryPoint.get(name)?.push(route);
+
+    for (const { entryPoint, tls } of placements) {
+      if (!tls) {
+        plainRoutes.get(entryPoint)?.push(route);
+        continue;
+      }
+      tlsRoutes.get(entryPoint)?.push(route);
+      tlsUses.get(entryPoint)?.push({ router, hosts: route.hosts, optionsName: tlsOptionsName(tls) });
+    }
   }
 
   const tables = new Map<string, RouteTable>();
-  for (const [name, routes] of routesByEntryPoint) tables.set(name, new RouteTable(routes));
+  for (const [name, routes] of plainRoutes) tables.set(name, new RouteTable(routes));
+  const tlsTables = new Map<string, RouteTable>();
+  for (const [name, routes] of tlsRoutes) tlsTables.set(name, new RouteTable(routes));
+  const tlsOptionsSelectors = new Map<string, TlsOptionsSelector>();
+  for (const [name, uses] of tlsUses) tlsOptionsSelectors.set(name, buildTlsOptionsSelector(uses, tlsOptions));
 
-  return { generation: options.generation, builtAt: new Date(), config, tables, services, middlewares, routerViews };
+  return { generation: options.generation, builtAt: new Date(), config, tables, tlsTables, tlsOptions, tlsOptionsSelectors, services, middlewares, routerViews };
 }
 
-function buildServices(config: MergedConfig): Map<string, RuntimeService> {
-  const services = new Map<string, RuntimeService>();
-  for (const service of config.services.values()) {
-    const servers = parseServers(service);
-    if (service.errors.length > 0) continue;
-    services.set(service.name, {
-      name: service.name,
-      servers,
-      balancer: new WeightedRoundRobin(servers),
-      passHostHeader: service.loadBalancer.passHostHeader,
-    });
+/** Checks every TLS options item, recording problems on it, and returns the usable ones by name. */
+function buildTlsOptions(config: MergedConfig): Map<string, TlsOptions> {
+  const usable = new Map<string, TlsOptions>();
+  if (!config.tlsOptions.has(DEFAULT_TLS_OPTIONS_NAME)) usable.set(DEFAULT_TLS_OPTIONS_NAME, { ...DEFAULT_TLS_OPTIONS, alpnProtocols: [...DEFAULT_TLS_OPTIONS.alpnProtocols] });
+
+  for (const item of config.tlsOptions.values()) {
+    const resolved = resolveTlsOptions(item.name, item);
+    item.errors.push(...resolved.errors.map((message) => withOrigin(item, message)));
+    item.warnings.push(...resolved.warnings.map((message) => withOrigin(item, message)));
+    if (resolved.options && item.errors.length === 0) usable.set(item.name, resolved.options);
   }
-  return services;
+  return usable;
 }
 
-function parseServers(service: MergedService): RuntimeServer[] {
-  const servers: RuntimeServer[] = [];
-  for (const server of service.loadBalancer.servers) {
-    let target: URL;
-    try {
-      target = new URL(server.url);
-    } catch {
-      service.errors.push(withOrigin(service, `server URL "${server.url}" is invalid: write it as http://HOST:PORT`));
-      continue;
-    }
-    if (target.protocol !== 'http:' && target.protocol !== 'https:') {
-      service.errors.push(withOrigin(service, `server URL "${server.url}" has an unsupported scheme: use http or https`));
-      continue;
-    }
-    servers.push({ url: server.url, target, weight: server.weight, ...(server.containerId ? { containerId: server.containerId } : {}) });
-  }
-  return servers;
+function tlsOptionsName(tls: RouterTlsConfig): string {
+  return tls.options === undefined || tls.options === '' ? DEFAULT_TLS_OPTIONS_NAME : tls.options;
+}
+
+/**
+ * Disables a router whose TLS options are missing or invalid. Serving it with other options would
+ * silently weaken what was configured (a lower TLS version, or no SNI check). Traefik disables such routers too.
+ */
+function checkTlsOptionsReference(router: MergedRouter, name: string, config: MergedConfig, usable: ReadonlyMap<string, TlsOptions>): void {
+  if (usable.has(name)) return;
+  const item = config.tlsOptions.get(name);
+  const message = item
+    ? `TLS options "${name}" are invalid: ${item.errors[0] ?? 'see the TLS options in the API'}`
+    : `TLS options "${name}" do not exist; define them under tls.options in the file provider, or use one of: ${[...usable.keys()].sort().join(', ')}`;
+  if (!router.errors.includes(withOrigin(router, message))) router.errors.push(withOrigin(router, message));
 }
 
 function buildMiddlewares(config: MergedConfig): Map<string, Middleware> {

@@ -29,4 +29,10 @@ export interface CertificateStore {
   list(): CertificateInfo[];
   /** True when a certificate (exact name, then one-label wildcard) other than the default covers `serverName`. */
   covers(serverName: string): boolean;
+  /**
+   * Serves `entry` as the default certificate (from `tls.stores.default.defaultCertificate`), or
+   * goes back to the generated one when `entry` is undefined. Returns the problems found; an
+   * invalid entry leaves the current default in place.
+   */
+  setDefault?(entry: CertificateEntry | undefined): string[];
 }

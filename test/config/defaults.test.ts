@@ -1,12 +1,12 @@
 import { describe, expect, test } from 'vitest';
 
-import { load, loadError } from './helpers.js';
+import { addresses, load, loadError } from './helpers.js';
 
 describe('defaults', () => {
   test('no arguments: web and Docker', async () => {
     const config = await load();
 
-    expect(config.entryPoints).toEqual({ web: { address: ':80', host: '', port: 80 } });
+    expect(addresses(config)).toEqual({ web: { address: ':80', host: '', port: 80 } });
     expect(config.providers.docker).toEqual({
       endpoint: 'unix:///var/run/docker.sock',
       exposedByDefault: true,
@@ -65,7 +65,7 @@ describe('defaults', () => {
   test('ping defaults once enabled', async () => {
     const config = await load({ argv: ['--ping'] });
     expect(config.ping).toEqual({ entryPoint: 'berth' });
-    expect(config.entryPoints.berth).toEqual({ address: ':8080', host: '', port: 8080 });
+    expect(addresses(config).berth).toEqual({ address: ':8080', host: '', port: 8080 });
   });
 });
 
@@ -141,7 +141,7 @@ describe('entry points', () => {
 
   test('traefik alias sets the internal address', async () => {
     const config = await load({ argv: ['--entrypoints.traefik.address=:9000', '--api.insecure'] });
-    expect(config.entryPoints).toEqual({ berth: { address: ':9000', host: '', port: 9000 } });
+    expect(addresses(config)).toEqual({ berth: { address: ':9000', host: '', port: 9000 } });
   });
 
   test('traefik alias in ping entry point', async () => {

@@ -106,7 +106,7 @@ describe('environment errors', () => {
 
   test('empty boolean is rejected', async () => {
     const error = await loadError({ env: { BERTH_API_INSECURE: '' } });
-    expect(error.message).toBe('Invalid value "" for BERTH_API_INSECURE: allowed values are true and false.');
+    expect(error.message).toBe('Invalid value "" for BERTH_API_INSECURE: allowed values are true and false (or 1 and 0).');
   });
 
   test('group variable is rejected', async () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 
 import { loadStaticConfig } from '../../src/config/index.js';
-import { load, loadError, temporaryDirectory } from './helpers.js';
+import { addresses, load, loadError, temporaryDirectory } from './helpers.js';
 
 const TRAEFIK_STYLE = `
 entryPoints:
@@ -97,7 +97,7 @@ describe('file discovery', () => {
 describe('file contents', () => {
   test('Traefik static YAML is read', async () => {
     const config = await load({ files: { 'traefik.yml': TRAEFIK_STYLE } });
-    expect(config.entryPoints).toEqual({
+    expect(addresses(config)).toEqual({
       web: { address: ':8000', host: '', port: 8000 },
       websecure: { address: ':8443', host: '', port: 8443 },
       berth: { address: ':8080', host: '', port: 8080 },
@@ -113,7 +113,7 @@ describe('file contents', () => {
     const config = await load({
       files: { 'berth.yaml': 'ENTRYPOINTS:\n  Web:\n    Address: ":81"\nLog:\n  LEVEL: Warn\n' },
     });
-    expect(config.entryPoints).toEqual({ web: { address: ':81', host: '', port: 81 } });
+    expect(addresses(config)).toEqual({ web: { address: ':81', host: '', port: 81 } });
     expect(config.log.level).toBe('warn');
   });
 
@@ -139,7 +139,7 @@ describe('file contents', () => {
 
   test('traefik entry point alias', async () => {
     const config = await load({ files: { 'berth.yaml': 'entryPoints:\n  traefik:\n    address: ":9000"\nping: {}\n' } });
-    expect(config.entryPoints).toEqual({ berth: { address: ':9000', host: '', port: 9000 } });
+    expect(addresses(config)).toEqual({ berth: { address: ':9000', host: '', port: 9000 } });
   });
 
   test('empty file gives defaults', async () => {

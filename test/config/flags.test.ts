@@ -1,11 +1,11 @@
 import { describe, expect, test } from 'vitest';
 
-import { load, loadError } from './helpers.js';
+import { addresses, load, loadError } from './helpers.js';
 
 describe('flag forms', () => {
   test('equals form', async () => {
     const config = await load({ argv: ['--entrypoints.web.address=127.0.0.1:8080'] });
-    expect(config.entryPoints.web).toEqual({ address: '127.0.0.1:8080', host: '127.0.0.1', port: 8080 });
+    expect(addresses(config).web).toEqual({ address: '127.0.0.1:8080', host: '127.0.0.1', port: 8080 });
   });
 
   test('space form', async () => {
@@ -69,14 +69,14 @@ describe('boolean flags', () => {
 
   test('other boolean values are rejected', async () => {
     const error = await loadError({ argv: ['--api.insecure=yes'] });
-    expect(error.message).toBe('Invalid value "yes" for --api.insecure: allowed values are true and false.');
+    expect(error.message).toBe('Invalid value "yes" for --api.insecure: allowed values are true and false (or 1 and 0).');
     expect(error.option).toBe('--api.insecure');
     expect(error.value).toBe('yes');
   });
 
   test('bad toggle value is rejected', async () => {
-    const error = await loadError({ argv: ['--providers.docker=1'] });
-    expect(error.message).toBe('Invalid value "1" for --providers.docker: allowed values are true and false.');
+    const error = await loadError({ argv: ['--providers.docker=2'] });
+    expect(error.message).toBe('Invalid value "2" for --providers.docker: allowed values are true and false (or 1 and 0).');
   });
 
   test('boolean flag skips non-boolean argument', async () => {
@@ -190,5 +190,14 @@ describe('flag values', () => {
       'Invalid value "npipe:////./pipe/docker_engine" for --providers.docker.endpoint: ' +
         'allowed forms are unix:///PATH, tcp://HOST:PORT, http://HOST[:PORT] and https://HOST[:PORT].',
     );
+  });
+});
+
+describe('Go boolean spellings', () => {
+  test('1 and 0 are accepted as in Go', async () => {
+    const on = await load({ argv: ['--ping=1'] });
+    expect(on.ping).toBeDefined();
+    const off = await load({ argv: ['--api.insecure=0'] });
+    expect(off.api?.insecure ?? false).toBe(false);
   });
 });

@@ -47,3 +47,10 @@ export async function loadError(options: LoadOptions = {}): Promise<ConfigError>
   }
   throw new Error('expected loading to throw a ConfigError, but it succeeded');
 }
+
+/** Returns each entry point's address fields only, for tests about addresses and names. */
+export function addresses(config: StaticConfig): Record<string, { address: string; host: string; port: number }> {
+  const result: Record<string, { address: string; host: string; port: number }> = {};
+  for (const [name, { address, host, port }] of Object.entries(config.entryPoints)) result[name] = { address, host, port };
+  return result;
+}

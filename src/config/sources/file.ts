@@ -5,7 +5,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, extname, resolve } from 'node:path';
 
-import { type Document, LineCounter, type Node, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
+import { type Document, LineCounter, type Node, type YAMLSeq, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 
 import { ConfigError } from '../errors.js';
 import { explainUnknownKey, fileStyle } from '../key-names.js';
@@ -148,10 +148,25 @@ class FileReader {
       if (option.doc?.notInFile === true) {
         throw this.#error(keyNode, `${written.join('.')} cannot be set in the configuration file; pass it as a flag or environment variable`);
       }
+      if (option.value.isList === true && isSeq(value)) {
+        this.#settings.push({ path, kind: 'value', value: this.#listValue(value, written), origin });
+        return;
+      }
       if (value !== null && !isScalar(value)) {
         throw this.#error(value, `${written.join('.')} must be a single value, not a ${isSeq(value) ? 'list' : 'mapping'}`);
       }
       this.#settings.push({ path, kind: 'value', value: scalarValue(value), origin });
+      return;
+    }
+
+    // A list of sections, such as `domains: [{ main: example.com }]`, gives items named by their index.
+    if (option.kind === 'items' && isSeq(value)) {
+      value.items.forEach((item, index) => {
+        const next = step(option, String(index));
+        if (!next.ok) throw this.#error(value, `${written.join('.')} cannot be a list; write it as a mapping of named items`);
+        const itemNode = this.#resolveAlias(item as Node | null);
+        this.#readOption(itemNode, itemNode ?? keyNode, next.node, [...path, next.key], [...written, `[${index}]`], true);
+      });
       return;
     }
 
@@ -172,6 +187,18 @@ class FileReader {
       throw this.#error(value ?? keyNode, `${written.join('.')} must be a mapping of options, not ${got}`);
     }
     this.#readSection(value, option, path, written);
+  }
+
+  /** Joins a sequence of single values into the comma-separated text that list options parse. */
+  #listValue(sequence: YAMLSeq, written: string[]): string {
+    const items: string[] = [];
+    for (const item of sequence.items) {
+      const node = this.#resolveAlias(item as Node | null);
+      if (node !== null && !isScalar(node)) throw this.#error(node, `${written.join('.')} must be a list of single values`);
+      const text = scalarValue(node);
+      if (text !== null) items.push(String(text));
+    }
+    return items.join(',');
   }
 
   #resolveAlias(node: Node | null | undefined): Node | null {

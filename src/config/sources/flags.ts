@@ -22,7 +22,8 @@ export function readFlags(argv: readonly string[]): Setting[] {
     const equals = argument.indexOf('=');
     const name = equals === -1 ? argument.slice(2) : argument.slice(2, equals);
     const inlineValue = equals === -1 ? undefined : argument.slice(equals + 1);
-    const segments = name.split('.');
+    // Traefik writes list items with an index, as in `domains[0].main`; the index is an item name.
+    const segments = name.replace(/\[(\d+)\]/g, '.$1').split('.');
 
     const resolution = resolveKey(segments);
     if (!resolution.ok) {

@@ -3,7 +3,7 @@
 // gets one router of the same name with the defaultRule, and a router without `service` uses the
 // container's only service.
 
-import type { MiddlewareConfig, RouterConfig, ServiceConfig } from '../../dynamic/model.js';
+import type { LoadBalancerConfig, MiddlewareConfig, RouterConfig, RouterTlsConfig, ServiceConfig } from '../../dynamic/model.js';
 import type { MiddlewareLabels, RouterLabels, ServiceLabels } from '../../labels/http-schemas.js';
 import type { AddressContext } from './address.js';
 import type { ContainerInfo } from './container-info.js';
@@ -77,9 +77,29 @@ function routerFor(
   // Traefik treats priority 0 as unset, so the rule length decides.
   if (labels.priority !== undefined && labels.priority !== 0) item.priority = labels.priority;
   if (labels.ruleSyntax !== undefined) item.ruleSyntax = labels.ruleSyntax;
+  if (labels.tls !== undefined) item.tls = routerTls(labels.tls, name, context, errors);
 
-  const definition = { rule, entryPoints: item.entryPoints, service, middlewares: item.middlewares, priority: item.priority, ruleSyntax: item.ruleSyntax };
+  const definition = { rule, entryPoints: item.entryPoints, service, middlewares: item.middlewares, priority: item.priority, ruleSyntax: item.ruleSyntax, tls: item.tls };
   return { item, definition };
+}
+
+/** Builds a router's TLS settings from its decoded `tls` labels; `tls=true` alone gives `{}`. */
+function routerTls(labels: NonNullable<RouterLabels['tls']>, name: string, context: ContainerBuildContext, errors: string[]): RouterTlsConfig {
+  const tls: RouterTlsConfig = {};
+  if (labels.certResolver !== undefined && labels.certResolver.trim() !== '') tls.certResolver = labels.certResolver.trim();
+  if (labels.options !== undefined && labels.options.trim() !== '') tls.options = labels.options.trim();
+  if (labels.domains !== undefined) {
+    tls.domains = [];
+    labels.domains.forEach((domain, index) => {
+      const main = domain.main?.trim() ?? '';
+      if (main === '') {
+        errors.push(`${context.prefix}.http.routers.${name}.tls.domains[${index}].main is missing; set it to the certificate's main domain`);
+        return;
+      }
+      tls.domains?.push({ main, sans: domain.sans ?? [] });
+    });
+  }
+  return tls;
 }
 
 function serviceFor(
@@ -91,7 +111,7 @@ function serviceFor(
 ): Declared<ServiceConfig> {
   const loadBalancer = labels.loadBalancer ?? {};
   const item: ServiceConfig = {
-    loadBalancer: { servers: [], passHostHeader: loadBalancer.passHostHeader ?? true },
+    loadBalancer: { servers: [], passHostHeader: loadBalancer.passHostHeader ?? true, ...balancingSettings(loadBalancer) },
     sources: [{ provider: context.provider, origin: describeContainer(container) }],
     errors: [],
     warnings: [],
@@ -109,6 +129,19 @@ function serviceFor(
   // Replicas may differ in their server (address, port, scheme, weight) but not in the rest.
   const { server: _server, ...shared } = loadBalancer;
   return { item, definition: { ...shared, passHostHeader: item.loadBalancer.passHostHeader } };
+}
+
+/**
+ * Copies the strategy, health check and sticky cookie labels into the service. Their values are
+ * checked when the runtime is built, so the Docker and file providers share one set of messages.
+ */
+function balancingSettings(labels: NonNullable<ServiceLabels['loadBalancer']>): Partial<LoadBalancerConfig> {
+  const settings: Partial<LoadBalancerConfig> = {};
+  if (labels.strategy !== undefined) settings.strategy = labels.strategy;
+  if (labels.healthCheck !== undefined) settings.healthCheck = { ...labels.healthCheck };
+  if (labels.passiveHealthCheck !== undefined) settings.passiveHealthCheck = { ...labels.passiveHealthCheck };
+  if (labels.sticky?.cookie !== undefined) settings.sticky = { cookie: { ...labels.sticky.cookie } };
+  return settings;
 }
 
 function middlewareFor(name: string, labels: MiddlewareLabels, container: ContainerInfo, context: ContainerBuildContext): Declared<MiddlewareConfig> {

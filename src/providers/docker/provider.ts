@@ -18,6 +18,16 @@ const COALESCE_MS = 25;
 const BACKOFF_INITIAL_MS = 250;
 const BACKOFF_MAX_MS = 5_000;
 const INSPECT_CONCURRENCY = 8;
+/**
+ * How long a container stays out of rotation after a stop signal when it keeps running, beyond
+ * its stop timeout. A process that ignores SIGTERM from `docker kill` would otherwise stay out
+ * of rotation for good.
+ */
+const STOPPING_MARGIN_MS = 5_000;
+/** Docker's stop timeout when the container sets none. */
+const DEFAULT_STOP_TIMEOUT_S = 10;
+/** After the first failure, a failed reconnect is logged at warn once every this many attempts. */
+const RECONNECT_WARN_EVERY = 10;
 
 export interface DockerProviderStatus {
   connected: boolean;
@@ -35,7 +45,10 @@ export class DockerProvider {
   readonly #docker: Docker;
 
   readonly #containers = new Map<string, ContainerInfo>();
-  readonly #stopping = new Set<string>();
+  /** Containers that got a stop signal, with the time after which a running one rejoins rotation. */
+  readonly #stopping = new Map<string, number>();
+  #stopTimeouts = new Map<string, number>();
+  #failedAttempts = 0;
   readonly #pending = new Map<string, 'refresh' | 'remove'>();
   #needResync = true;
   #flushTimer: NodeJS.Timeout | undefined;
@@ -95,6 +108,7 @@ export class DockerProvider {
       this.#status.connected = true;
       delete this.#status.lastError;
       this.#backoffMs = BACKOFF_INITIAL_MS;
+      this.#failedAttempts = 0;
       this.#logger.info({ [Fields.address]: this.#options.endpoint, [Fields.counts]: { containers: this.#containers.size } }, 'connected to Docker');
     } catch (error) {
       this.#disconnected(error as Error);
@@ -122,10 +136,14 @@ export class DockerProvider {
     if (effect === 'ignore') return;
     this.#logger.debug({ [Fields.event]: event.Action, [Fields.containerId]: id.slice(0, 12) }, 'Docker event');
 
+    if (effect === 'remove') this.#stopTimeouts.delete(id);
     if (effect === 'stopping') {
       // The server leaves rotation now, before the container dies; requests already sent finish.
-      this.#stopping.add(id);
+      const timeoutMs = (this.#stopTimeouts.get(id) ?? DEFAULT_STOP_TIMEOUT_S) * 1000 + STOPPING_MARGIN_MS;
+      this.#stopping.set(id, Date.now() + timeoutMs);
       this.#pending.set(id, 'refresh');
+      // A container still running at the deadline ignored the signal and rejoins rotation.
+      setTimeout(() => this.#onStoppingDeadline(id), timeoutMs + 50).unref();
     } else if (effect === 'remove') {
       this.#stopping.delete(id);
       this.#pending.set(id, 'remove');
@@ -134,6 +152,12 @@ export class DockerProvider {
       if (this.#pending.get(id) !== 'remove') this.#pending.set(id, 'refresh');
     }
     this.#applyEventLocally(id, event.Action ?? '');
+    this.#scheduleFlush(COALESCE_MS);
+  }
+
+  #onStoppingDeadline(id: string): void {
+    if (!this.#running || !this.#stopping.has(id)) return;
+    if (this.#pending.get(id) !== 'remove') this.#pending.set(id, 'refresh');
     this.#scheduleFlush(COALESCE_MS);
   }
 
@@ -160,9 +184,16 @@ export class DockerProvider {
     const delayMs = this.#backoffMs;
     this.#backoffMs = Math.min(this.#backoffMs * 2, BACKOFF_MAX_MS);
     this.#status.reconnects++;
-    const log = { err: error, [Fields.address]: this.#options.endpoint, [Fields.delayMs]: delayMs };
-    if (wasConnected) this.#logger.warn(log, 'lost the connection to Docker; serving the last configuration and reconnecting');
-    else this.#logger.warn(log, 'cannot reach Docker; retrying');
+    this.#failedAttempts = wasConnected ? 1 : this.#failedAttempts + 1;
+
+    const log = { reason: error.message, [Fields.address]: this.#options.endpoint, [Fields.delayMs]: delayMs, [Fields.attempt]: this.#failedAttempts };
+    if (wasConnected) {
+      this.#logger.warn(log, 'lost the connection to Docker; serving the last configuration and reconnecting');
+    } else if (this.#failedAttempts % RECONNECT_WARN_EVERY === 1) {
+      this.#logger.warn(log, 'cannot reach Docker: start the daemon, or point --providers.docker.endpoint (or DOCKER_HOST) at its socket; retrying');
+    } else {
+      this.#logger.debug(log, 'cannot reach Docker; retrying');
+    }
 
     clearTimeout(this.#retryTimer);
     this.#retryTimer = setTimeout(() => void this.#connect(), delayMs);
@@ -208,15 +239,21 @@ export class DockerProvider {
   }
 
   async #resync(): Promise<void> {
-    const listed = await this.#docker.listContainers({ all: true });
-    const seen = new Set(listed.map((container) => container.Id));
+    const listed: unknown = await this.#docker.listContainers({ all: true });
+    if (!Array.isArray(listed)) {
+      throw new Error(`${this.#options.endpoint} did not answer GET /containers/json like the Docker API; check --providers.docker.endpoint`);
+    }
+    const seen = new Set((listed as Array<{ Id: string }>).map((container) => container.Id));
     for (const id of [...this.#containers.keys()]) {
       if (!seen.has(id)) this.#containers.delete(id);
     }
-    for (const id of [...this.#stopping]) {
-      if (!seen.has(id)) this.#stopping.delete(id);
+    // Stop signals seen before the relist say nothing about the containers running now: a daemon
+    // restart, for one, stops containers and then starts those with a restart policy again.
+    this.#stopping.clear();
+    for (const id of [...this.#stopTimeouts.keys()]) {
+      if (!seen.has(id)) this.#stopTimeouts.delete(id);
     }
-    await mapLimit(listed, INSPECT_CONCURRENCY, (container) => this.#refresh(container.Id));
+    await mapLimit([...seen], INSPECT_CONCURRENCY, (id) => this.#refresh(id));
     this.#status.lastSyncAt = new Date().toISOString();
   }
 
@@ -224,8 +261,12 @@ export class DockerProvider {
     try {
       const inspect = await this.#docker.getContainer(id).inspect();
       const info = toContainerInfo(inspect);
-      if (this.#stopping.has(info.id)) {
-        if (info.state === 'running') info.stopping = true;
+      const stopTimeout = (inspect.Config as { StopTimeout?: number } | undefined)?.StopTimeout;
+      if (stopTimeout !== undefined) this.#stopTimeouts.set(info.id, stopTimeout);
+
+      const deadline = this.#stopping.get(info.id);
+      if (deadline !== undefined) {
+        if (info.state === 'running' && Date.now() < deadline) info.stopping = true;
         else this.#stopping.delete(info.id);
       }
       this.#containers.set(info.id, info);

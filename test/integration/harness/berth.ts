@@ -76,9 +76,12 @@ export async function startBerth(options: StartBerthOptions): Promise<BerthProce
 
   // DOCKER_HOST points at the private daemon too, so a fallback to the environment can never
   // reach the machine's own Docker.
+  // BERTH_TEST_SCRIPT is for this harness only: Berth rejects environment variables that start
+  // with BERTH_ and name no option.
+  const { BERTH_TEST_SCRIPT: _script, ...inherited } = process.env;
   const child = spawn(process.execPath, [script, ...flags], {
     cwd: REPO_ROOT,
-    env: { ...process.env, DOCKER_HOST: `unix://${dockerSocket}`, ...env },
+    env: { ...inherited, DOCKER_HOST: `unix://${dockerSocket}`, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);

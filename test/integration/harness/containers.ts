@@ -40,6 +40,11 @@ export interface HttpContainerOptions {
   restartPolicy?: 'no' | 'always' | 'unless-stopped';
   /** Wait until the server returns 200 on 127.0.0.1 before returning. Defaults to true. */
   waitUntilServing?: boolean;
+  /**
+   * Shell commands run before httpd starts, such as `(sleep 3; touch /tmp/ready) &` or creating a
+   * CGI script under /www/cgi-bin. httpd still becomes PID 1.
+   */
+  prelude?: string;
 }
 
 export interface HttpContainer {
@@ -74,6 +79,7 @@ export class TestDocker {
         'sh',
         '-c',
         'mkdir -p /www && printf "%s" "$BERTH_TEST_BODY" > /www/index.html && ' +
+          (options.prelude === undefined ? '' : `${options.prelude}\n`) +
           'exec httpd -f -p "127.0.0.1:$BERTH_TEST_PORT" -h /www',
       ],
       Env: [`BERTH_TEST_BODY=${body}`, `BERTH_TEST_PORT=${port}`],

@@ -101,10 +101,34 @@ describe('buildProviderConfig defaults', () => {
             priority: 10,
             middlewares: ['strip', 'auth@file'],
             ruleSyntax: 'v2',
+            tls: { certResolver: 'le', domains: [{ main: 'example.test', sans: ['*.example.test'] }], options: 'modern@file' },
           }),
         },
         services: { web: service(['http://172.30.0.2:80']) },
         middlewares: { strip: middleware('stripprefix', { prefixes: ['/api'] }) },
+      },
+    },
+    {
+      desc: 'tls=true alone makes a TLS router',
+      labels: { 'traefik.http.routers.web.tls': 'true' },
+      expected: {
+        routers: { web: router({ rule: 'Host(`web`)', service: 'web', tls: {} }) },
+        services: { web: service(['http://172.30.0.2:80']) },
+      },
+    },
+    {
+      desc: 'tls domain without main is an error',
+      labels: { 'traefik.http.routers.web.tls.domains[0].sans': 'www.example.test' },
+      expected: {
+        routers: {
+          web: router({
+            rule: 'Host(`web`)',
+            service: 'web',
+            tls: { domains: [] },
+            errors: ['container web: traefik.http.routers.web.tls.domains[0].main is missing; set it to the certificate\'s main domain'],
+          }),
+        },
+        services: { web: service(['http://172.30.0.2:80']) },
       },
     },
     {
@@ -132,7 +156,13 @@ describe('buildProviderConfig defaults', () => {
         routers: { web: router({ rule: 'Host(`web`)', service: 'web' }) },
         services: {
           web: {
-            loadBalancer: { servers: [{ url: 'https://172.30.0.2:8443', weight: 3, containerId: ID }], passHostHeader: false },
+            loadBalancer: {
+              servers: [{ url: 'https://172.30.0.2:8443', weight: 3, containerId: ID }],
+              passHostHeader: false,
+              strategy: 'p2c',
+              healthCheck: { path: '/health' },
+              sticky: { cookie: { name: 'berth' } },
+            },
             errors: [],
             warnings: [],
             sources,

@@ -1,0 +1,188 @@
+// Reads a compose file into the containers docker compose would start, so labels can be checked
+// and requests explained without Docker. Each container is a running host-network container,
+// because the addresses compose would assign are unknown offline: its server is
+// http://127.0.0.1:PORT with the port from labels, `expose` or `ports`.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { ContainerInfo } from '../providers/docker/container-info.js';
+import { COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL } from '../providers/docker/naming.js';
+import { interpolateTree, readDotEnv, type Environment } from './compose-interpolation.js';
+import { composePorts, proxyFlags } from './compose-fields.js';
+
+export interface ComposeProject {
+  /** Absolute path of the compose file. */
+  file: string;
+  projectName: string;
+  containers: ContainerInfo[];
+  /** Static configuration flags from the `command` of a Traefik or Berth service in the file. */
+  proxyFlags: string[];
+  /** Things the reader assumed or could not read, for the user to know. */
+  notes: string[];
+}
+
+export interface ComposeOptions {
+  /** `--project-name`; otherwise COMPOSE_PROJECT_NAME, the file's `name`, then the folder name. */
+  projectName?: string;
+  /** Variables for interpolation; the `.env` file next to the compose file fills in unset ones. */
+  env: Environment;
+  /** Label prefix of the Docker provider, to tell which services Berth would route. */
+  labelPrefix: string;
+}
+
+/** Port assumed for a routed service whose compose entry shows none, because images usually EXPOSE 80. */
+export const ASSUMED_PORT = 80;
+
+/** A compose file that cannot be read as docker compose would read it. */
+export class ComposeFileError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ComposeFileError';
+  }
+}
+
+/** Reads and interprets the compose file at `path`. Throws ComposeFileError for an unreadable file. */
+export async function readComposeFile(path: string, options: ComposeOptions): Promise<ComposeProject> {
+  const file = resolve(path);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new ComposeFileError(`cannot read compose file ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  const dotEnv = await readDotEnv(dirname(file));
+  return composeProject(text, file, { ...options, env: { ...dotEnv, ...definedOnly(options.env) } });
+}
+
+/** Interprets compose YAML `text` read from `file`. */
+export function composeProject(text: string, file: string, options: ComposeOptions): ComposeProject {
+  let document: unknown;
+  try {
+    // Merge keys (`<<: *defaults`) are common in compose files, and docker compose accepts them.
+    document = parseYaml(text, { merge: true });
+  } catch (error) {
+    throw new ComposeFileError(`${file} is not valid YAML: ${(error as Error).message}`, { cause: error });
+  }
+  if (!isRecord(document) || !isRecord(document.services)) {
+    throw new ComposeFileError(`${file} has no services section; a compose file lists its containers under services:`);
+  }
+
+  const notes: string[] = [];
+  const projectName = chooseProjectName(options, document.name, file, notes);
+  const project: ComposeProject = { file, projectName, containers: [], proxyFlags: [], notes };
+
+  for (const [service, raw] of Object.entries(document.services)) {
+    if (!isRecord(raw)) continue;
+    const definition = interpolateTree(pickFields(raw), options.env, notes, `services.${service}`) as Record<string, unknown>;
+    project.containers.push(...serviceContainers(projectName, service, definition, options, notes));
+    project.proxyFlags.push(...proxyFlags(definition.image, definition.command));
+  }
+  return project;
+}
+
+/** The service fields the reader uses; only these are interpolated, as the rest is never read. */
+const FIELDS = ['image', 'command', 'labels', 'deploy', 'scale', 'container_name', 'expose', 'ports', 'extends'] as const;
+
+function pickFields(raw: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(FIELDS.filter((field) => raw[field] !== undefined).map((field) => [field, raw[field]]));
+}
+
+function serviceContainers(project: string, service: string, definition: Record<string, unknown>, options: ComposeOptions, notes: string[]): ContainerInfo[] {
+  const deploy = isRecord(definition.deploy) ? definition.deploy : {};
+  const labels = { ...labelRecord(deploy.labels, `services.${service}.deploy.labels`), ...labelRecord(definition.labels, `services.${service}.labels`) };
+  const routed = Object.keys(labels).some((key) => key.toLowerCase().startsWith(`${options.labelPrefix.toLowerCase()}.`));
+
+  if (routed && Object.keys(labelRecord(deploy.labels, '')).length > 0) {
+    notes.push(`service ${service}: deploy.labels are read like labels here, but docker compose without Swarm does not put them on containers, so a running Berth does not see them`);
+  }
+  if (definition.extends !== undefined) {
+    notes.push(`service ${service}: extends is not followed, so labels and ports of the extended service are missing`);
+  }
+
+  let ports = composePorts(definition.expose, definition.ports);
+  if (ports.length === 0 && routed) {
+    notes.push(`service ${service}: no expose or ports, and the ports its image EXPOSEs are unknown offline; port ${ASSUMED_PORT} is assumed (set a loadbalancer.server.port label to be sure)`);
+    ports = [ASSUMED_PORT];
+  }
+
+  const replicas = replicaCount(definition.scale ?? deploy.replicas);
+  const containers: ContainerInfo[] = [];
+  for (let number = 1; number <= replicas; number++) {
+    const customName = typeof definition.container_name === 'string' && replicas === 1 ? definition.container_name : undefined;
+    const name = customName ?? `${project}-${service}-${number}`;
+    containers.push({
+      id: createHash('sha256').update(`${project}/${service}/${number}`).digest('hex'),
+      name,
+      // The labels docker compose adds win over the file's own, as they do on real containers.
+      labels: {
+        ...labels,
+        [COMPOSE_PROJECT_LABEL]: project,
+        [COMPOSE_SERVICE_LABEL]: service,
+        'com.docker.compose.container-number': String(number),
+        'com.docker.compose.oneoff': 'False',
+      },
+      state: 'running',
+      paused: false,
+      health: 'none',
+      networkMode: 'host',
+      networks: [],
+      exposedPorts: ports,
+    });
+  }
+  return containers;
+}
+
+/** Reads labels in map form (`key: value`) or list form (`- key=value`). */
+function labelRecord(value: unknown, where: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  if (Array.isArray(value)) {
+    for (const entry of value) {
+      const text = String(entry);
+      const equals = text.indexOf('=');
+      labels[equals === -1 ? text : text.slice(0, equals)] = equals === -1 ? '' : text.slice(equals + 1);
+    }
+  } else if (isRecord(value)) {
+    for (const [key, item] of Object.entries(value)) labels[key] = item === null || item === undefined ? '' : String(item);
+  } else if (value !== undefined && value !== null) {
+    throw new ComposeFileError(`${where} must be a map or a list of "key=value" strings`);
+  }
+  return labels;
+}
+
+function replicaCount(value: unknown): number {
+  if (value === undefined || value === null) return 1;
+  const count = typeof value === 'number' ? value : Number(String(value));
+  if (!Number.isInteger(count) || count < 0) throw new ComposeFileError(`replica count "${String(value)}" is invalid: expected a whole number >= 0`);
+  return count;
+}
+
+/**
+ * Chooses the project name with docker compose's precedence: the option, COMPOSE_PROJECT_NAME, the
+ * file's top-level `name`, then the folder of the file in lower case with characters other than
+ * letters, digits, `-` and `_` removed.
+ */
+function chooseProjectName(options: ComposeOptions, fileName: unknown, file: string, notes: string[]): string {
+  let explicit = options.projectName ?? options.env.COMPOSE_PROJECT_NAME;
+  if (explicit === undefined && typeof fileName === 'string') explicit = interpolateTree(fileName, options.env, notes, 'name') as string;
+  if (explicit !== undefined && explicit !== '') {
+    if (!/^[a-z0-9][a-z0-9_-]*$/.test(explicit)) {
+      throw new ComposeFileError(`project name "${explicit}" is invalid: use lower-case letters, digits, "-" and "_", starting with a letter or digit`);
+    }
+    return explicit;
+  }
+  const folder = basename(dirname(file))
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]/g, '')
+    .replace(/^[_-]+/, '');
+  if (folder === '') throw new ComposeFileError(`no project name can be derived from the folder of ${file}; pass --project-name`);
+  return folder;
+}
+
+function definedOnly(env: Environment): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

@@ -1,0 +1,70 @@
+// The protocol servers behind one entry point's listener: HTTP/1.1 for plain connections, HTTPS
+// with HTTP/2 or HTTP/1.1 by ALPN for TLS connections, and h2c when enabled. None of them listens
+// itself: the entry point hands each connection to one of them once it has told the protocol from the first bytes.
+import { createServer as createHttp1Server, type Server as Http1Server } from 'node:http';
+import { createSecureServer, createServer as createH2cServer, type Http2SecureServer, type Http2Server } from 'node:http2';
+
+import { tlsServerOptions, type TlsHandshakeSource } from './tls-handshake.js';
+
+/** Node.js's default limit of the request head (line and fields) of HTTP/1.1, in bytes. */
+export const DEFAULT_MAX_HEADER_SIZE = 16 * 1024;
+
+export interface ProtocolServerOptions {
+  /** Time to receive a whole request head, in ms, where 0 disables it. Drops slow-header (slowloris) clients. */
+  headersTimeoutMs: number;
+  /** Time an idle HTTP/1.1 keep-alive connection stays open, in ms, where 0 disables it. */
+  keepAliveTimeoutMs: number;
+  /** Limit of an HTTP/1.1 request head, and of an HTTP/2 header list, in bytes. */
+  maxHeaderSize: number;
+  maxConcurrentStreams: number;
+}
+
+/** Builds the HTTP/1.1 server of plain connections. */
+export function createPlainServer(options: ProtocolServerOptions): Http1Server {
+  return createHttp1Server({
+    // HTTP/1.0 clients send no Host, and a router without a Host rule may still serve them.
+    requireHostHeader: false,
+    maxHeaderSize: options.maxHeaderSize,
+    headersTimeout: options.headersTimeoutMs,
+    // The whole-request timer stays off: the entry point bounds pauses in the body instead.
+    requestTimeout: 0,
+    keepAliveTimeout: options.keepAliveTimeoutMs,
+    connectionsCheckingInterval: checkingInterval(options.headersTimeoutMs),
+  });
+}
+
+/** Builds the server of TLS connections, which speaks HTTP/2 or HTTP/1.1 as ALPN decided. */
+export function createTlsServer(options: ProtocolServerOptions, source: TlsHandshakeSource): Http2SecureServer {
+  const server = createSecureServer({
+    ...tlsServerOptions(source),
+    allowHTTP1: true,
+    // RFC 9113 section 6.5.2: the limits a client must respect on this connection.
+    settings: { maxConcurrentStreams: options.maxConcurrentStreams, maxHeaderListSize: options.maxHeaderSize },
+    // The HTTP/1.1 fallback reads these from the server object, as a plain HTTP/1.1 server does.
+    requireHostHeader: false,
+    maxHeaderSize: options.maxHeaderSize,
+    headersTimeout: options.headersTimeoutMs,
+    requestTimeout: 0,
+    connectionsCheckingInterval: checkingInterval(options.headersTimeoutMs),
+    handshakeTimeout: options.headersTimeoutMs > 0 ? options.headersTimeoutMs : 120_000,
+  } as Parameters<typeof createSecureServer>[0]);
+  (server as unknown as { keepAliveTimeout: number }).keepAliveTimeout = options.keepAliveTimeoutMs;
+  return server;
+}
+
+/** Builds the server of h2c connections: HTTP/2 without TLS, for clients that know the entry point speaks it. */
+export function createPriorKnowledgeServer(options: ProtocolServerOptions): Http2Server {
+  return createH2cServer({
+    settings: { maxConcurrentStreams: options.maxConcurrentStreams, maxHeaderListSize: options.maxHeaderSize },
+  });
+}
+
+/**
+ * Returns how often Node.js checks the headers timeout of open connections, in ms. The check
+ * runs on a timer, so a finer interval makes a short timeout precise. A quarter of the timeout,
+ * between 100 ms and 1 s, keeps the overshoot small without scanning connections too often.
+ */
+function checkingInterval(headersTimeoutMs: number): number {
+  if (headersTimeoutMs <= 0) return 30_000;
+  return Math.min(1_000, Math.max(100, Math.floor(headersTimeoutMs / 4)));
+}

@@ -1,0 +1,80 @@
+// Traefik's `transport.respondingTimeouts` applied to one request or one HTTP/2 session. The
+// request head is bounded by the protocol server's headers timeout, and this file covers the rest.
+import type { Http2Session } from 'node:http2';
+
+/** A request or response of either HTTP version, reduced to what the timers need. */
+interface TimedRequest {
+  setTimeout(ms: number, callback?: () => void): unknown;
+  once(event: 'end', listener: () => void): unknown;
+}
+
+interface TimedResponse {
+  readonly writableFinished: boolean;
+  once(event: 'close', listener: () => void): unknown;
+  destroy(error?: Error): unknown;
+}
+
+export interface RequestTimeouts {
+  /** Maximum pause while the request body is read, in ms, where 0 disables it. */
+  readTimeoutMs: number;
+  /** Time from the start of the request to the end of its response, in ms, where 0 disables it. */
+  writeTimeoutMs: number;
+}
+
+/**
+ * Starts the timers of one request. A pause in the request body longer than the read timeout, or
+ * a response still unfinished at the write timeout, closes the connection (HTTP/1.1) or resets the
+ * stream (HTTP/2). Go's server does the same for Traefik, and the client gets an incomplete exchange.
+ *
+ * The read timeout counts pauses rather than the whole body, unlike Go's ReadTimeout, so that an
+ * upload that keeps moving is never cut, however long it takes.
+ */
+export function startRequestTimers(request: TimedRequest, response: TimedResponse, hasBody: boolean, timeouts: RequestTimeouts): void {
+  // A request without a body is never read to its end, so a timer cleared on 'end' would stay.
+  if (timeouts.readTimeoutMs > 0 && hasBody) {
+    // NOTE: on HTTP/1.1 this is the socket's inactivity timer, so a response write also counts as
+    // activity, and a server that holds back the body for longer than the timeout also trips it.
+    request.setTimeout(timeouts.readTimeoutMs, () => response.destroy());
+    request.once('end', () => request.setTimeout(0));
+  }
+
+  if (timeouts.writeTimeoutMs > 0) {
+    const timer = setTimeout(() => {
+      if (!response.writableFinished) response.destroy();
+    }, timeouts.writeTimeoutMs);
+    timer.unref();
+    response.once('close', () => clearTimeout(timer));
+  }
+}
+
+/**
+ * Closes an HTTP/2 session gracefully (GOAWAY, RFC 9113 section 6.8) once it has had no open
+ * stream for `idleTimeoutMs`. Unlike a socket inactivity timer, a quiet but open stream, such as
+ * server-sent events, keeps the session alive.
+ */
+export function closeWhenIdle(session: Http2Session, idleTimeoutMs: number): void {
+  if (idleTimeoutMs <= 0) return;
+
+  let open = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    timer = setTimeout(() => {
+      if (!session.closed && !session.destroyed) session.close();
+    }, idleTimeoutMs);
+    timer.unref();
+  };
+
+  session.on('stream', (stream) => {
+    open += 1;
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
+    stream.once('close', () => {
+      open -= 1;
+      if (open === 0) arm();
+    });
+  });
+  session.once('close', () => clearTimeout(timer));
+  arm();
+}

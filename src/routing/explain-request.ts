@@ -1,0 +1,135 @@
+// Turns the description of a request to explain (a URL, a method, headers, a client address) into
+// the same RequestFacts that the entry points build from a real request.
+import type { IncomingHttpHeaders } from 'node:http';
+import { isIP } from 'node:net';
+import { BerthError } from '../errors.js';
+import type { RequestFacts } from '../rules/types.js';
+import { normalizeHost } from './facts.js';
+
+/** A request to explain, as the API and the CLI describe it. */
+export interface ExplainRequest {
+  /** `http://example.com/path?query`; `example.com/path` and, with a Host header, `/path` work too. */
+  url: string;
+  /** Defaults to GET. */
+  method?: string;
+  /** Header values by name; a list stands for a header sent several times. */
+  headers?: Readonly<Record<string, string | readonly string[]>>;
+  /** TCP peer address the request comes from; defaults to 127.0.0.1. */
+  clientIp?: string;
+  /** Entry point the request arrives on; defaults to `web`, or to the only entry point there is. */
+  entryPoint?: string;
+}
+
+/** A request to explain that cannot be evaluated, such as a URL without a host or an unknown entry point. */
+export class InvalidExplainRequestError extends BerthError {
+  readonly code = 'BERTH_INVALID_EXPLAIN_REQUEST';
+  readonly status = 400;
+}
+
+const DEFAULT_CLIENT_IP = '127.0.0.1';
+const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/**
+ * Builds request facts for `request`. The path is kept exactly as written, so `%2F` stays encoded
+ * as it does for a real request. A Host header replaces the URL's host, as it does when curl sends
+ * `curl -H 'Host: example.com' http://127.0.0.1/`.
+ */
+export function explainFacts(request: ExplainRequest): RequestFacts {
+  const target = splitUrl(request.url.trim());
+  const headers = headerMap(request.headers ?? {});
+  const hostHeader = headers.host;
+  const host = normalizeHost(typeof hostHeader === 'string' && hostHeader !== '' ? hostHeader : target.authority);
+  if (host === '') {
+    throw new InvalidExplainRequestError(`the URL "${request.url}" has no host: write http://HOST/PATH or set a Host header`);
+  }
+  headers.host ??= host;
+
+  return {
+    host,
+    path: target.path,
+    rawQuery: target.query,
+    // Node's HTTP parser accepts only upper-case method names, so a request that reaches a router
+    // always has one. `--method post` therefore means POST.
+    method: (request.method ?? 'GET').trim().toUpperCase() || 'GET',
+    headers,
+    clientIp: clientAddress(request.clientIp),
+  };
+}
+
+interface SplitUrl {
+  authority: string;
+  path: string;
+  query: string;
+}
+
+/**
+ * Splits a URL into authority, raw path and raw query without normalizing any of them, because
+ * WHATWG URL parsing would resolve `..` segments and re-encode characters that a client sends as
+ * they are. A fragment is dropped, because clients never send it.
+ */
+function splitUrl(url: string): SplitUrl {
+  let rest = url;
+  const hash = rest.indexOf('#');
+  if (hash !== -1) rest = rest.slice(0, hash);
+
+  let authority = '';
+  if (!rest.startsWith('/')) {
+    if (SCHEME.test(rest)) rest = rest.slice(rest.indexOf('//') + 2);
+    const end = rest.search(/[/?]/);
+    authority = end === -1 ? rest : rest.slice(0, end);
+    rest = end === -1 ? '' : rest.slice(end);
+    // User information (`user:password@`) is not part of the host a request is routed by.
+    authority = authority.slice(authority.lastIndexOf('@') + 1);
+  }
+
+  const queryAt = rest.indexOf('?');
+  const path = queryAt === -1 ? rest : rest.slice(0, queryAt);
+  return { authority, path: path === '' ? '/' : path, query: queryAt === -1 ? '' : rest.slice(queryAt + 1) };
+}
+
+/**
+ * Builds headers as Node presents them to the router: lower-case names, and the values of a
+ * repeated header joined with ", " (Node's rule for all but a few headers such as Set-Cookie).
+ */
+function headerMap(input: Readonly<Record<string, string | readonly string[]>>): IncomingHttpHeaders {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(input)) {
+    const key = name.trim().toLowerCase();
+    if (key === '') continue;
+    const values = typeof value === 'string' ? [value] : [...value];
+    const joined = [headers[key], ...values].filter((item): item is string => item !== undefined).join(', ');
+    headers[key] = joined;
+  }
+  return headers;
+}
+
+function clientAddress(value: string | undefined): string {
+  const address = value?.trim() ?? '';
+  if (address === '') return DEFAULT_CLIENT_IP;
+  const unbracketed = address.startsWith('[') && address.endsWith(']') ? address.slice(1, -1) : address;
+  if (isIP(unbracketed) === 0) {
+    throw new InvalidExplainRequestError(`client IP "${value}" is not an IPv4 or IPv6 address`);
+  }
+  // Peer addresses are matched in IPv4 form when the socket reports an IPv4-mapped IPv6 address.
+  return unbracketed.toLowerCase().startsWith('::ffff:') && unbracketed.includes('.') ? unbracketed.slice(7) : unbracketed;
+}
+
+/** Returns `https` for an `https://` URL, which is matched against the entry point's TLS routers, else `http`. */
+export function schemeOf(url: string): 'http' | 'https' {
+  return /^https:\/\//i.test(url.trim()) ? 'https' : 'http';
+}
+
+/** Picks the entry point to explain on: the requested one, else `web`, else the only one there is. */
+export function chooseEntryPoint(requested: string | undefined, available: readonly string[]): string {
+  const names = [...available].sort();
+  const list = names.join(', ') || '(none)';
+  const name = requested?.trim().toLowerCase() ?? '';
+  if (name !== '') {
+    if (names.includes(name)) return name;
+    throw new InvalidExplainRequestError(`entry point "${requested}" does not exist; entry points: ${list}`);
+  }
+  if (names.includes('web')) return 'web';
+  const [only] = names;
+  if (names.length === 1 && only !== undefined) return only;
+  throw new InvalidExplainRequestError(`there are several entry points (${list}); choose one with entrypoint`);
+}

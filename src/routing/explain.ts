@@ -1,0 +1,205 @@
+// Explains where a request goes and why. The report lists every router tried in order with each
+// matcher's result, and the router that wins with its middlewares, its service and the server the
+// balancer would pick. For a request that no router takes, it lists the routers that nearly matched.
+import type { MergedRouter } from '../dynamic/merged.js';
+import { evaluateRule, HOST_MATCHERS, type MatcherResult } from '../rules/explain.js';
+import { parseRule, type RuleNode } from '../rules/index.js';
+import type { RequestFacts } from '../rules/types.js';
+import { chooseEntryPoint, explainFacts, schemeOf, type ExplainRequest } from './explain-request.js';
+import { routeTableFor, type Runtime } from './runtime.js';
+import type { Route } from './table.js';
+
+export { InvalidExplainRequestError, type ExplainRequest } from './explain-request.js';
+export type { MatcherResult } from '../rules/explain.js';
+
+/** One router the entry point's table considered for the request. */
+export interface ExplainedCandidate {
+  router: string;
+  rule: string;
+  priority: number;
+  /** `host` when the table found the router under the request's host, `any host` when its rule names no literal host. */
+  index: 'host' | 'any host';
+  /** False for routers after the winner, which routing never reaches; they are evaluated all the same. */
+  tried: boolean;
+  matched: boolean;
+  matchers: MatcherResult[];
+  warnings?: string[];
+}
+
+export interface ExplainedServer {
+  url: string;
+  weight: number;
+  /** Whether the balancer would pick this server for the request; replicas may share a URL, so this is per entry. */
+  next: boolean;
+}
+
+export interface ExplainedService {
+  name: string;
+  servers: ExplainedServer[];
+  /** URL of the server the balancer would pick for this request; absent when no server can take it. */
+  next?: string;
+}
+
+export interface ExplainedMiddleware {
+  name: string;
+  type: string;
+}
+
+export interface ExplainedWinner {
+  router: string;
+  rule: string;
+  priority: number;
+  /** Middlewares in the order they run. */
+  middlewares: ExplainedMiddleware[];
+  service: ExplainedService;
+}
+
+/** A router that did not take the request but might be the one the user meant. */
+export type NearMiss =
+  | { kind: 'host-matched'; router: string; rule: string; failed: MatcherResult[] }
+  | { kind: 'other-entry-point'; router: string; rule: string; entryPoint: string; scheme: Scheme }
+  | { kind: 'disabled'; router: string; rule: string; errors: string[]; reason: 'rule-matches' | 'rule-names-host' };
+
+type Scheme = 'http' | 'https';
+
+export interface ExplainReport {
+  /** The request as evaluated. An `https` request is matched against the entry point's TLS routers. */
+  request: Pick<RequestFacts, 'host' | 'path' | 'rawQuery' | 'method' | 'clientIp'> & { entryPoint: string; scheme: Scheme; headers: Record<string, string> };
+  /** `routed`: a router and a server take it; `no-server`: the router's service has no server (503); `not-found`: no router matches (404). */
+  outcome: 'routed' | 'no-server' | 'not-found';
+  candidates: ExplainedCandidate[];
+  winner?: ExplainedWinner;
+  nearMisses: NearMiss[];
+}
+
+/**
+ * Explains `request` against `runtime`. It walks `RouteTable.candidates` in the order that
+ * `RouteTable.match` does and decides each router with the same compiled matcher, so the winner is
+ * the router that serves such a request. Throws InvalidExplainRequestError for a request that
+ * cannot be evaluated. Nothing in the runtime changes, not even the balancer's rotation.
+ */
+export function explain(runtime: Runtime, request: ExplainRequest): ExplainReport {
+  const entryPoint = chooseEntryPoint(request.entryPoint, [...runtime.tables.keys()]);
+  const facts = explainFacts(request);
+  const scheme = schemeOf(request.url);
+  const table = routeTableFor(runtime, entryPoint, scheme);
+
+  const candidates: ExplainedCandidate[] = [];
+  let winnerRoute: Route | undefined;
+  for (const route of table?.candidates(facts.host) ?? []) {
+    const tried = winnerRoute === undefined;
+    const matched = route.matcher(facts);
+    if (tried && matched) winnerRoute = route;
+    candidates.push(describeCandidate(runtime, route, facts, tried, matched));
+  }
+
+  const winner = winnerRoute === undefined ? undefined : describeWinner(runtime, winnerRoute);
+  let outcome: ExplainReport['outcome'] = 'routed';
+  if (winner === undefined) outcome = 'not-found';
+  else if (winner.service.next === undefined) outcome = 'no-server';
+
+  const report: ExplainReport = {
+    request: { entryPoint, scheme, host: facts.host, path: facts.path, rawQuery: facts.rawQuery, method: facts.method, clientIp: facts.clientIp, headers: flatHeaders(facts) },
+    outcome,
+    candidates,
+    nearMisses: nearMisses(runtime, { entryPoint, scheme }, facts, candidates, winner),
+  };
+  if (winner !== undefined) report.winner = winner;
+  return report;
+}
+
+/** Parsed rules by route. Routes belong to one immutable runtime, so a rule is parsed once per runtime. */
+const trees = new WeakMap<Route, RuleNode | null>();
+
+function treeOf(route: Route, router: MergedRouter | undefined): RuleNode | null {
+  let tree = trees.get(route);
+  if (tree === undefined) {
+    const parsed = parseRule(route.rule, router?.ruleSyntax ?? 'v3');
+    tree = parsed.ok ? parsed.tree : null;
+    trees.set(route, tree);
+  }
+  return tree;
+}
+
+function describeCandidate(runtime: Runtime, route: Route, facts: RequestFacts, tried: boolean, matched: boolean): ExplainedCandidate {
+  const router = runtime.config.routers.get(route.name);
+  const tree = treeOf(route, router);
+  const candidate: ExplainedCandidate = {
+    router: route.name,
+    rule: route.rule,
+    priority: route.priority,
+    index: route.hosts === null ? 'any host' : 'host',
+    tried,
+    matched,
+    matchers: tree === null ? [] : evaluateRule(tree, facts).matchers,
+  };
+  if (router !== undefined && router.warnings.length > 0) candidate.warnings = [...router.warnings];
+  return candidate;
+}
+
+function describeWinner(runtime: Runtime, route: Route): ExplainedWinner {
+  const middlewares = route.middlewares.map((name) => ({ name, type: runtime.config.middlewares.get(name)?.type ?? '' }));
+  const service = runtime.services.get(route.service);
+  // NOTE: this is the balancer's next pick. A request that carries a sticky cookie of the service
+  // can be sent to the server the cookie names instead, and explain does not read that cookie yet.
+  const next = service?.balancer.peek();
+  const explained: ExplainedService = {
+    name: route.service,
+    servers: (service?.servers ?? []).map((server) => ({ url: server.url, weight: server.weight, next: server === next })),
+  };
+  if (next !== undefined) explained.next = next.url;
+  return { router: route.name, rule: route.rule, priority: route.priority, middlewares, service: explained };
+}
+
+/**
+ * Collects the near misses. For a 404 these include the routers whose host matcher matched but
+ * whose rule did not. Always included are the router that would take the request on each other
+ * entry point or over the other scheme (plain HTTP and TLS routers are separate tables), and the
+ * disabled routers whose rule matches the request or names its host.
+ */
+function nearMisses(runtime: Runtime, place: { entryPoint: string; scheme: Scheme }, facts: RequestFacts, candidates: ExplainedCandidate[], winner: ExplainedWinner | undefined): NearMiss[] {
+  const misses: NearMiss[] = [];
+
+  if (winner === undefined) {
+    for (const candidate of candidates) {
+      const hostMatched = candidate.matchers.some((result) => HOST_MATCHERS.has(result.name) && result.matched && !result.negated);
+      if (!hostMatched) continue;
+      const failed = candidate.matchers.filter((result) => result.matched === result.negated);
+      misses.push({ kind: 'host-matched', router: candidate.router, rule: candidate.rule, failed });
+    }
+  }
+
+  const entryPoints = [...runtime.tables.keys()].sort();
+  for (const entryPoint of entryPoints) {
+    for (const scheme of ['http', 'https'] as const) {
+      if (entryPoint === place.entryPoint && scheme === place.scheme) continue;
+      const route = routeTableFor(runtime, entryPoint, scheme)?.match(facts);
+      if (route === undefined || route.name === winner?.router) continue;
+      misses.push({ kind: 'other-entry-point', router: route.name, rule: route.rule, entryPoint, scheme });
+    }
+  }
+
+  for (const router of runtime.config.routers.values()) {
+    if (router.errors.length === 0) continue;
+    const reason = disabledRelevance(router, facts);
+    if (reason === undefined) continue;
+    misses.push({ kind: 'disabled', router: router.name, rule: router.rule, errors: [...router.errors], reason });
+  }
+  return misses;
+}
+
+/** Says why a disabled router may be the one the user meant, or returns undefined when it is unrelated. */
+function disabledRelevance(router: MergedRouter, facts: RequestFacts): 'rule-matches' | 'rule-names-host' | undefined {
+  const parsed = parseRule(router.rule, router.ruleSyntax ?? 'v3');
+  if (parsed.ok && evaluateRule(parsed.tree, facts).matched) return 'rule-matches';
+  if (facts.host !== '' && router.rule.toLowerCase().includes(facts.host)) return 'rule-names-host';
+  return undefined;
+}
+
+function flatHeaders(facts: RequestFacts): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(facts.headers)) {
+    if (value !== undefined) headers[name] = typeof value === 'string' ? value : value.join(', ');
+  }
+  return headers;
+}

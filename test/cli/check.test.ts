@@ -1,0 +1,154 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UsageError } from '../../src/cli/args.js';
+import { checkCommand, type CheckResult } from '../../src/cli/check.js';
+import { ComposeFolder, labelList, runCommand } from './helpers.js';
+
+let folder: ComposeFolder;
+
+beforeAll(async () => {
+  folder = await ComposeFolder.create();
+});
+
+afterAll(async () => {
+  await folder.cleanup();
+});
+
+/** Writes one compose service per router, each with its own port, as separate containers of one project. */
+function routersYaml(rules: Record<string, string>): string {
+  const services = Object.entries(rules).map(
+    ([name, rule], index) => `  ${name}:\n    image: traefik/whoami\n    expose: [${8000 + index}]\n    labels:\n${labelList({ [`traefik.http.routers.${name}.rule`]: rule })}`,
+  );
+  return `services:\n${services.join('\n')}\n`;
+}
+
+describe('check --compose', () => {
+  it('disables only the routers with quoting mistakes', async () => {
+    const file = await folder.write(
+      'quoting',
+      routersYaml({
+        good: 'Host("example.com")',
+        single: "Host('example.com')",
+        outer: "'PathPrefix(`/`)'",
+        unbalanced: 'Host(`example.com`) && (PathPrefix(`/a`)',
+        empty: 'Host() && PathPrefix()',
+      }),
+    );
+    const run = await runCommand(checkCommand, ['--compose', file, '--json'], folder.root);
+    const result = JSON.parse(run.stdout) as CheckResult;
+    const status = Object.fromEntries(result.routers.map((router) => [router.name, router.status]));
+
+    expect(run.code).toBe(1);
+    expect(status).toEqual({
+      'empty@docker': 'disabled',
+      'good@docker': 'enabled',
+      'outer@docker': 'disabled',
+      'single@docker': 'disabled',
+      'unbalanced@docker': 'disabled',
+    });
+    expect(result.errors).toBe(4);
+  });
+
+  it('prints each error with its container and caret', async () => {
+    const file = await folder.write('caret', routersYaml({ good: 'Host(`example.com`)', bad: 'Host(`bad.example.com`) && (' }));
+    const run = await runCommand(checkCommand, ['--compose', file], folder.root);
+
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('router bad@docker: disabled');
+    expect(run.stdout).toContain('container caret-bad-1');
+    expect(run.stdout).toMatch(/\n {4}Host\(`bad\.example\.com`\) && \(\n {4} +\^/);
+    expect(run.stdout).not.toContain('router good@docker');
+    expect(run.stdout).toContain('1 error, 0 warnings.');
+  });
+
+  it('shows the v3 form for a v2 Host', async () => {
+    const file = await folder.write('v2host', routersYaml({ both: 'Host(`example.com`,`www.example.com`)' }));
+    const run = await runCommand(checkCommand, ['--compose', file], folder.root);
+    expect(run.stdout).toContain('Host(`example.com`) || Host(`www.example.com`)');
+  });
+
+  it('warns about a v2 HostRegexp placeholder', async () => {
+    const file = await folder.write('v2regexp', routersYaml({ sub: 'HostRegexp(`{sub:[a-z]+}.example.com`)' }));
+    const run = await runCommand(checkCommand, ['--compose', file], folder.root);
+
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('router sub@docker: warning');
+    expect(run.stdout).toContain('0 errors, 1 warning.');
+  });
+
+  it('exits 0 for clean labels', async () => {
+    const file = await folder.write('clean', routersYaml({ a: 'Host(`a.example.com`)', b: 'Host(`b.example.com`) && PathPrefix(`/b`)' }));
+    const run = await runCommand(checkCommand, ['--compose', file], folder.root);
+
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('2 routers, 2 services, 0 middlewares');
+    expect(run.stdout).toContain('0 errors, 0 warnings.');
+  });
+
+  it('takes entry points from the Traefik service', async () => {
+    const yaml = `services:
+  proxy:
+    image: traefik:v3.1
+    command: ["--entrypoints.web.address=:80", "--entrypoints.websecure.address=:443", "--providers.docker.exposedbydefault=false"]
+  app:
+    image: traefik/whoami
+    expose: [80]
+    labels:
+${labelList({ 'traefik.enable': 'true', 'traefik.http.routers.app.rule': 'Host(`app.example.com`)', 'traefik.http.routers.app.entrypoints': 'websecure' })}
+  hidden:
+    image: traefik/whoami
+    expose: [80]
+    labels:
+${labelList({ 'traefik.http.routers.hidden.rule': 'Host(`hidden.example.com`)' })}
+`;
+    const file = await folder.write('proxied', yaml);
+    const withProxy = await runCommand(checkCommand, ['--compose', file, '--json'], folder.root);
+    const result = JSON.parse(withProxy.stdout) as CheckResult;
+
+    expect(withProxy.code).toBe(0);
+    expect(result.routers.map((router) => [router.name, router.status, router.entryPoints])).toEqual([['app@docker', 'enabled', ['websecure']]]);
+    expect(result.skippedContainers.map((container) => container.name)).toContain('proxied-hidden-1');
+  });
+
+  it('reports an entry point that does not exist', async () => {
+    const yaml = `services:\n  app:\n    expose: [80]\n    labels:\n${labelList({ 'traefik.http.routers.app.rule': 'Host(`app.example.com`)', 'traefik.http.routers.app.entrypoints': 'websecure' })}\n`;
+    const file = await folder.write('noproxy', yaml);
+    const run = await runCommand(checkCommand, ['--compose', file], folder.root);
+
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('entry point "websecure" does not exist');
+  });
+
+  it('lets command-line options override the file', async () => {
+    const file = await folder.write('override', routersYaml({ a: 'Host(`a.example.com`)' }));
+    const run = await runCommand(checkCommand, ['--compose', file, '--providers.docker.exposedbydefault=false', '--json'], folder.root);
+    const result = JSON.parse(run.stdout) as CheckResult;
+
+    expect(result.routers).toEqual([]);
+    expect(result.skippedContainers[0]?.reason).toContain('exposedByDefault is false');
+  });
+
+  it('prints the notes of the reader', async () => {
+    const yaml = `services:\n  w:\n    image: traefik/whoami\n    labels:\n${labelList({ 'traefik.http.routers.w.rule': 'Host(`${DOMAIN}`)' })}\n`;
+    const file = await folder.write('notes', yaml);
+    const run = await runCommand(checkCommand, ['--compose', file], folder.root);
+
+    expect(run.stdout).toContain('variable DOMAIN is not set');
+    expect(run.stdout).toContain('port 80 is assumed');
+  });
+});
+
+describe('check arguments', () => {
+  it('rejects a positional argument', async () => {
+    await expect(runCommand(checkCommand, ['compose.yaml'], folder.root)).rejects.toThrow(UsageError);
+  });
+
+  it('needs --compose for --project-name', async () => {
+    await expect(runCommand(checkCommand, ['--project-name', 'x'], folder.root)).rejects.toThrow('--project-name needs --compose');
+  });
+
+  it('prints its usage', async () => {
+    const run = await runCommand(checkCommand, ['--help'], folder.root);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Usage: berth check');
+  });
+});

@@ -1,0 +1,183 @@
+// Streaming without buffering: server-sent events arrive as the server flushes them, and a 1 GiB
+// body passes through a Berth process in both directions without raising its memory.
+import http from 'node:http';
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { afterEach, describe, expect, test } from 'vitest';
+
+import { startServer, type RunningServer } from '../../proxy/harness.js';
+import { startBerthChild, type BerthChild } from './child.js';
+import { LOOPBACK, connectHttp2, startInProcessBerth, type InProcessBerth } from './harness.js';
+
+const running: Array<RunningServer | InProcessBerth | BerthChild | { close(): unknown }> = [];
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map(async (item) => ('stop' in item ? item.stop() : item.close())));
+});
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+
+/** A server that sends `data: tick N` every 200 ms as text/event-stream, five times. */
+async function eventServer(): Promise<{ server: RunningServer; sentAt: number[] }> {
+  const sentAt: number[] = [];
+  const server = await startServer((_request, response) => {
+    response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    let count = 0;
+    const timer = setInterval(() => {
+      count += 1;
+      sentAt.push(performance.now());
+      response.write(`data: tick ${count}\n\n`);
+      if (count === 5) {
+        clearInterval(timer);
+        response.end();
+      }
+    }, 200);
+    response.on('close', () => clearInterval(timer));
+  });
+  running.push(server);
+  return { server, sentAt };
+}
+
+describe('server-sent events', () => {
+  test('events arrive as sent over HTTP/1.1', async () => {
+    const { server, sentAt } = await eventServer();
+    const berth = await startInProcessBerth({ servers: [server.url.origin] });
+    running.push(berth);
+
+    const request = http.get({ host: LOOPBACK, port: berth.port, path: '/events', headers: { host: 'app.example.test', 'accept-encoding': 'gzip, br' }, agent: false });
+    const [response] = (await once(request, 'response')) as [http.IncomingMessage];
+    const receivedAt: number[] = [];
+    response.setEncoding('utf8');
+    for await (const chunk of response) {
+      for (const _event of String(chunk).split('\n\n').filter((part) => part.startsWith('data:'))) receivedAt.push(performance.now());
+    }
+
+    expect(response.headers['content-type']).toBe('text/event-stream');
+    expect(response.headers['content-encoding']).toBeUndefined();
+    expect(receivedAt).toHaveLength(5);
+    // The first event is on the client long before the server sends the second one.
+    expect((receivedAt[0] ?? Infinity) - (sentAt[0] ?? 0)).toBeLessThan(100);
+    expect(receivedAt[0] ?? Infinity).toBeLessThan(sentAt[1] ?? 0);
+  });
+
+  test('events arrive as sent over HTTP/2', async () => {
+    const { server, sentAt } = await eventServer();
+    const berth = await startInProcessBerth({ servers: [server.url.origin] });
+    running.push(berth);
+    const session = await connectHttp2(berth.port);
+    running.push(session);
+
+    const stream = session.request({ ':path': '/events', ':authority': 'app.example.test' });
+    const receivedAt: number[] = [];
+    stream.setEncoding('utf8');
+    for await (const chunk of stream) {
+      for (const _event of String(chunk).split('\n\n').filter((part) => part.startsWith('data:'))) receivedAt.push(performance.now());
+    }
+
+    expect(receivedAt).toHaveLength(5);
+    expect(receivedAt[0] ?? Infinity).toBeLessThan(sentAt[1] ?? 0);
+  });
+});
+
+/** Reads the child's resident set size through its `/__rss` path. */
+async function rssOf(berth: BerthChild): Promise<number> {
+  const request = http.get({ host: LOOPBACK, port: berth.port, path: '/__rss', agent: false });
+  const [response] = (await once(request, 'response')) as [http.IncomingMessage];
+  let body = '';
+  for await (const chunk of response) body += String(chunk);
+  return Number(body);
+}
+
+/** Samples the child's RSS every 100 ms until `done` settles, and returns the largest sample. */
+async function peakRss(berth: BerthChild, done: Promise<unknown>): Promise<number> {
+  let finished = false;
+  void done.finally(() => (finished = true));
+  let peak = 0;
+  while (!finished) {
+    peak = Math.max(peak, await rssOf(berth));
+    await sleep(100);
+  }
+  await done;
+  return Math.max(peak, await rssOf(berth));
+}
+
+/** A server that sends `size` bytes on GET and counts the bytes of a POST body. */
+async function bulkServer(): Promise<RunningServer> {
+  const chunk = Buffer.alloc(256 * 1024, 'x');
+  const server = await startServer((request, response) => {
+    if (request.method === 'POST') {
+      let length = 0;
+      request.on('data', (data: Buffer) => (length += data.length));
+      request.on('end', () => response.end(String(length)));
+      return;
+    }
+    const size = Number(new URL(request.url ?? '/', 'http://x').searchParams.get('size'));
+    response.writeHead(200, { 'content-length': size });
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < size) {
+        const part = chunk.subarray(0, Math.min(chunk.length, size - sent));
+        sent += part.length;
+        if (!response.write(part)) {
+          response.once('drain', pump);
+          return;
+        }
+      }
+      response.end();
+    };
+    pump();
+  });
+  running.push(server);
+  return server;
+}
+
+async function download(port: number, size: number): Promise<number> {
+  const request = http.get({ host: LOOPBACK, port, path: `/bulk?size=${size}`, headers: { host: 'app.example.test' }, agent: false });
+  const [response] = (await once(request, 'response')) as [http.IncomingMessage];
+  let length = 0;
+  for await (const chunk of response) length += (chunk as Buffer).length;
+  return length;
+}
+
+async function upload(port: number, size: number): Promise<string> {
+  const chunk = Buffer.alloc(256 * 1024, 'y');
+  const request = http.request({ host: LOOPBACK, port, method: 'POST', path: '/bulk', headers: { host: 'app.example.test', 'content-length': size }, agent: false });
+  const responded = once(request, 'response') as Promise<[http.IncomingMessage]>;
+  for (let sent = 0; sent < size; sent += chunk.length) {
+    if (!request.write(chunk.subarray(0, Math.min(chunk.length, size - sent)))) await once(request, 'drain');
+  }
+  request.end();
+  const [response] = await responded;
+  let body = '';
+  for await (const part of response) body += String(part);
+  return body;
+}
+
+describe('bounded memory', () => {
+  test('1 GiB each way in a Berth process', { timeout: 120_000 }, async () => {
+    const server = await bulkServer();
+    const berth = await startBerthChild(server.url.origin);
+    running.push(berth);
+
+    // A first transfer lets pools, buffers and the JIT settle, so the baseline is the steady state.
+    await download(berth.port, 16 * MiB);
+    await upload(berth.port, 16 * MiB);
+    const baseline = await rssOf(berth);
+
+    const started = performance.now();
+    const downloaded = download(berth.port, GiB);
+    const downloadPeak = await peakRss(berth, downloaded);
+    const downloadMs = performance.now() - started;
+    const uploaded = upload(berth.port, GiB);
+    const uploadPeak = await peakRss(berth, uploaded);
+
+    expect(await downloaded).toBe(GiB);
+    expect(await uploaded).toBe(String(GiB));
+    const growth = { download: (downloadPeak - baseline) / MiB, upload: (uploadPeak - baseline) / MiB };
+    console.info(`RSS baseline ${(baseline / MiB).toFixed(1)} MiB, growth download ${growth.download.toFixed(1)} MiB, upload ${growth.upload.toFixed(1)} MiB; 1 GiB download took ${Math.round(downloadMs)} ms`);
+    expect(growth.download).toBeLessThan(16);
+    expect(growth.upload).toBeLessThan(16);
+  });
+});

@@ -1,0 +1,57 @@
+import { IncomingMessage } from 'node:http';
+import { Socket } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { cleanPath, normalizeRequestTarget, requestFacts } from '../../src/routing/facts.js';
+
+function incoming(url: string, host?: string): IncomingMessage {
+  const request = new IncomingMessage(new Socket());
+  request.url = url;
+  request.method = 'GET';
+  if (host !== undefined) request.headers.host = host;
+  return request;
+}
+
+describe('cleanPath', () => {
+  const cases: Array<{ desc: string; path: string; expected: string }> = [
+    { desc: 'plain path unchanged', path: '/a/b', expected: '/a/b' },
+    { desc: 'dot-dot removes a segment', path: '/pub/../admin/x', expected: '/admin/x' },
+    { desc: 'encoded dots count as dots', path: '/pub/%2e%2e/admin/x', expected: '/admin/x' },
+    { desc: 'mixed encoded dot', path: '/pub/.%2E/admin', expected: '/admin' },
+    { desc: 'single dot removed', path: '/a/./b', expected: '/a/b' },
+    { desc: 'dot-dot above root stays at root', path: '/../../etc', expected: '/etc' },
+    { desc: 'trailing dot-dot leaves a directory', path: '/a/b/..', expected: '/a/' },
+    { desc: 'double slash collapsed', path: '/a//b', expected: '/a/b' },
+    { desc: 'trailing slash kept', path: '/a/', expected: '/a/' },
+    { desc: 'encoded slash kept byte for byte', path: '/a%2Fb/%25/;x', expected: '/a%2Fb/%25/;x' },
+    { desc: 'dot-dot joined to encoded slash is no segment', path: '/pub/..%2fadmin', expected: '/pub/..%2fadmin' },
+    { desc: 'root', path: '/', expected: '/' },
+  ];
+  for (const { desc, path, expected } of cases) {
+    it(desc, () => {
+      expect(cleanPath(path)).toBe(expected);
+    });
+  }
+});
+
+describe('normalizeRequestTarget', () => {
+  it('takes the host from an absolute-form target', () => {
+    const request = incoming('http://echo.example.test/abs?q=1', 'other.example.test');
+    normalizeRequestTarget(request);
+    expect(request.headers.host).toBe('echo.example.test');
+    expect(request.url).toBe('/abs?q=1');
+    expect(requestFacts(request).host).toBe('echo.example.test');
+  });
+
+  it('gives an absolute-form target without path the root', () => {
+    const request = incoming('http://echo.example.test:8080?x');
+    normalizeRequestTarget(request);
+    expect(request.headers.host).toBe('echo.example.test:8080');
+    expect(request.url).toBe('/?x');
+  });
+
+  it('cleans the path and keeps the query', () => {
+    const request = incoming('/app/../cgi-bin/i?a=/../b', 'h');
+    normalizeRequestTarget(request);
+    expect(request.url).toBe('/cgi-bin/i?a=/../b');
+  });
+});

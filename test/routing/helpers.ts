@@ -1,0 +1,62 @@
+// Builds runtimes from a few router and service definitions, without Docker.
+import { mergeProviders } from '../../src/dynamic/merged.js';
+import type { MiddlewareConfig, ProviderConfig, RouterConfig, ServiceConfig } from '../../src/dynamic/model.js';
+import { buildRuntime, type Runtime } from '../../src/routing/runtime.js';
+
+export interface RouterInput {
+  rule: string;
+  service?: string;
+  priority?: number;
+  entryPoints?: string[];
+  middlewares?: string[];
+  ruleSyntax?: 'v2' | 'v3';
+  /** Serve the router over TLS only, with the default TLS options. */
+  tls?: boolean;
+}
+
+export interface RuntimeInput {
+  routers: Record<string, RouterInput>;
+  /** Service name to server URLs; a service named by a router but left out here is missing. */
+  services?: Record<string, string[]>;
+  middlewares?: Record<string, { type: string; options: Record<string, unknown> }>;
+  entryPoints?: string[];
+}
+
+/** Builds the runtime of one `docker` provider with the given items; names get `@docker`. */
+export function runtimeOf(input: RuntimeInput): Runtime {
+  const source = (origin: string) => [{ provider: 'docker', origin }];
+  const routers: Record<string, RouterConfig> = {};
+  for (const [name, router] of Object.entries(input.routers)) {
+    const config: RouterConfig = {
+      rule: router.rule,
+      entryPoints: router.entryPoints ?? [],
+      service: router.service ?? name,
+      middlewares: router.middlewares ?? [],
+      sources: source(`container ${name}`),
+      errors: [],
+      warnings: [],
+    };
+    if (router.priority !== undefined) config.priority = router.priority;
+    if (router.ruleSyntax !== undefined) config.ruleSyntax = router.ruleSyntax;
+    if (router.tls === true) config.tls = {};
+    routers[name] = config;
+  }
+
+  const services: Record<string, ServiceConfig> = {};
+  for (const [name, urls] of Object.entries(input.services ?? {})) {
+    services[name] = {
+      loadBalancer: { servers: urls.map((url) => ({ url, weight: 1 })), passHostHeader: true },
+      sources: source(`container ${name}`),
+      errors: [],
+      warnings: [],
+    };
+  }
+
+  const middlewares: Record<string, MiddlewareConfig> = {};
+  for (const [name, middleware] of Object.entries(input.middlewares ?? {})) {
+    middlewares[name] = { ...middleware, sources: source(`container ${name}`), errors: [], warnings: [] };
+  }
+
+  const provider: ProviderConfig = { routers, services, middlewares, skipped: [] };
+  return buildRuntime(mergeProviders(new Map([['docker', provider]])), { entryPoints: input.entryPoints ?? ['web'], generation: 1 });
+}
