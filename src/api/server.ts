@@ -1,5 +1,6 @@
 // Request handler of the internal entry point: `/ping` and, with `api.insecure`, the JSON API
 // under `/api/`. Every answer is read from the current runtime, never from a cached copy.
+import { DASHBOARD_HTML } from './dashboard.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Runtime } from '../routing/runtime.js';
 import { VERSION } from '../version.js';
@@ -11,6 +12,8 @@ import { middlewareJson, overviewJson, redactSecrets, routerJson, serviceJson, t
 
 export interface ApiOptions {
   api: boolean;
+  /** Serve the dashboard page at `/dashboard/` (with the API only). */
+  dashboard?: boolean;
   ping: boolean;
   runtime: () => Runtime;
   /** Status of each provider by name, for the overview. */
@@ -56,6 +59,23 @@ export function createApiHandler(options: ApiOptions): (request: IncomingMessage
       response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
       response.end('OK');
       return;
+    }
+    if (options.api && options.dashboard) {
+      if (url.pathname === '/' || url.pathname === '/dashboard') {
+        response.writeHead(302, { location: '/dashboard/' });
+        response.end();
+        return;
+      }
+      if (url.pathname === '/dashboard/') {
+        // The page builds its DOM from API data with textContent only, so a label cannot inject markup.
+        response.writeHead(200, {
+          'content-type': 'text/html; charset=utf-8',
+          'content-security-policy': "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'",
+          'cache-control': 'no-store',
+        });
+        response.end(DASHBOARD_HTML);
+        return;
+      }
     }
     if (!options.api || !url.pathname.startsWith('/api/')) {
       sendJson(response, 404, { message: 'not found' });

@@ -124,6 +124,7 @@ export async function run(config: StaticConfig, logger: Logger): Promise<Running
   if (internalAddress && (config.api?.insecure || config.ping)) {
     const handler = createApiHandler({
       api: config.api?.insecure === true,
+      dashboard: config.api?.dashboard !== false,
       ping: config.ping !== undefined,
       runtime: () => activeDispatcher.runtime,
       providers: () => ({

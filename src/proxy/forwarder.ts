@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { Agent, type Dispatcher } from 'undici';
+import { Agent, H2CClient, type Dispatcher } from 'undici';
 
 import { BadRequestError } from '../errors.js';
 import { silentLogger } from '../observability/logger.js';
@@ -45,6 +45,8 @@ export interface TunnelingForwarder extends Forwarder {
 
 const DEFAULT_DIAL_TIMEOUT_MS = 30_000;
 const DEFAULT_IDLE_TIMEOUT_MS = 1_000;
+/** Requests one h2c connection to a server carries at once; undici's default for HTTP/2. */
+const H2C_STREAMS = 100;
 
 /** Creates a forwarder that streams requests to servers over pooled HTTP/1.1 connections. */
 export function createForwarder(options: ForwarderOptions = {}): TunnelingForwarder {
@@ -67,6 +69,18 @@ export function createForwarder(options: ForwarderOptions = {}): TunnelingForwar
     bodyTimeout: 0,
   });
 
+  // Servers whose URL scheme is h2c get HTTP/2 without TLS, with prior knowledge (RFC 9113 section 3.3):
+  // one connection per server that carries up to 100 requests at once.
+  const h2cAgent = new Agent({
+    connectTimeout: dialTimeoutMs,
+    keepAliveTimeout: idleTimeoutMs,
+    keepAliveMaxTimeout: idleTimeoutMs,
+    headersTimeout: 0,
+    bodyTimeout: 0,
+    factory: (origin, clientOptions) => new H2CClient(origin, { ...clientOptions, pipelining: H2C_STREAMS, maxConcurrentStreams: H2C_STREAMS }),
+  });
+  const dispatcherFor = (upstream: Upstream): Dispatcher => (upstream.url.protocol === 'h2c:' ? h2cAgent : agent);
+
   async function forward(request: IncomingMessage, response: ServerResponse, upstream: Upstream, context: ForwardContext, options: ForwardOptions = {}): Promise<ForwardOutcome> {
     const path = upstreamPath(request.url, upstream.url);
     if (path === undefined) {
@@ -82,7 +96,7 @@ export function createForwarder(options: ForwarderOptions = {}): TunnelingForwar
 
     try {
       const headers = upstreamRequestHeaders(request, upstream, context, forwarded);
-      agent.dispatch(dispatchOptions(request, upstream, path, headers, body), relay);
+      dispatcherFor(upstream).dispatch(dispatchOptions(request, upstream, path, headers, body), relay);
     } catch (error) {
       relay.fail(error);
     }
@@ -112,6 +126,8 @@ export function createForwarder(options: ForwarderOptions = {}): TunnelingForwar
         // undici writes `connection: upgrade` and this `upgrade` field itself (RFC 9110 §7.8).
         upgrade: protocol,
       };
+      // NOTE: upgrades go over HTTP/1.1 even to an h2c server, because HTTP/2 has no Upgrade (RFC 9113
+      // section 8.6), so a server that speaks only h2c answers them with an error.
       agent.dispatch(dispatch, relay);
     } catch (error) {
       relay.fail(error);
@@ -121,7 +137,7 @@ export function createForwarder(options: ForwarderOptions = {}): TunnelingForwar
 
   // Waits for requests in flight, so a long stream such as server-sent events delays it until it ends.
   async function close(): Promise<void> {
-    await agent.close();
+    await Promise.all([agent.close(), h2cAgent.close()]);
   }
 
   return { forward, forwardUpgrade, close };
@@ -138,7 +154,8 @@ function dispatchOptions(
   // field, which is the client's Host when passHostHeader is true, not the host of the server URL. It also
   // closes a pooled TLS connection when the next request carries another Host.
   return {
-    origin: upstream.url.origin,
+    // The origin of an `h2c://` URL is opaque in WHATWG URLs, and undici connects to h2c servers by their http:// origin.
+    origin: upstream.url.protocol === 'h2c:' ? `http://${upstream.url.host}` : upstream.url.origin,
     path,
     method: request.method ?? 'GET',
     headers,

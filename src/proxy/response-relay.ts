@@ -111,6 +111,8 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    // Each chunk goes to the client socket as it arrives, with no buffer in between, which is what
+    // Traefik's `responseForwarding.flushInterval=-1` asks for and is never later than its 100 ms default.
     if (!this.#options.response.write(chunk)) {
       controller.pause();
     }

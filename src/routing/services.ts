@@ -99,6 +99,13 @@ function parseServers(service: MergedService): Array<Omit<RuntimeServer, 'health
       service.errors.push(withOrigin(service, `server URL "${server.url}" has an unsupported scheme: use http or https`));
       continue;
     }
+    if ((target.pathname !== '/' && target.pathname !== '') || target.search !== '') {
+      // Traefik sends requests to the server URL's origin only, so a compose file written for it
+      // expects the path to be dropped.
+      service.warnings.push(withOrigin(service, `the path of server URL "${server.url}" is ignored; add it with an addprefix middleware`));
+      target.pathname = '/';
+      target.search = '';
+    }
     if (!Number.isFinite(server.weight) || server.weight < 0) {
       service.errors.push(withOrigin(service, `server weight ${String(server.weight)} of ${server.url} is invalid: use a whole number of at least 0`));
       continue;
