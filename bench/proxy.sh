@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Side-by-side proxy benchmark: wrk against the server directly, against nginx as a reverse proxy
-# with upstream keep-alive, and against Berth (and, when BERTH_BEFORE_DIST names another build of
-# Berth, against that one too), one after the other in one run, all on 127.0.0.1.
+# Side-by-side proxy benchmark, all on 127.0.0.1: wrk against the server directly, against nginx as
+# a reverse proxy with upstream keep-alive, and against Berth, one after the other in one run. When
+# BERTH_BEFORE_DIST names another build of Berth, that build is measured too.
 #
 #   npm run build && bash bench/proxy.sh
 #   DURATION=10s CONNECTIONS=64 BERTH_BEFORE_DIST=/tmp/berth-before/dist bash bench/proxy.sh

@@ -21,7 +21,7 @@ import { VERSION } from '../version.js';
 import { hostname } from 'node:os';
 
 /**
- * Longest time Berth keeps an idle connection to a server, whatever `idleConnTimeout` says, so that it
+ * Longest time Berth keeps an idle connection to a server, whatever `idleConnTimeout` is set to, so that it
  * closes the connection before the server does (Node.js servers close idle ones after 5 s): a request
  * written just as the server closes fails with a reset and cannot always be retried safely.
  */

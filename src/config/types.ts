@@ -12,7 +12,7 @@ export const INTERNAL_ENTRY_POINT = 'berth';
 /** Traefik's name for the internal entry point, accepted wherever an entry point is named. */
 export const INTERNAL_ENTRY_POINT_ALIAS = 'traefik';
 
-/** Where an entry point listens. */
+/** The listen address of an entry point. */
 export interface EntryPointAddress {
   /** Address as configured, without a `/tcp` suffix: `:80`, `127.0.0.1:8080`, `[::1]:80`. */
   address: string;

@@ -118,7 +118,7 @@ export function dnsServersValue(): z.ZodType<string[], RawValue> {
   return defineValue({ placeholder: 'HOST:PORT,...', isBoolean: false, isList: true }, parseDnsServers);
 }
 
-/** A comma-separated list of IP addresses and CIDR ranges, such as `10.0.0.0/8,192.168.1.7,fd00::/8`. */
+/** Returns the type of a comma-separated list of IP addresses and CIDR ranges, such as `10.0.0.0/8,192.168.1.7,fd00::/8`. */
 export function ipRangesValue(): z.ZodType<string[], RawValue> {
   return defineValue({ placeholder: 'CIDR,...', isBoolean: false, isList: true }, parseIpRanges);
 }

@@ -6,6 +6,13 @@ import { BlockList, isIPv4, isIPv6 } from 'node:net';
 
 import { FORWARDED_HEADER_NAMES, peerAddress } from '../proxy/forwarded.js';
 
+/**
+ * Every other forwarding field an untrusted client could use to pose as a proxy: X-Forwarded-Prefix,
+ * -Uri, -Method, -Tls-Client-Cert and the like, and the underscore spellings (`X_Forwarded_For`) that
+ * some servers' CGI-style header mapping reads as the dashed ones.
+ */
+const CLIENT_FORWARDING_FIELD = /^x[-_]forwarded[-_]|^x[-_]real[-_]ip$|^x_forwarded_|^x[-_]scheme$/;
+
 export interface ForwardedHeadersOptions {
   /** IP addresses and CIDR ranges, such as `10.0.0.0/8` or `fd00::/8`. */
   trustedIPs: readonly string[];
@@ -42,8 +49,8 @@ export class ForwardedHeadersTrust {
    */
   apply(headers: Record<string, unknown>, remoteAddress: string | undefined): void {
     if (this.isTrusted(remoteAddress)) return;
-    for (const name of FORWARDED_HEADER_NAMES) {
-      if (name in headers) delete headers[name];
+    for (const name of Object.keys(headers)) {
+      if (FORWARDED_HEADER_NAMES.has(name) || CLIENT_FORWARDING_FIELD.test(name)) delete headers[name];
     }
   }
 }

@@ -95,8 +95,8 @@ function parseServers(service: MergedService): Array<Omit<RuntimeServer, 'health
       service.errors.push(withOrigin(service, `server URL "${server.url}" is invalid: write it as http://HOST:PORT`));
       continue;
     }
-    if (target.protocol !== 'http:' && target.protocol !== 'https:') {
-      service.errors.push(withOrigin(service, `server URL "${server.url}" has an unsupported scheme: use http or https`));
+    if (target.protocol !== 'http:' && target.protocol !== 'https:' && target.protocol !== 'h2c:') {
+      service.errors.push(withOrigin(service, `server URL "${server.url}" has an unsupported scheme: use http, https or h2c`));
       continue;
     }
     if ((target.pathname !== '/' && target.pathname !== '') || target.search !== '') {

@@ -42,6 +42,23 @@ describe('trusted peers', () => {
     expect(headers).toEqual({ host: 'a' });
   });
 
+  test('other forwarding fields removed', () => {
+    const headers: Record<string, unknown> = {
+      'x-forwarded-prefix': '/admin',
+      'x-forwarded-uri': '/x',
+      'x-forwarded-method': 'GET',
+      'x-forwarded-tls-client-cert': 'MII',
+      'x-forwarded-scheme': 'https',
+      'x-scheme': 'https',
+      x_forwarded_proto: 'https',
+      x_real_ip: '1.1.1.1',
+      'x-forwarded': 'kept: not a forwarding field name',
+      accept: '*/*',
+    };
+    trust.apply(headers, '203.0.113.9');
+    expect(headers).toEqual({ 'x-forwarded': 'kept: not a forwarding field name', accept: '*/*' });
+  });
+
   test('trusted headers kept', () => {
     const headers: Record<string, unknown> = { 'x-forwarded-for': '1.1.1.1' };
     trust.apply(headers, '10.0.0.1');

@@ -184,7 +184,7 @@ describe('statuses on both versions', () => {
 
   test('response header timeout is 504', async () => {
     const server = await startServer(() => {
-      // Never answers; the test closes the server.
+      // Never responds, so the test closes the server.
     });
     running.push(server);
     const berth = await berthFor([server.url.origin], { servers: [], forwarder: { responseHeaderTimeoutMs: 2_000 } });

@@ -73,7 +73,7 @@ describe('keep-alive races', () => {
   test('sent POST never replayed', async () => {
     const posts: string[] = [];
     const failing = await startServer((request) => {
-      // Reads the whole body, then drops the connection without an answer.
+      // Reads the whole body, then drops the connection without a response.
       request.resume();
       request.on('end', () => {
         posts.push('failing');

@@ -1,4 +1,4 @@
-// Ambiguous request framing sent as raw bytes to a real entry point: Berth answers 400 and closes
+// Ambiguous request framing sent as raw bytes to a real entry point: Berth responds 400 and closes
 // the connection, and the server never sees the request hidden in the body.
 import net from 'node:net';
 import { once } from 'node:events';

@@ -19,7 +19,7 @@ afterEach(async () => {
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 
-/** A server that sends `data: tick N` every 200 ms as text/event-stream, five times. */
+/** Starts a server that sends `data: tick N` every 200 ms as text/event-stream, five times. */
 async function eventServer(): Promise<{ server: RunningServer; sentAt: number[] }> {
   const sentAt: number[] = [];
   const server = await startServer((_request, response) => {
@@ -103,7 +103,7 @@ async function peakRss(berth: BerthChild, done: Promise<unknown>): Promise<numbe
   return Math.max(peak, await rssOf(berth));
 }
 
-/** A server that sends `size` bytes on GET and counts the bytes of a POST body. */
+/** Starts a server that sends `size` bytes on GET and counts the bytes of a POST body. */
 async function bulkServer(): Promise<RunningServer> {
   const chunk = Buffer.alloc(256 * 1024, 'x');
   const server = await startServer((request, response) => {
