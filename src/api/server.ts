@@ -1,5 +1,5 @@
 // Request handler of the internal entry point: `/ping` and, with `api.insecure`, the JSON API
-// under `/api/`. Every answer is read from the current runtime, never from a cached copy.
+// under `/api/`. Every response is built from the current runtime, never from a cached copy.
 import { DASHBOARD_HTML } from './dashboard.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Runtime } from '../routing/runtime.js';

@@ -14,7 +14,7 @@ import { routeTableFor, type Runtime, type RuntimeService } from './runtime.js';
 import { callService } from './service-call.js';
 import type { Route } from './table.js';
 
-/** Seconds a client is told to wait before retrying a service that has no server. */
+/** Retry-After value, in seconds, for a service that has no server. */
 const RETRY_AFTER_SECONDS = '5';
 
 export interface DispatchOptions {
@@ -52,7 +52,7 @@ export class Dispatcher {
   }
 
   /**
-   * Serves a request that asks for a protocol upgrade such as WebSocket. Middlewares see a normal
+   * Serves a request for a protocol upgrade such as WebSocket. Middlewares see a normal
    * response object bound to the socket, so one can still answer (a 401, say) before the tunnel.
    */
   async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, options: DispatchOptions): Promise<void> {

@@ -81,9 +81,9 @@ export function cleanPath(path: string): string {
 }
 
 /**
- * Puts the request target into origin form before routing: an absolute-form target
- * (`GET http://host/path`) sets the Host header from its authority, as RFC 9112 §3.2.2 requires,
- * so the host Berth routes by and the host the server receives are the same; the path is cleaned.
+ * Puts the request target into origin form and cleans its path before routing. An absolute-form
+ * target (`GET http://host/path`) sets the Host header from its authority, as RFC 9112 §3.2.2
+ * requires, so the host Berth routes by is the host the server receives.
  */
 export function normalizeRequestTarget(request: IncomingMessage): void {
   let target = request.url ?? '/';

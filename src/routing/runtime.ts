@@ -14,7 +14,7 @@ import { RouteTable, type Route } from './table.js';
 
 export type { RuntimeServer, RuntimeService } from './services.js';
 
-/** What the API reports about a router beyond its configuration. */
+/** Router facts the API reports beyond the router's configuration. */
 export interface RouterView {
   priority: number;
   entryPoints: string[];

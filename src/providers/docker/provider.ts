@@ -162,7 +162,7 @@ export class DockerProvider {
   }
 
   /**
-   * Applies what an event says to the container's last snapshot before it is inspected again,
+   * Applies an event to the container's last snapshot before it is inspected again,
    * because a daemon that is shutting down sends `kill` and `die` and then stops answering.
    */
   #applyEventLocally(id: string, action: string): void {
@@ -231,7 +231,7 @@ export class DockerProvider {
       this.#emit();
     } catch (error) {
       // A failed list or inspect means the daemon is unreachable; the reconnect resyncs everything.
-      // What the events already said (a container stopping or gone) is applied first.
+      // What the events already reported (a container stopping or gone) is applied first.
       this.#needResync = true;
       this.#emit();
       this.#disconnected(error as Error);
@@ -241,13 +241,13 @@ export class DockerProvider {
   async #resync(): Promise<void> {
     const listed: unknown = await this.#docker.listContainers({ all: true });
     if (!Array.isArray(listed)) {
-      throw new Error(`${this.#options.endpoint} did not answer GET /containers/json like the Docker API; check --providers.docker.endpoint`);
+      throw new Error(`${this.#options.endpoint} returned a response to GET /containers/json that is not a container list, so it is not the Docker API; check --providers.docker.endpoint`);
     }
     const seen = new Set((listed as Array<{ Id: string }>).map((container) => container.Id));
     for (const id of [...this.#containers.keys()]) {
       if (!seen.has(id)) this.#containers.delete(id);
     }
-    // Stop signals seen before the relist say nothing about the containers running now: a daemon
+    // Stop signals seen before the relist tell nothing about the containers running now: a daemon
     // restart, for one, stops containers and then starts those with a restart policy again.
     this.#stopping.clear();
     for (const id of [...this.#stopTimeouts.keys()]) {
