@@ -71,13 +71,17 @@ export const MiddlewareSchemas = {
     attempts: field.integer(1, Number.MAX_SAFE_INTEGER, 'a positive integer'),
     initialInterval: field.duration(),
   }),
-  compress: field.object({
-    excludedContentTypes: field.list(),
-    includedContentTypes: field.list(),
-    minResponseBodyBytes: field.integer(0, Number.MAX_SAFE_INTEGER, 'a number of bytes'),
-    encodings: field.list(),
-    defaultEncoding: field.string(),
-  }),
+  // `compress=true` is Traefik's documented way to turn compression on with its defaults.
+  compress: field.object(
+    {
+      excludedContentTypes: field.list(),
+      includedContentTypes: field.list(),
+      minResponseBodyBytes: field.integer(0, Number.MAX_SAFE_INTEGER, 'a number of bytes'),
+      encodings: field.list(),
+      defaultEncoding: field.string(),
+    },
+    { flag: true },
+  ),
   ipallowlist: field.object({
     sourceRange: field.list(),
     ipStrategy,

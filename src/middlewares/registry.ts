@@ -4,12 +4,16 @@ import { createAddPrefix } from './addprefix.js';
 import { createStripPrefix } from './stripprefix.js';
 import { createHeaders } from './headers.js';
 import { createRetry } from './retry.js';
+import { createCompress } from './compress.js';
+import { createForwardAuth } from './forwardauth.js';
 
 const factories = new Map<string, MiddlewareFactory>([
   ['addprefix', createAddPrefix],
   ['stripprefix', createStripPrefix],
   ['headers', createHeaders],
   ['retry', createRetry],
+  ['compress', createCompress],
+  ['forwardauth', createForwardAuth],
 ]);
 
 /** Names of the middleware types Berth implements, for messages. */

@@ -271,3 +271,11 @@ describe('decodeLabels issues', () => {
     expect(decodeLabels(schema, { interval: '10 seconds' }).issues).toHaveLength(1);
   });
 });
+
+describe('compress flag label', () => {
+  it('accepts compress=true with no options', () => {
+    const result = decodeLabels(httpSchema, { 'middlewares.gzip.compress': 'true' });
+    expect(result.issues).toEqual([]);
+    expect(result.value.middlewares?.gzip?.compress).toEqual({});
+  });
+});

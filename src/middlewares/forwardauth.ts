@@ -1,0 +1,230 @@
+// The `forwardauth` middleware (Traefik's): sends a GET for each request to an authentication
+// server. A 2xx response lets the request through, with chosen fields of that response copied
+// onto it. Any other response is sent to the client as it is.
+import type { IncomingHttpHeaders } from 'node:http';
+import { request as undiciRequest } from 'undici';
+
+import { peerAddress } from '../proxy/forwarded.js';
+import { removeHopByHopHeaders } from '../proxy/headers.js';
+import { compileGoRegexp, type GoRegexp } from '../rules/go-regexp.js';
+import { option, stringList } from './options.js';
+import { editResponseHeaders } from './response-headers.js';
+import type { Middleware, RequestContext } from './types.js';
+
+/** Time allowed for the whole authentication request, Traefik's client timeout. */
+const AUTH_TIMEOUT_MS = 30_000;
+
+export interface ForwardAuthSettings {
+  address: URL;
+  trustForwardHeader: boolean;
+  /** Lower-case field names copied from a 2xx auth response onto the request. */
+  authResponseHeaders: readonly string[];
+  authResponseHeadersRegex: GoRegexp | undefined;
+  /** Lower-case field names of the request sent to the authentication server; empty sends all. */
+  authRequestHeaders: readonly string[];
+  /** Cookie names copied from a 2xx auth response's Set-Cookie fields onto the client response. */
+  addAuthCookiesToResponse: ReadonlySet<string>;
+  /** When false, a relative Location in a rejection is made absolute against `address`. */
+  preserveLocationHeader: boolean;
+}
+
+export function createForwardAuth(options: Record<string, unknown>): Middleware {
+  const settings = forwardAuthSettings(options);
+  return async (context, next) => {
+    const authResponse = await sendAuthRequest(context, settings);
+    if (authResponse.status < 200 || authResponse.status >= 300) {
+      sendRejection(context, authResponse, settings);
+      return;
+    }
+    copyAuthResponseHeaders(context.request.headers, authResponse.headers, settings);
+    if (settings.addAuthCookiesToResponse.size > 0) addAuthCookies(context, authResponse.headers, settings.addAuthCookiesToResponse);
+    await next();
+  };
+}
+
+/** Reads and checks the options; throws an Error naming the bad option. */
+export function forwardAuthSettings(options: Record<string, unknown>): ForwardAuthSettings {
+  const rawAddress = option(options, 'address');
+  if (typeof rawAddress !== 'string' || rawAddress.trim() === '') {
+    throw new Error('forwardauth address is missing: set it to the URL of the authentication server, for example address=http://auth:4181/verify');
+  }
+  let address: URL;
+  try {
+    address = new URL(rawAddress.trim());
+  } catch {
+    throw new Error(`forwardauth address ${JSON.stringify(rawAddress)} is not a valid URL: write an absolute http or https URL`);
+  }
+  if (address.protocol !== 'http:' && address.protocol !== 'https:') {
+    throw new Error(`forwardauth address ${JSON.stringify(rawAddress)} is invalid: the scheme must be http or https`);
+  }
+
+  for (const name of ['tls', 'headerField', 'maxBodySize'] as const) {
+    if (option(options, name) !== undefined) throw new Error(`forwardauth option "${name}" is not supported yet: remove it`);
+  }
+  if (booleanOption(options, 'forwardBody')) throw new Error('forwardauth forwardBody=true is not supported yet: remove it');
+
+  const rawRegex = option(options, 'authResponseHeadersRegex');
+  let authResponseHeadersRegex: GoRegexp | undefined;
+  if (rawRegex !== undefined && String(rawRegex) !== '') {
+    const compiled = compileGoRegexp(String(rawRegex));
+    if (!compiled.ok) throw new Error(`forwardauth authResponseHeadersRegex ${JSON.stringify(rawRegex)} is invalid: ${compiled.reason}`);
+    authResponseHeadersRegex = compiled.regexp;
+  }
+
+  return {
+    address,
+    trustForwardHeader: booleanOption(options, 'trustForwardHeader'),
+    authResponseHeaders: stringList(options, 'authResponseHeaders').map((name) => name.toLowerCase()),
+    authResponseHeadersRegex,
+    authRequestHeaders: stringList(options, 'authRequestHeaders').map((name) => name.toLowerCase()),
+    addAuthCookiesToResponse: new Set(stringList(options, 'addAuthCookiesToResponse')),
+    preserveLocationHeader: booleanOption(options, 'preserveLocationHeader'),
+  };
+}
+
+function booleanOption(options: Record<string, unknown>, name: string): boolean {
+  const value = option(options, name);
+  if (value === undefined || value === false) return false;
+  if (value === true) return true;
+  const text = String(value).trim().toLowerCase();
+  if (text === 'true') return true;
+  if (text === 'false' || text === '') return false;
+  throw new Error(`forwardauth ${name} ${JSON.stringify(value)} is invalid: write true or false`);
+}
+
+interface AuthResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/**
+ * Sends the GET to the authentication server. Throws when it cannot be reached or times out, and
+ * the dispatcher then logs the error and sends 500, as Traefik does.
+ */
+async function sendAuthRequest(context: RequestContext, settings: ForwardAuthSettings): Promise<AuthResponse> {
+  const headers = authRequestHeaders(context, settings);
+  const signal = AbortSignal.timeout(AUTH_TIMEOUT_MS);
+  try {
+    // undici follows no redirect without a redirect interceptor, so a redirect reaches the client.
+    const authResponse = await undiciRequest(settings.address, { method: 'GET', headers, signal });
+    const body = Buffer.from(await authResponse.body.arrayBuffer());
+    return { status: authResponse.statusCode, headers: authResponse.headers as IncomingHttpHeaders, body };
+  } catch (error) {
+    const where = `${settings.address.origin}${settings.address.pathname}`;
+    const reason = signal.aborted ? `timed out after ${AUTH_TIMEOUT_MS} ms` : 'failed';
+    throw new Error(`forwardauth request to ${where} ${reason}`, { cause: error });
+  }
+}
+
+/** Builds the header of the request to the authentication server. */
+export function authRequestHeaders(context: RequestContext, settings: ForwardAuthSettings): Record<string, string | string[]> {
+  const { request } = context;
+  const headers: Record<string, string | string[]> = {};
+  const selected = settings.authRequestHeaders.length === 0 ? undefined : new Set(settings.authRequestHeaders);
+  for (const [name, value] of Object.entries(request.headers)) {
+    // Host names the authentication server, and the GET carries no body.
+    if (value === undefined || name.startsWith(':') || name === 'host' || name === 'content-length' || name === 'transfer-encoding') continue;
+    if (selected !== undefined && !selected.has(name)) continue;
+    headers[name] = value;
+  }
+
+  const trusted = settings.trustForwardHeader;
+  const clientIp = peerAddress(request.socket.remoteAddress);
+  const priorFor = request.headers['x-forwarded-for'];
+  if (clientIp !== undefined) {
+    headers['x-forwarded-for'] = trusted && priorFor !== undefined && priorFor !== '' ? `${priorFor}, ${clientIp}` : clientIp;
+  } else if (!trusted) {
+    delete headers['x-forwarded-for'];
+  }
+  headers['x-forwarded-method'] = request.method ?? 'GET';
+  headers['x-forwarded-proto'] = keptOr(request.headers, trusted, 'x-forwarded-proto', context.scheme);
+  headers['x-forwarded-host'] = keptOr(request.headers, trusted, 'x-forwarded-host', request.headers.host ?? request.headers[':authority']?.toString() ?? '');
+  headers['x-forwarded-uri'] = keptOr(request.headers, trusted, 'x-forwarded-uri', request.url ?? '/');
+  return headers;
+}
+
+function keptOr(headers: IncomingHttpHeaders, trusted: boolean, name: string, fallback: string): string {
+  const value = headers[name];
+  if (trusted && typeof value === 'string' && value !== '') return value;
+  return fallback;
+}
+
+/**
+ * Copies the chosen fields of a 2xx auth response onto the request. A field the client sent under
+ * one of those names is removed even when the auth response lacks it, so a client cannot pose as a user.
+ */
+export function copyAuthResponseHeaders(target: IncomingHttpHeaders, authResponse: IncomingHttpHeaders, settings: ForwardAuthSettings): void {
+  for (const name of settings.authResponseHeaders) {
+    delete target[name];
+    const value = authResponse[name];
+    if (value !== undefined) target[name] = joinValues(value);
+  }
+
+  const regex = settings.authResponseHeadersRegex;
+  if (regex === undefined) return;
+  // Traefik matches the pattern against Go's canonical field names, such as `X-Auth-User`.
+  for (const name of Object.keys(target)) {
+    if (regex.test(canonicalHeaderName(name))) delete target[name];
+  }
+  for (const [name, value] of Object.entries(authResponse)) {
+    if (value !== undefined && regex.test(canonicalHeaderName(name))) target[name] = joinValues(value);
+  }
+}
+
+/** Joins repeated lines of a list-based field (RFC 9110 §5.3). */
+function joinValues(value: string | string[]): string {
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+function canonicalHeaderName(name: string): string {
+  return name.toLowerCase().replace(/(^|-)([a-z])/g, (_match, dash: string, letter: string) => dash + letter.toUpperCase());
+}
+
+/** Sends a non-2xx response of the authentication server to the client. */
+function sendRejection(context: RequestContext, authResponse: AuthResponse, settings: ForwardAuthSettings): void {
+  const headers = { ...authResponse.headers };
+  removeHopByHopHeaders(headers);
+  const location = headers.location;
+  if (!settings.preserveLocationHeader && typeof location === 'string' && location !== '') {
+    try {
+      headers.location = new URL(location, settings.address).href;
+    } catch {
+      // A Location that cannot be resolved is passed on unchanged.
+    }
+  }
+
+  const list: string[] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    for (const item of Array.isArray(value) ? value : [value]) list.push(name, item);
+  }
+  context.response.writeHead(authResponse.status, list);
+  context.response.end(authResponse.body);
+}
+
+/**
+ * Puts the auth response's cookies named in `names` on the client response, replacing cookies of
+ * the same name that the server set.
+ */
+function addAuthCookies(context: RequestContext, authResponse: IncomingHttpHeaders, names: ReadonlySet<string>): void {
+  const raw = authResponse['set-cookie'];
+  const cookies = (raw === undefined ? [] : Array.isArray(raw) ? raw : [raw]).filter((cookie) => names.has(cookieName(cookie)));
+  if (cookies.length === 0) return;
+
+  editResponseHeaders(context.response, (headers) => {
+    const result: string[] = [];
+    for (let i = 0; i + 1 < headers.length; i += 2) {
+      const name = headers[i] as string;
+      const value = headers[i + 1] as string;
+      if (name.toLowerCase() === 'set-cookie' && names.has(cookieName(value))) continue;
+      result.push(name, value);
+    }
+    for (const cookie of cookies) result.push('Set-Cookie', cookie);
+    return result;
+  });
+}
+
+function cookieName(setCookie: string): string {
+  return (setCookie.split('=', 1)[0] ?? '').trim();
+}
