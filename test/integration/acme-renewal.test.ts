@@ -141,9 +141,18 @@ describe('protocol', () => {
     });
     const pebble = await pebbleWith({ rejectNonces: 30 });
     running = await startManager(pebble, [resolverConfig(pebble, join(storageDirectory(), 'acme.json'))], env());
-    running.manager.onRuntime(runtimeWithRouters(APP));
-    await waitForCertificate(running.store, ['app.example.test']);
-    expect(running.manager.status()[0]?.orders).toEqual([]);
+
+    // Pebble rejects each nonce with a 30 % chance, so one order of about a dozen requests can pass
+    // with no rejection at all (about 1 % of runs). Further orders make a run without any retry
+    // practically impossible, while each order is still expected to succeed.
+    const routers: Record<string, { rule: string; tls: { certResolver: string } }> = {};
+    for (const name of ['app', 'one', 'two', 'three']) {
+      routers[name] = { rule: `Host(\`${name}.example.test\`)`, tls: { certResolver: 'le' } };
+      running.manager.onRuntime(runtimeWithRouters(routers));
+      await waitForCertificate(running.store, [`${name}.example.test`]);
+      expect(running.manager.status()[0]?.orders).toEqual([]);
+      if (retries.length > 0) break;
+    }
     setLogger(() => undefined);
     expect(retries.length).toBeGreaterThan(0);
   });
