@@ -46,10 +46,15 @@ export function createTlsServer(options: ProtocolServerOptions, source: TlsHands
     headersTimeout: options.headersTimeoutMs,
     requestTimeout: 0,
     connectionsCheckingInterval: checkingInterval(options.headersTimeoutMs),
-    handshakeTimeout: options.headersTimeoutMs > 0 ? options.headersTimeoutMs : 120_000,
+    handshakeTimeout: handshakeTimeoutMs(options),
   } as Parameters<typeof createSecureServer>[0]);
   (server as unknown as { keepAliveTimeout: number }).keepAliveTimeout = options.keepAliveTimeoutMs;
   return server;
+}
+
+/** Returns the time a TLS handshake may take, in ms: the headers timeout, or Node's default of 120 s when that is disabled. */
+export function handshakeTimeoutMs(options: ProtocolServerOptions): number {
+  return options.headersTimeoutMs > 0 ? options.headersTimeoutMs : 120_000;
 }
 
 /** Builds the server of h2c connections: HTTP/2 without TLS, for clients that know the entry point speaks it. */

@@ -11,10 +11,10 @@ import { Fields } from '../observability/fields.js';
 import { hasRequestBody } from '../proxy/upstream-request.js';
 import { parseListenAddress } from './address.js';
 import { ForwardedHeadersTrust, type ForwardedHeadersOptions } from './forwarded-trust.js';
-import { DEFAULT_MAX_HEADER_SIZE, createPlainServer, createPriorKnowledgeServer, createTlsServer } from './protocol-servers.js';
-import { sniffProtocol, type ConnectionProtocol } from './protocol-sniffer.js';
+import { DEFAULT_MAX_HEADER_SIZE, createPlainServer, createPriorKnowledgeServer, createTlsServer, handshakeTimeoutMs } from './protocol-servers.js';
+import { sniffProtocol, type ClientHelloInfo, type ConnectionProtocol } from './protocol-sniffer.js';
 import { closeWhenIdle, startRequestTimers } from './timeouts.js';
-import { defaultContextOptions, type TlsHandshakeSource } from './tls-handshake.js';
+import { TlsOptionsServers, defaultContextOptions, type TlsHandshakeSource } from './tls-handshake.js';
 import { answerClientError } from './client-error.js';
 
 export type Scheme = 'http' | 'https';
@@ -60,6 +60,8 @@ export class EntryPoint {
   readonly #listener: NetServer;
   readonly #plain: Http1Server;
   readonly #secure: Http2SecureServer | undefined;
+  /** Handshakes with the TLS options of their server name, which then go on to #secure. */
+  readonly #tlsServers: TlsOptionsServers | undefined;
   readonly #h2c: Http2Server | undefined;
   readonly #sessions = new Set<Http2Session>();
   readonly #sockets = new Set<Socket>();
@@ -95,6 +97,7 @@ export class EntryPoint {
       secure.on('tlsClientError', (error: Error) => this.#logger.debug({ err: error }, 'TLS handshake failed'));
       tls.store.onChange(() => secure.setSecureContext(defaultContextOptions(tls.store)));
       this.#secure = secure;
+      this.#tlsServers = new TlsOptionsServers(tls, secure, handshakeTimeoutMs(serverOptions));
     }
     if (options.http2?.h2c === true) {
       this.#h2c = createPriorKnowledgeServer(serverOptions);
@@ -156,13 +159,17 @@ export class EntryPoint {
     sniffProtocol(socket, {
       h2c: this.#h2c !== undefined,
       timeoutMs: this.#timeouts.readTimeoutMs,
-      onProtocol: (sniffed, protocol) => this.#handOver(sniffed, protocol),
+      readClientHello: this.#tlsServers !== undefined,
+      onProtocol: (sniffed, protocol, hello) => this.#handOver(sniffed, protocol, hello),
     });
   }
 
-  #handOver(socket: Socket, protocol: ConnectionProtocol): void {
+  #handOver(socket: Socket, protocol: ConnectionProtocol, hello: ClientHelloInfo | undefined): void {
     if (protocol === 'tls') {
       if (this.#secure === undefined) socket.destroy();
+      else if (hello !== undefined && this.#tlsServers !== undefined) this.#tlsServers.handOver(socket, hello);
+      // Without a readable ClientHello the handshake runs with the built-in default options, and
+      // hosts whose options set other versions, ciphers or curves are rejected there.
       else this.#secure.emit('connection', socket);
       return;
     }

@@ -7,8 +7,11 @@
 export type ClientHelloResult =
   /** More bytes are needed. */
   | { status: 'incomplete' }
-  /** The ClientHello was read. `serverName` is absent when the client sent none. */
-  | { status: 'complete'; serverName?: string }
+  /**
+   * The ClientHello was read. `serverName` is absent when the client sent none, and
+   * `alpnProtocols` is empty when it offered no application protocol (RFC 7301).
+   */
+  | { status: 'complete'; serverName?: string; alpnProtocols: string[] }
   /** The bytes are no ClientHello Berth can read; the TLS library will reject or serve them as usual. */
   | { status: 'invalid'; reason: string };
 
@@ -16,13 +19,15 @@ const RECORD_HEADER_LENGTH = 5;
 const CONTENT_TYPE_HANDSHAKE = 0x16;
 const HANDSHAKE_CLIENT_HELLO = 0x01;
 const EXTENSION_SERVER_NAME = 0x0000;
+const EXTENSION_ALPN = 0x0010;
 const NAME_TYPE_HOST_NAME = 0x00;
 /** Longest ClientHello read: 64 KiB, four full records, far above the few kilobytes that clients send. */
 const MAX_CLIENT_HELLO_LENGTH = 0x10000;
 
 /**
  * Reads the ClientHello at the start of `bytes`, which may span several handshake records
- * (RFC 8446 section 5.1), and returns its server name (RFC 6066 section 3) in lower case.
+ * (RFC 8446 section 5.1), and returns its server name (RFC 6066 section 3) in lower case and the
+ * application protocols it offers (RFC 7301 section 3.1).
  */
 export function readClientHello(bytes: Buffer): ClientHelloResult {
   const message = handshakeMessage(bytes);
@@ -60,7 +65,7 @@ function handshakeMessage(bytes: Buffer): MessageResult {
   return { status: 'complete', body: Buffer.concat(fragments).subarray(4, 4 + expected) };
 }
 
-/** Parses a ClientHello body (RFC 8446 section 4.1.2) down to its server_name extension. */
+/** Parses a ClientHello body (RFC 8446 section 4.1.2) down to its server_name and ALPN extensions. */
 function parseClientHello(body: Buffer): ClientHelloResult {
   const reader = new Reader(body);
   try {
@@ -69,17 +74,18 @@ function parseClientHello(body: Buffer): ClientHelloResult {
     reader.skip(reader.uint16()); // cipher_suites
     reader.skip(reader.uint8()); // legacy_compression_methods
     // Clients from before TLS extensions send none, so the message may end here.
-    if (reader.remaining === 0) return { status: 'complete' };
+    if (reader.remaining === 0) return { status: 'complete', alpnProtocols: [] };
 
+    let serverName: string | undefined;
+    let alpnProtocols: string[] = [];
     const extensions = new Reader(reader.bytes(reader.uint16()));
     while (extensions.remaining > 0) {
       const type = extensions.uint16();
       const data = extensions.bytes(extensions.uint16());
-      if (type !== EXTENSION_SERVER_NAME) continue;
-      const serverName = readServerName(new Reader(data));
-      return serverName === undefined ? { status: 'complete' } : { status: 'complete', serverName };
+      if (type === EXTENSION_SERVER_NAME) serverName = readServerName(new Reader(data));
+      else if (type === EXTENSION_ALPN) alpnProtocols = readAlpnProtocols(new Reader(data));
     }
-    return { status: 'complete' };
+    return serverName === undefined ? { status: 'complete', alpnProtocols } : { status: 'complete', serverName, alpnProtocols };
   } catch (error) {
     return { status: 'invalid', reason: (error as Error).message };
   }
@@ -94,6 +100,13 @@ function readServerName(extension: Reader): string | undefined {
     if (nameType === NAME_TYPE_HOST_NAME && /^[\x21-\x7e]+$/.test(name.toString('latin1'))) return name.toString('latin1').toLowerCase();
   }
   return undefined;
+}
+
+function readAlpnProtocols(extension: Reader): string[] {
+  const list = new Reader(extension.bytes(extension.uint16()));
+  const protocols: string[] = [];
+  while (list.remaining > 0) protocols.push(list.bytes(list.uint8()).toString('latin1'));
+  return protocols;
 }
 
 /** Reads big-endian fields from a buffer, throwing when a length runs past its end. */

@@ -145,10 +145,7 @@ describe('TLS router from the file provider', () => {
 });
 
 describe('TLS options from the file provider', () => {
-  // TODO: Node.js takes only the certificate from a context returned by SNICallback, never its TLS
-  // versions or ciphers. Per-host options need the entry point to pick a TLS server by the server
-  // name of the ClientHello (readClientHello in src/tls/client-hello.ts) before the handshake.
-  it.skip('minVersion of a host rejects older clients', async () => {
+  it('minVersion of a host rejects older clients', async () => {
     await expect(httpsGet('/', STRICT_HOST, { maxVersion: 'TLSv1.2' })).rejects.toThrow();
     expect((await httpsGet('/', STRICT_HOST)).status).toBe(200);
     expect((await httpsGet('/', HOST, { maxVersion: 'TLSv1.2' })).status).toBe(200);
@@ -156,6 +153,11 @@ describe('TLS options from the file provider', () => {
 
   it('sniStrict of the default options rejects unknown server names', async () => {
     await expect(httpsGet('/', 'unknown.example.test')).rejects.toThrow();
+  });
+
+  it('sniStrict of the default options rejects a handshake without SNI', async () => {
+    // Node.js sends no server name when it is an empty string.
+    await expect(httpsGet('/', '')).rejects.toThrow();
   });
 
   it('a Host with other TLS options than the server name gets 421', async () => {

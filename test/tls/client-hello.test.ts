@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { readClientHello } from '../../src/tls/client-hello.js';
 
 /** Captures the first bytes a Node.js TLS client sends, which contain its ClientHello. */
-async function captureClientHello(servername: string | undefined): Promise<Buffer> {
+async function captureClientHello(servername: string | undefined, ALPNProtocols: string[] = []): Promise<Buffer> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -25,7 +25,7 @@ async function captureClientHello(servername: string | undefined): Promise<Buffe
       });
     });
   });
-  const client = connect({ host: '127.0.0.1', port, ...(servername === undefined ? {} : { servername }), rejectUnauthorized: false });
+  const client = connect({ host: '127.0.0.1', port, ...(servername === undefined ? {} : { servername }), ALPNProtocols, rejectUnauthorized: false });
   client.on('error', () => undefined);
   const bytes = await captured;
   client.destroy();
@@ -49,13 +49,18 @@ function refragment(record: Buffer, size: number): Buffer {
 describe('readClientHello', () => {
   it('reads the server name of a real ClientHello', async () => {
     const hello = await captureClientHello('Secure.Example.Test');
-    expect(readClientHello(hello)).toEqual({ status: 'complete', serverName: 'secure.example.test' });
+    expect(readClientHello(hello)).toEqual({ status: 'complete', serverName: 'secure.example.test', alpnProtocols: [] });
   });
 
   it('has no server name when the client sends none', async () => {
     // Node.js sends no SNI when connecting to an IP address without servername.
     const hello = await captureClientHello(undefined);
-    expect(readClientHello(hello)).toEqual({ status: 'complete' });
+    expect(readClientHello(hello)).toEqual({ status: 'complete', alpnProtocols: [] });
+  });
+
+  it('reads the offered ALPN protocols', async () => {
+    const hello = await captureClientHello('a.example.test', ['acme-tls/1']);
+    expect(readClientHello(hello)).toEqual({ status: 'complete', serverName: 'a.example.test', alpnProtocols: ['acme-tls/1'] });
   });
 
   it('needs more bytes for every prefix', async () => {
@@ -67,8 +72,8 @@ describe('readClientHello', () => {
 
   it('joins a ClientHello split across records', async () => {
     const hello = await captureClientHello('split.example.test');
-    expect(readClientHello(refragment(hello, 50))).toEqual({ status: 'complete', serverName: 'split.example.test' });
-    expect(readClientHello(refragment(hello, 3))).toEqual({ status: 'complete', serverName: 'split.example.test' });
+    expect(readClientHello(refragment(hello, 50))).toEqual({ status: 'complete', serverName: 'split.example.test', alpnProtocols: [] });
+    expect(readClientHello(refragment(hello, 3))).toEqual({ status: 'complete', serverName: 'split.example.test', alpnProtocols: [] });
   });
 
   it('rejects bytes that are not a handshake', () => {

@@ -18,6 +18,7 @@ import { Dns01Solver, type RecordJournal, removeLeftoverRecords } from './dns01.
 import type { WantedCertificate } from './domains.js';
 import { type AttemptState, type HeldCertificate, heldStatus, holdCertificate, readStoredCertificates, toStored, type HeldCertificateStatus } from './held.js';
 import { Http01Solver } from './http01.js';
+import { TlsAlpn01Solver } from './tlsalpn01.js';
 import { type OrderRequest, obtainCertificate, orderNames } from './order.js';
 import { ariRenewalTime, retryDelay } from './renewal.js';
 import type { StorageFile, StoredCertificate, StoredDnsRecord } from './storage.js';
@@ -325,7 +326,8 @@ export class AcmeResolver {
     const wildcard = names.find((name) => name.startsWith('*.'));
     if (wildcard !== undefined) throw new Error(`${wildcard} needs the DNS-01 challenge (RFC 8555 section 7.1.3), so set dnschallenge on resolver ${this.name}`);
     if (config.httpChallenge !== undefined) return new Http01Solver();
-    throw new Error('the TLS-ALPN-01 challenge is not implemented yet; use httpchallenge or dnschallenge');
+    if (config.tlsChallenge) return new TlsAlpn01Solver();
+    throw new Error(`resolver ${this.name} has no challenge configured; set httpchallenge, tlschallenge or dnschallenge`);
   }
 
   /** Asks the CA for renewal windows where it offers ARI; a failure keeps the lifetime-based time. */
