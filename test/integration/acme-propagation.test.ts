@@ -68,7 +68,7 @@ describe('propagation check', () => {
 });
 
 describe('authoritative name servers', () => {
-  // With no resolvers configured, Berth asks the zone's own name servers on port 53. A second
+  // With no resolvers configured, Berth queries the zone's own name servers on port 53. A second
   // challtestsrv listens on 127.0.0.77:53 (loopback) and plays the zone's authoritative server.
   const AUTHORITATIVE = '127.0.0.77';
   let server: ChildProcess | undefined;

@@ -1,5 +1,5 @@
-// The dashboard page in a real headless Chromium: it lists routers with their errors and
-// services with their servers, and its explain form answers for a URL.
+// The dashboard page in a real headless Chromium: it lists routers with their errors and services
+// with their servers, and its explain form shows the result for a URL.
 
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
