@@ -58,6 +58,28 @@ describe('paused container', () => {
   });
 });
 
+describe('stop signal', () => {
+  // busybox httpd runs as PID 1 and ignores SIGTERM, so `docker kill -s TERM` leaves it running.
+  // Berth takes it out of rotation at the signal, and puts it back once the stop timeout (1 s here)
+  // and a 5 s margin have passed without the container stopping.
+  it('returns a container that survives SIGTERM', async () => {
+    const port = await freePort();
+    const container = await docker.runHttpContainer({
+      name: 'state-term',
+      port,
+      stopTimeoutSec: 1,
+      labels: hostRouterLabels('term', 'term.example.test', port),
+    });
+    await waitUntilRouted(running(), 'term.example.test', 'state-term');
+
+    await docker.client.getContainer(container.id).kill({ signal: 'SIGTERM' });
+    const left = await waitUntilNotRouted(running(), 'term.example.test', { timeoutMs: 3_000 });
+
+    const back = await waitUntilRouted(running(), 'term.example.test', 'state-term', { timeoutMs: 12_000 });
+    expect(back - left).toBeGreaterThan(4_000);
+  });
+});
+
 describe('health check', () => {
   it('keeps an unhealthy container out', async () => {
     const port = await freePort();
