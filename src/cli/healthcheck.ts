@@ -1,4 +1,4 @@
-// `berth healthcheck`: exits 0 when the running Berth answers `/ping` on its internal entry point,
+// `berth healthcheck`: exits 0 when the running Berth responds to `/ping` on its internal entry point,
 // for the image's HEALTHCHECK. It reads the same flags, environment and file as `berth run`, and
 // without them checks the internal entry point's default address.
 import { request } from 'node:http';
@@ -19,7 +19,7 @@ export async function healthcheck(config: StaticConfig): Promise<number> {
       process.stdout.write(`GET /ping: ${res.statusCode}\n`);
       resolve(res.statusCode === 200 ? 0 : 1);
     });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${TIMEOUT_MS} ms`)));
+    req.on('timeout', () => req.destroy(new Error(`no response within ${TIMEOUT_MS} ms`)));
     req.on('error', (error) => {
       process.stderr.write(`healthcheck failed: GET http://${target}:${port}/ping: ${error.message}\n`);
       resolve(1);

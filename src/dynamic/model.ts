@@ -7,7 +7,7 @@ export interface Diagnostics {
   warnings: string[];
 }
 
-/** Where an item came from, for messages and the API (for example the container name). */
+/** Origin of an item, for messages and the API (for example the container name). */
 export interface ItemSource {
   provider: string;
   /** Human-readable origin, such as `container web-1` or a file path. */

@@ -1,6 +1,6 @@
 // Which peers of an entry point may set X-Forwarded-* fields: Traefik's
 // `forwardedHeaders.trustedIPs` and `forwardedHeaders.insecure`. The decision is made when the
-// request arrives, before routing and middlewares, so neither a rule nor a middleware ever sees a
+// request arrives, before routing and middlewares, so neither a rule nor a middleware ever reads a
 // value that an untrusted client made up.
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 

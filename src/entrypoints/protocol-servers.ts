@@ -1,6 +1,6 @@
 // The protocol servers behind one entry point's listener: HTTP/1.1 for plain connections, HTTPS
 // with HTTP/2 or HTTP/1.1 by ALPN for TLS connections, and h2c when enabled. None of them listens
-// itself: the entry point hands each connection to one of them once it has told the protocol from the first bytes.
+// itself: the entry point hands each connection to one of them once it has detected the protocol from the first bytes.
 import { createServer as createHttp1Server, type Server as Http1Server } from 'node:http';
 import { createSecureServer, createServer as createH2cServer, type Http2SecureServer, type Http2Server } from 'node:http2';
 

@@ -222,7 +222,7 @@ type AlpnCallback = (details: { servername: string; protocols: string[] }) => st
 /**
  * Picks the first protocol of the server's list that the client offered. Protocols Berth does not
  * serve are skipped even when configured, such as `acme-tls/1`, which only
- * `TlsOptionsServers` answers, with the certificate of a pending challenge. Returning undefined makes Node.js end the handshake with a
+ * `TlsOptionsServers` serves, with the certificate of a pending challenge. Returning undefined makes Node.js end the handshake with a
  * `no_application_protocol` alert (RFC 7301 section 3.2).
  */
 export function chooseProtocol(serverProtocols: readonly string[], clientProtocols: readonly string[]): string | undefined {

@@ -24,7 +24,7 @@ export interface RetryPolicy {
 /** Calls the rest of the chain (the next middleware, then the service). */
 export type Next = () => Promise<void>;
 
-/** A middleware instance: answers the request itself or calls `next`. */
+/** A middleware instance: responds to the request itself or calls `next`. */
 export type Middleware = (context: RequestContext, next: Next) => Promise<void>;
 
 /** Builds a middleware from decoded label options; throws an Error whose message names the bad option. */

@@ -127,7 +127,7 @@ export function createForwarder(options: ForwarderOptions = {}): TunnelingForwar
         upgrade: protocol,
       };
       // NOTE: upgrades go over HTTP/1.1 even to an h2c server, because HTTP/2 has no Upgrade (RFC 9113
-      // section 8.6), so a server that speaks only h2c answers them with an error.
+      // section 8.6), so a server that speaks only h2c responds to them with an error.
       agent.dispatch(dispatch, relay);
     } catch (error) {
       relay.fail(error);

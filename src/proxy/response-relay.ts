@@ -112,7 +112,7 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     // Each chunk goes to the client socket as it arrives, with no buffer in between, which is what
-    // Traefik's `responseForwarding.flushInterval=-1` asks for and is never later than its 100 ms default.
+    // Traefik's `responseForwarding.flushInterval=-1` sets and is never later than its 100 ms default.
     if (!this.#options.response.write(chunk)) {
       controller.pause();
     }
@@ -181,7 +181,7 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
    * its body, so a response Berth makes itself (no route, a middleware's 401, a refused connection)
    * reaches it before it sends a body that would be discarded, and another server can still be tried.
    *
-   * NOTE: the server never sees `Expect`, because undici 7 rejects that field over HTTP/1.1, and undici
+   * NOTE: the server never receives `Expect`, because undici 7 rejects that field over HTTP/1.1, and undici
    * writes the request head together with the first body chunk. So a server that rejects on the head
    * alone (401, 413) answers after the client started sending; Berth still relays that answer.
    */

@@ -1,7 +1,7 @@
 // The interface between routing and forwarding.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-/** One upstream server as the forwarder sees it. */
+/** One upstream server, with the settings the forwarder uses for it. */
 export interface Upstream {
   /** Base URL such as `http://127.0.0.1:8080`; a path in it is prefixed to the request path. */
   url: URL;
@@ -37,7 +37,7 @@ export interface Forwarder {
   close(): Promise<void>;
 }
 
-/** What happened to one forwarded request, for balancers, logs and retries. */
+/** The result of one forwarded request, for balancers, logs and retries. */
 export interface ForwardOutcome {
   /** Status sent to the client; 499 when the client went away first. */
   status: number;

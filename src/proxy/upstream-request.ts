@@ -128,7 +128,7 @@ export class RequestBodyStream extends Readable {
     this.#detach();
 
     // The rest of an unread body is discarded so that Node.js can parse the next request on a keep-alive
-    // connection. Node.js does this itself only when nobody has started reading the body.
+    // connection. Node.js does this itself only when no code has started reading the body.
     if (this.#started && !this.#sourceEnded) {
       this.#source.resume();
     }

@@ -53,7 +53,7 @@ export class Dispatcher {
 
   /**
    * Serves a request for a protocol upgrade such as WebSocket. Middlewares see a normal
-   * response object bound to the socket, so one can still answer (a 401, say) before the tunnel.
+   * response object bound to the socket, so one can still respond (a 401, say) before the tunnel.
    */
   async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, options: DispatchOptions): Promise<void> {
     removeHopByHopHeaders(request.headers, { keepUpgrade: true });

@@ -6,11 +6,11 @@ export interface CertificateEntry {
   certPem: string;
   /** PEM private key; never logged and never shown in the API. */
   keyPem: string;
-  /** Where it came from: `default`, `file`, or `acme:<resolver>`. */
+  /** Origin: `default`, `file`, or `acme:<resolver>`. */
   source: string;
 }
 
-/** What the API shows about a certificate: everything but the key. */
+/** The API's view of a certificate: everything but the key. */
 export interface CertificateInfo {
   source: string;
   /** Subject alternative names (DNS names), lower case; wildcards keep their `*.`. */

@@ -9,13 +9,13 @@ export interface DockerEvent {
   id?: string;
 }
 
-/** What an event asks of the container list. */
+/** The change an event requires in the container list. */
 export type EventEffect = 'refresh' | 'remove' | 'stopping' | 'ignore';
 
 /** Signals whose delivery means the container is about to stop (SIGINT, SIGKILL, SIGTERM). */
 const STOPPING_SIGNALS = new Set(['2', '9', '15', 'SIGINT', 'SIGKILL', 'SIGTERM', 'INT', 'KILL', 'TERM']);
 
-/** Event actions Berth asks the daemon for; `health_status` also matches `health_status: healthy`. */
+/** Event actions Berth requests from the daemon; `health_status` also matches `health_status: healthy`. */
 export const WATCHED_ACTIONS = ['create', 'start', 'restart', 'die', 'stop', 'kill', 'pause', 'unpause', 'destroy', 'rename', 'update', 'health_status'];
 
 export function eventEffect(event: DockerEvent): EventEffect {

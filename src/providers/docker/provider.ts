@@ -163,7 +163,7 @@ export class DockerProvider {
 
   /**
    * Applies an event to the container's last snapshot before it is inspected again,
-   * because a daemon that is shutting down sends `kill` and `die` and then stops answering.
+   * because a daemon that is shutting down sends `kill` and `die` and then stops responding.
    */
   #applyEventLocally(id: string, action: string): void {
     const info = this.#containers.get(id);

@@ -1,6 +1,6 @@
 // One certificate resolver at work: it keeps the certificates of its storage section, orders the
 // ones the routers need and no held certificate covers, renews them on time, and hands them to the
-// certificate store. Orders and renewals run one at a time per resolver, so the CA sees a steady
+// certificate store. Orders and renewals run one at a time per resolver, so the CA receives a steady
 // trickle of requests and a failing one retries with backoff instead of a tight loop.
 
 import type * as acme from 'acme-client';

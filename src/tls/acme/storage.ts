@@ -46,7 +46,7 @@ export interface ResolverSection {
 
 export type StorageDocument = Record<string, ResolverSection>;
 
-/** Why a storage file cannot be written, with the step that fixes it. */
+/** The reason a storage file cannot be written, with the step that fixes it. */
 export class StorageError extends Error {
   readonly code = 'BERTH_ACME_STORAGE';
   /** Whether the certificates in the file could still be read (a wide mode), or nothing could. */

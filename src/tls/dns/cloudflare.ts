@@ -60,7 +60,7 @@ export class CloudflareProvider implements DnsProvider {
     }
   }
 
-  /** Walks up the labels of `name` (`a.b.example.com`, `b.example.com`, `example.com`) until Cloudflare knows the zone. */
+  /** Walks up the labels of `name` (`a.b.example.com`, `b.example.com`, `example.com`) until Cloudflare returns the zone. */
   async findZone(name: string): Promise<DnsZone> {
     const labels = name.toLowerCase().replace(/\.$/, '').replace(/^\*\./, '').split('.');
     const tried: string[] = [];
@@ -119,7 +119,7 @@ export class CloudflareProvider implements DnsProvider {
           ? 'check the email and the global API key'
           : 'give the token the Zone:Read permission, or set CF_ZONE_API_TOKEN to a token that has it';
       return new CloudflarePermissionError(
-        `Cloudflare refused ${request} with status ${error.status}${describeErrors(error)}: ${who} lacks Zone:Read; ${fix}`,
+        `Cloudflare rejected ${request} with status ${error.status}${describeErrors(error)}: ${who} lacks Zone:Read; ${fix}`,
         { cause: error },
       );
     }
@@ -131,7 +131,7 @@ export class CloudflareProvider implements DnsProvider {
       const who = this.#credentials.kind === 'key' ? 'the account of CF_API_EMAIL and CF_API_KEY' : 'the token in CF_DNS_API_TOKEN';
       const where = zone === undefined ? '' : ` for zone ${zone.name}`;
       return new CloudflarePermissionError(
-        `Cloudflare refused ${request} with status ${error.status}${describeErrors(error)}: ${who} lacks DNS:Edit${where}, which is needed to ${action} TXT records`,
+        `Cloudflare rejected ${request} with status ${error.status}${describeErrors(error)}: ${who} lacks DNS:Edit${where}, which is needed to ${action} TXT records`,
         { cause: error },
       );
     }

@@ -1,4 +1,4 @@
-// The propagation check of the DNS-01 challenge: before Berth asks the CA to validate (RFC 8555
+// The propagation check of the DNS-01 challenge: before Berth requests validation from the CA (RFC 8555
 // section 7.5.1), it queries DNS servers until every TXT value it created is visible at each of
 // them, because a CA that looks too early marks the authorization invalid for good.
 //
@@ -102,7 +102,7 @@ async function queryTxt(server: string, name: string): Promise<{ values: string[
     return { values: records.map((chunks) => chunks.join('')), error: undefined };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    // No record yet is the normal answer while a record propagates.
+    // No record yet is the normal response while a record propagates.
     if (code === 'ENODATA' || code === 'ENOTFOUND') return { values: [], error: undefined };
     return { values: [], error: code };
   } finally {

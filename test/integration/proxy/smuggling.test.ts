@@ -1,5 +1,5 @@
 // Ambiguous request framing sent as raw bytes to a real entry point: Berth responds 400 and closes
-// the connection, and the server never sees the request hidden in the body.
+// the connection, and the server never receives the request hidden in the body.
 import net from 'node:net';
 import { once } from 'node:events';
 
