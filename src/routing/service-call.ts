@@ -21,18 +21,12 @@ import { retryDelayMs } from '../middlewares/retry.js';
 import type { Logger } from '../observability/logger.js';
 import { Fields } from '../observability/fields.js';
 import { sendErrorResponse } from '../proxy/error-response.js';
-import type { ForwardContext, ForwardOutcome, Forwarder } from '../proxy/types.js';
+import type { ForwardContext, ForwardOptions, ForwardOutcome, Forwarder } from '../proxy/types.js';
 import type { RuntimeServer, RuntimeService } from './services.js';
 import type { Route } from './table.js';
 
 /** Attempts of a request without the `retry` middleware: the first one and up to two other servers. */
 const DEFAULT_ATTEMPTS = 3;
-
-interface AttemptPlan {
-  attempts: number;
-  /** Set by the `retry` middleware. */
-  policy?: RetryPolicy;
-}
 
 export interface ServiceCallOptions {
   forwarder: Forwarder;
@@ -59,29 +53,30 @@ export async function callService(context: RequestContext, route: Route, service
   const first = balancer.pick(requestedValue);
   if (first === undefined) return false;
 
-  const plan: AttemptPlan = context.retry ? { attempts: context.retry.attempts, policy: context.retry } : { attempts: DEFAULT_ATTEMPTS };
+  // This runs for every request. The set of tried servers and the log fields are built only when
+  // an attempt fails or debug logging is on, because building them cost more than the rest of the call.
+  const policy = context.retry;
+  const attempts = policy?.attempts ?? DEFAULT_ATTEMPTS;
   const pin = balancer.sticky ? attachStickyCookie(response, balancer.sticky, requestedValue) : undefined;
+  const debug = options.logger.isLevelEnabled('debug');
   // Server URLs, because a retry may pick from a newer runtime with other server objects.
-  const tried = new Set<string>();
-  const log = { [Fields.router]: route.name, [Fields.service]: service.name };
+  let tried: Set<string> | undefined;
 
   let target: Target = { server: first.server, service };
   for (let attempt = 1; ; attempt++) {
     const { server } = target;
-    tried.add(server.url);
     pin?.(server.stickyValue);
-    const mayRetry = attempt < plan.attempts;
-    options.logger.debug({ ...log, [Fields.server]: server.url, [Fields.attempt]: attempt }, 'forwarding request');
+    const mayRetry = attempt < attempts;
+    if (debug) options.logger.debug(logFields(route, service, server, attempt), 'forwarding request');
 
-    const outcome = await forwardCounted(target, context, options, {
-      writeRetryableError: !mayRetry,
-      retryIdempotent: mayRetry && plan.policy !== undefined,
-    });
+    const outcome = await forwardCounted(target, context, options, attemptOptions(mayRetry, policy));
     if (outcome.status < 500 || !outcome.error) return true;
 
-    const retry = mayRetry && outcome.safeToRetry ? pickRetry(options.currentService?.() ?? target.service, tried, plan) : undefined;
+    tried ??= new Set();
+    tried.add(server.url);
+    const retry = mayRetry && outcome.safeToRetry ? pickRetry(options.currentService?.() ?? target.service, tried, policy) : undefined;
     options.logger.warn(
-      { ...log, err: outcome.error, [Fields.server]: server.url, [Fields.status]: outcome.status, [Fields.attempt]: attempt },
+      { ...logFields(route, service, server, attempt), err: outcome.error, [Fields.status]: outcome.status },
       retry ? 'forwarding failed; trying again' : 'forwarding failed',
     );
     if (retry === undefined) {
@@ -90,8 +85,8 @@ export async function callService(context: RequestContext, route: Route, service
       return true;
     }
 
-    if (plan.policy !== undefined) {
-      await sleep(retryDelayMs(plan.policy, attempt));
+    if (policy !== undefined) {
+      await sleep(retryDelayMs(policy, attempt));
       // The client may have left during the wait; nothing more is sent for it.
       if (response.destroyed) return true;
     }
@@ -99,12 +94,30 @@ export async function callService(context: RequestContext, route: Route, service
   }
 }
 
+const LAST_ATTEMPT: ForwardOptions = { writeRetryableError: true, retryIdempotent: false };
+const EARLIER_ATTEMPT: ForwardOptions = { writeRetryableError: false, retryIdempotent: false };
+const EARLIER_ATTEMPT_WITH_RETRY_POLICY: ForwardOptions = { writeRetryableError: false, retryIdempotent: true };
+
+/**
+ * Returns the forward options of an attempt. The last attempt writes its error. An earlier one
+ * leaves a retryable error unwritten, and with the `retry` middleware an idempotent request that
+ * got no response counts as retryable.
+ */
+function attemptOptions(mayRetry: boolean, policy: RetryPolicy | undefined): ForwardOptions {
+  if (!mayRetry) return LAST_ATTEMPT;
+  return policy === undefined ? EARLIER_ATTEMPT : EARLIER_ATTEMPT_WITH_RETRY_POLICY;
+}
+
+function logFields(route: Route, service: RuntimeService, server: RuntimeServer, attempt: number): Record<string, unknown> {
+  return { [Fields.router]: route.name, [Fields.service]: service.name, [Fields.server]: server.url, [Fields.attempt]: attempt };
+}
+
 /** Forwards one attempt, counting it in flight on the server and reporting its result to the passive health check. */
 async function forwardCounted(
   { server, service }: Target,
   context: RequestContext,
   options: ServiceCallOptions,
-  forwardOptions: { writeRetryableError: boolean; retryIdempotent: boolean },
+  forwardOptions: ForwardOptions,
 ): Promise<ForwardOutcome> {
   const end = server.health.begin();
   let outcome: ForwardOutcome;
@@ -121,10 +134,10 @@ async function forwardCounted(
 }
 
 /** Returns the server for the next attempt: one not tried yet, else, with the `retry` middleware, any available one. */
-function pickRetry(service: RuntimeService, tried: ReadonlySet<string>, plan: AttemptPlan): Target | undefined {
+function pickRetry(service: RuntimeService, tried: ReadonlySet<string>, policy: RetryPolicy | undefined): Target | undefined {
   const fresh = service.balancer.pick(undefined, (server) => tried.has(server.url));
   if (fresh !== undefined) return { server: fresh.server, service };
-  if (plan.policy === undefined) return undefined;
+  if (policy === undefined) return undefined;
   const again = service.balancer.pick(undefined);
   return again === undefined ? undefined : { server: again.server, service };
 }
