@@ -22,8 +22,9 @@ export interface ProtocolServerOptions {
 /** Builds the HTTP/1.1 server of plain connections. */
 export function createPlainServer(options: ProtocolServerOptions): Http1Server {
   return createHttp1Server({
-    // HTTP/1.0 clients send no Host, and a router without a Host rule may still serve them.
-    requireHostHeader: false,
+    // Node.js responds 400 to an HTTP/1.1 request without Host, as RFC 9112 section 3.2 requires and
+    // Go's server does. It checks only HTTP/1.1, so HTTP/1.0 clients, which send no Host, still reach the routers.
+    requireHostHeader: true,
     maxHeaderSize: options.maxHeaderSize,
     headersTimeout: options.headersTimeoutMs,
     // The whole-request timer stays off: the entry point bounds pauses in the body instead.
@@ -41,7 +42,7 @@ export function createTlsServer(options: ProtocolServerOptions, source: TlsHands
     // RFC 9113 section 6.5.2: the limits a client must respect on this connection.
     settings: { maxConcurrentStreams: options.maxConcurrentStreams, maxHeaderListSize: options.maxHeaderSize },
     // The HTTP/1.1 fallback reads these from the server object, as a plain HTTP/1.1 server does.
-    requireHostHeader: false,
+    requireHostHeader: true,
     maxHeaderSize: options.maxHeaderSize,
     headersTimeout: options.headersTimeoutMs,
     requestTimeout: 0,

@@ -84,4 +84,21 @@ describe('entry point limits', () => {
     const { answer } = await exchange(`GET / HTTP/1.1\r\nHost: app.example.test\r\nX-Big: ${'a'.repeat(12_000)}\r\nConnection: close\r\n\r\n`);
     expect(answer).toMatch(/^HTTP\/1\.1 200 /);
   });
+
+  test('HTTP/1.1 without Host gets 400', async () => {
+    seen.length = 0;
+    const { answer, closed } = await exchange('GET /no-host HTTP/1.1\r\n\r\n');
+
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(closed).toBe(true);
+    expect(seen).toHaveLength(0);
+  });
+
+  test('HTTP/1.0 without Host still routed', async () => {
+    seen.length = 0;
+    const { answer } = await exchange('GET /old-client HTTP/1.0\r\n\r\n');
+
+    expect(answer).toMatch(/^HTTP\/1\.[01] 200 /);
+    expect(seen.map((request) => request.url)).toEqual(['/old-client']);
+  });
 });
