@@ -188,10 +188,10 @@ export class EntryPoint {
       if (request.httpVersionMajor >= 2) return;
       this.#onRequest(request as IncomingMessage, response as ServerResponse, scheme);
     });
-    // With this listener node:http sends no `100 Continue` by itself: the forwarder sends it once the
-    // server had a chance to respond early. HTTP/2 streams on the TLS server arrive here too.
+    // With this listener node:http sends no `100 Continue` by itself, and the forwarder sends it once the
+    // server sent its own or had a chance to respond early. #serveHttp2 serves HTTP/2 streams of the TLS server.
     server.on('checkContinue', (request: IncomingMessage | Http2ServerRequest, response: ServerResponse | Http2ServerResponse) => {
-      if (request.httpVersionMajor >= 2) response.writeContinue();
+      if (request.httpVersionMajor >= 2) return;
       this.#onRequest(request as IncomingMessage, response as ServerResponse, scheme);
     });
     server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(request, socket, head, scheme));
@@ -206,12 +206,15 @@ export class EntryPoint {
       closeWhenIdle(session, this.#timeouts.idleTimeoutMs);
       if (this.#closing) session.close();
     });
-    server.on('request', (request: Http2ServerRequest, response: Http2ServerResponse) => {
+    const onRequest = (request: Http2ServerRequest, response: Http2ServerResponse): void => {
       if (request.httpVersionMajor < 2) return;
       // The compatibility API offers the members of IncomingMessage and ServerResponse that the
-      // dispatcher and the forwarder use, including `socket.remoteAddress` and `req`.
+      // dispatcher and the forwarder use, including `socket.remoteAddress`, `req` and `writeContinue()`.
       this.#onRequest(request as unknown as IncomingMessage, response as unknown as ServerResponse, scheme);
-    });
+    };
+    server.on('request', onRequest);
+    // As on HTTP/1.1, the forwarder sends `100 Continue` to a stream with `Expect: 100-continue`.
+    server.on('checkContinue', onRequest);
   }
 
   #onRequest(request: IncomingMessage, response: ServerResponse, scheme: Scheme): void {

@@ -7,6 +7,7 @@ import { Agent, H2CClient, type Dispatcher } from 'undici';
 import { BadRequestError } from '../errors.js';
 import { silentLogger } from '../observability/logger.js';
 import { sendErrorResponse, sendRawErrorResponse } from './error-response.js';
+import { ExpectContinueClient } from './expect-continue.js';
 import { isUpgradeRequest, upstreamRequestHeaders } from './headers.js';
 import { ResponseRelay } from './response-relay.js';
 import type { ForwardContext, ForwardOptions, ForwardOutcome, Forwarder, Upstream } from './types.js';
@@ -25,6 +26,11 @@ export interface ForwarderOptions {
    * written just as the server closes the connection fails and cannot be replayed safely.
    */
   idleTimeoutMs?: number;
+  /**
+   * Time to wait for a server's `100 Continue` to a request with `Expect: 100-continue` before its body is
+   * sent anyway, in ms, 1000 by default as in Go's http.DefaultTransport (ExpectContinueTimeout).
+   */
+  expectContinueTimeoutMs?: number;
   /**
    * Keeps the X-Forwarded-*, X-Real-Ip and Forwarded fields the request carries, appending the peer to
    * X-Forwarded-For, instead of replacing them all. Berth's entry points set it, because they remove
@@ -45,6 +51,7 @@ export interface TunnelingForwarder extends Forwarder {
 
 const DEFAULT_DIAL_TIMEOUT_MS = 30_000;
 const DEFAULT_IDLE_TIMEOUT_MS = 1_000;
+const DEFAULT_EXPECT_CONTINUE_TIMEOUT_MS = 1_000;
 /** Requests one h2c connection to a server carries at once; undici's default for HTTP/2. */
 const H2C_STREAMS = 100;
 
@@ -54,6 +61,7 @@ export function createForwarder(options: ForwarderOptions = {}): TunnelingForwar
   const responseHeaderTimeoutMs = checkedMilliseconds('responseHeaderTimeoutMs', options.responseHeaderTimeoutMs ?? 0, true);
   const dialTimeoutMs = checkedMilliseconds('dialTimeoutMs', options.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS, true);
   const idleTimeoutMs = checkedMilliseconds('idleTimeoutMs', options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, false);
+  const expectContinueTimeoutMs = checkedMilliseconds('expectContinueTimeoutMs', options.expectContinueTimeoutMs ?? DEFAULT_EXPECT_CONTINUE_TIMEOUT_MS, false);
   const forwarded = { trusted: options.keepForwardedHeaders === true };
 
   // The Agent keeps one Pool per origin and drops a Pool once its last connection closes.
@@ -81,6 +89,9 @@ export function createForwarder(options: ForwarderOptions = {}): TunnelingForwar
   });
   const dispatcherFor = (upstream: Upstream): Dispatcher => (upstream.url.protocol === 'h2c:' ? h2cAgent : agent);
 
+  // Requests with `Expect: 100-continue` and a body go through node:http, which passes the expectation on.
+  const continueClient = new ExpectContinueClient({ dialTimeoutMs, idleTimeoutMs, expectContinueTimeoutMs, logger });
+
   async function forward(request: IncomingMessage, response: ServerResponse, upstream: Upstream, context: ForwardContext, options: ForwardOptions = {}): Promise<ForwardOutcome> {
     const path = upstreamPath(request.url, upstream.url);
     if (path === undefined) {
@@ -89,14 +100,23 @@ export function createForwarder(options: ForwarderOptions = {}): TunnelingForwar
       return { status: error.status, safeToRetry: false, error };
     }
 
-    // With a 'checkContinue' listener, node:http leaves `100 Continue` to Berth (on HTTP/1.1, while HTTP/2 sends it itself).
-    const expectsContinue = request.httpVersionMajor === 1 && /\b100-continue\b/i.test(request.headers.expect ?? '');
-    const body = hasRequestBody(request) ? new RequestBodyStream(request, expectsContinue ? (open) => relay.expectContinue(open) : undefined) : null;
+    const expectsContinue = expectsContinueFrom(request);
+    const withBody = hasRequestBody(request);
+    // NOTE: h2c servers never receive Expect, because undici 7's HTTP/2 client, asked to send it, waits for
+    // `100 Continue` with no timeout and so stalls on servers that ignore Expect. Berth instead sends
+    // `100 Continue` itself once undici has a connection to the server.
+    const relayExpectation = expectsContinue && withBody && upstream.url.protocol !== 'h2c:';
+    const gate = expectsContinue && !relayExpectation ? (open: () => void) => relay.expectContinue(open) : undefined;
+    const body = withBody ? new RequestBodyStream(request, gate) : null;
     const relay = new ResponseRelay({ request, response, body, serverUrl: upstream.url.href, responseHeaderTimeoutMs, logger, writeRetryableError: options.writeRetryableError ?? true, retryIdempotent: options.retryIdempotent ?? false });
 
     try {
       const headers = upstreamRequestHeaders(request, upstream, context, forwarded);
-      dispatcherFor(upstream).dispatch(dispatchOptions(request, upstream, path, headers, body), relay);
+      if (relayExpectation && body !== null) {
+        continueClient.send({ upstream, method: request.method ?? 'GET', path, headers, body }, relay);
+      } else {
+        dispatcherFor(upstream).dispatch(dispatchOptions(request, upstream, path, headers, body), relay);
+      }
     } catch (error) {
       relay.fail(error);
     }
@@ -137,7 +157,7 @@ export function createForwarder(options: ForwarderOptions = {}): TunnelingForwar
 
   // Waits for requests in flight, so a long stream such as server-sent events delays it until it ends.
   async function close(): Promise<void> {
-    await Promise.all([agent.close(), h2cAgent.close()]);
+    await Promise.all([agent.close(), h2cAgent.close(), continueClient.close()]);
   }
 
   return { forward, forwardUpgrade, close };
@@ -161,6 +181,16 @@ function dispatchOptions(
     headers,
     body,
   };
+}
+
+/**
+ * Returns whether the client waits for `100 Continue` before sending its body. The entry points' 'checkContinue'
+ * listeners leave that response to Berth. An HTTP/1.0 request's expectation is ignored, as RFC 9110 section
+ * 10.1.1 requires, and a 1xx response to it is forbidden (RFC 9110 section 15.2).
+ */
+function expectsContinueFrom(request: IncomingMessage): boolean {
+  const http11OrLater = request.httpVersionMajor >= 2 || (request.httpVersionMajor === 1 && request.httpVersionMinor >= 1);
+  return http11OrLater && /(?:^|\W)100-continue(?:$|\W)/i.test(request.headers.expect ?? '');
 }
 
 function checkedMilliseconds(name: string, value: number, zeroAllowed: boolean): number {

@@ -185,8 +185,8 @@ function skipForUpstream(name: string): boolean {
     return true;
   }
 
-  // Host is added once after the loop. Expect is dropped because undici 7 rejects it over HTTP/1.1, and
-  // Node.js's server sends `100 Continue` itself unless a 'checkContinue' listener is installed.
+  // Host is added once after the loop. Expect is dropped because undici 7 rejects it over HTTP/1.1, and the
+  // forwarder adds `Expect: 100-continue` itself for the requests it sends through node:http.
   return name === 'host' || name === 'expect';
 }
 

@@ -176,14 +176,12 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
   }
 
   /**
-   * Sends `100 Continue` for a request with `Expect: 100-continue` and opens its body, once undici has a
-   * connection to the server and requests the body (RFC 9110 section 10.1.1). Until then the client keeps
-   * its body, so a response Berth makes itself (no route, a middleware's 401, a refused connection)
-   * reaches it before it sends a body that would be discarded, and another server can still be tried.
-   *
-   * NOTE: the server never receives `Expect`, because undici 7 rejects that field over HTTP/1.1, and undici
-   * writes the request head together with the first body chunk. So a server that rejects on the head
-   * alone (401, 413) answers after the client started sending; Berth still relays that answer.
+   * Sends `100 Continue` to the client of a request with `Expect: 100-continue` and calls `open` to start its
+   * body (RFC 9110 section 10.1.1), unless a final response was already started. The node:http path calls it
+   * when the server sent `100 Continue` or stayed silent for the expect timeout. The undici path, used for h2c
+   * servers, calls it once undici has a connection and requests the body. Until then the client keeps its
+   * body, so a response Berth or the server makes without it (no route, a 401, a 413, a refused connection)
+   * reaches the client first, and another server can still be tried.
    */
   expectContinue(open: () => void): void {
     if (this.#settled || this.#status !== 0 || this.#options.response.headersSent) {

@@ -112,7 +112,7 @@ describe('forwarder request headers', () => {
     expect(seen[0]?.['x-forwarded-host']).toBe('app.example.test');
   });
 
-  it('drops Expect after 100-continue', async () => {
+  it('passes Expect 100-continue on', async () => {
     const bodies: string[] = [];
     const server = await track(
       startServer((request, response) => {
@@ -130,7 +130,7 @@ describe('forwarder request headers', () => {
     const answer = await send(proxy.port, { method: 'POST', headers: { expect: '100-continue', 'content-length': '5' }, body: 'hello' });
 
     expect(answer.status).toBe(200);
-    expect(bodies).toEqual(['no expect|hello']);
+    expect(bodies).toEqual(['100-continue|hello']);
   });
 });
 

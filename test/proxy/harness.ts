@@ -84,9 +84,12 @@ export async function startProxy(target: URL, options: ProxyOptions = {}): Promi
     return new Promise((resolve) => waiters.push(resolve));
   };
 
-  const running = await startServer((request: IncomingMessage, response: ServerResponse) => {
+  const handler = (request: IncomingMessage, response: ServerResponse): void => {
     void forwarder.forward(request, response, upstream, CONTEXT).then(record);
-  }, options.server);
+  };
+  const running = await startServer(handler, options.server);
+  // As Berth's entry points do, leaves `100 Continue` to the forwarder.
+  running.server.on('checkContinue', handler);
   running.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     void forwarder.forwardUpgrade(request, socket, head, upstream, CONTEXT).then(record);
   });

@@ -1,5 +1,5 @@
-// Message details that an ingress must pass on unchanged: HEAD, Expect: 100-continue, repeated
-// Set-Cookie, the raw request target and trailer fields.
+// Message details that an ingress must pass on unchanged: HEAD, repeated Set-Cookie, the raw request
+// target and trailer fields. expect-continue.test.ts covers `Expect: 100-continue`.
 import http from 'node:http';
 import net from 'node:net';
 import { once } from 'node:events';
@@ -22,96 +22,6 @@ async function berthFor(handler: http.RequestListener, serverOptions: http.Serve
   running.push(berth);
   return { berth, server };
 }
-
-interface ContinueResult {
-  informational: number[];
-  status: number;
-  body: string;
-  bodySent: boolean;
-}
-
-/** Sends a POST with `Expect: 100-continue` that writes its body only after a 100, as curl and Node.js clients do. */
-async function postWithExpect(port: number, body: string): Promise<ContinueResult> {
-  const informational: number[] = [];
-  let bodySent = false;
-  const request = http.request({
-    host: LOOPBACK,
-    port,
-    method: 'POST',
-    path: '/upload',
-    agent: false,
-    headers: { host: 'app.example.test', expect: '100-continue', 'content-length': Buffer.byteLength(body) },
-  });
-  request.on('information', (info: http.InformationEvent) => informational.push(info.statusCode));
-  request.on('continue', () => {
-    bodySent = true;
-    request.end(body);
-  });
-  request.on('error', () => undefined);
-  request.flushHeaders();
-  const [response] = (await once(request, 'response')) as [http.IncomingMessage];
-  let text = '';
-  for await (const chunk of response) text += String(chunk);
-  return { informational, status: response.statusCode ?? 0, body: text, bodySent };
-}
-
-describe('expect 100-continue', () => {
-  test('early 401 reaches client, never 200', async () => {
-    const { berth } = await berthFor((_request, response) => {
-      // Rejects on the head alone, as an authentication check does.
-      response.writeHead(401, { 'www-authenticate': 'Basic realm="x"', connection: 'close' });
-      response.end('no');
-    });
-
-    const result = await postWithExpect(berth.port, 'secret payload');
-
-    expect(result.status).toBe(401);
-    expect(result.body).toBe('no');
-  });
-
-  test('no 100 when the server is unreachable', async () => {
-    const berth = await startInProcessBerth({ servers: [`http://${LOOPBACK}:${await closedPort()}`] });
-    running.push(berth);
-
-    const result = await postWithExpect(berth.port, 'never sent');
-
-    expect(result.status).toBe(502);
-    expect(result.informational).not.toContain(100);
-    expect(result.bodySent).toBe(false);
-  });
-
-  test('early 413 never becomes 200', async () => {
-    const { berth } = await berthFor((request, response) => {
-      if (Number(request.headers['content-length']) > 10) {
-        response.writeHead(413, { connection: 'close' });
-        response.end('too large');
-        return;
-      }
-      request.resume();
-      request.on('end', () => response.end('ok'));
-    });
-
-    const result = await postWithExpect(berth.port, 'x'.repeat(1_000));
-
-    expect(result.status).toBe(413);
-    expect(result.body).toBe('too large');
-  });
-
-  test('accepting server gets the body after 100', async () => {
-    const { berth } = await berthFor((request, response) => {
-      let body = '';
-      request.setEncoding('utf8');
-      request.on('data', (chunk: string) => (body += chunk));
-      request.on('end', () => response.end(`got ${body}`));
-    });
-
-    const result = await postWithExpect(berth.port, 'hello');
-
-    expect(result.informational).toContain(100);
-    expect(result.status).toBe(200);
-    expect(result.body).toBe('got hello');
-  });
-});
 
 describe('message details', () => {
   test('HEAD keeps Content-Length, no body', async () => {
