@@ -10,6 +10,7 @@ import { InterpolationError } from './compose-interpolation.js';
 import { explainCommand } from './explain.js';
 import { healthcheck } from './healthcheck.js';
 import { run, type RunningBerth } from './run.js';
+import { applyServingV8Flags } from './v8-flags.js';
 
 const USAGE = `Usage: berth [run|healthcheck|check|explain] [options]
 
@@ -48,6 +49,8 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'healthcheck') return healthcheck(config);
 
   const logger = await createLogger({ level: config.log.level, format: config.log.format });
+  const v8Flags = applyServingV8Flags();
+  if (v8Flags.length > 0) logger.debug({ flags: v8Flags }, 'V8 flags set for serving');
   let berth: RunningBerth;
   try {
     berth = await run(config, logger);

@@ -1,5 +1,5 @@
-// Runs `fixtures/berth-child.mjs`, Berth's request path in a process of its own, for tests that
-// signal it or measure its memory.
+// Runs `fixtures/berth-child.mjs`, Berth's request path in a process of its own with the V8 flags
+// that `berth run` sets, for tests that signal it or measure its memory.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -16,9 +16,9 @@ export interface BerthChild {
   stop(): Promise<number | null>;
 }
 
-/** Starts the fixture forwarding to `serverUrl` and waits until it listens. */
-export async function startBerthChild(serverUrl: string, env: Record<string, string> = {}): Promise<BerthChild> {
-  const child = spawn(process.execPath, [FIXTURE], {
+/** Starts the fixture forwarding to `serverUrl` and waits until it listens. `execArgv` adds Node.js options. */
+export async function startBerthChild(serverUrl: string, env: Record<string, string> = {}, execArgv: string[] = []): Promise<BerthChild> {
+  const child = spawn(process.execPath, [...execArgv, FIXTURE], {
     env: { ...process.env, BERTH_FIXTURE_SERVER: serverUrl, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+
+import { applyServingV8Flags, servingV8Flags } from '../../src/cli/v8-flags.js';
+
+const FLAG = '--scavenger-max-new-space-capacity-mb=4';
+
+describe('servingV8Flags', () => {
+  it('caps the young generation on V8 13 and later', () => {
+    expect(servingV8Flags('13.6.233.17-node.63')).toEqual([FLAG]);
+    expect(servingV8Flags('14.1.0')).toEqual([FLAG]);
+  });
+
+  it('sets nothing on older or unknown V8 versions', () => {
+    expect(servingV8Flags('11.3.244.8-node.38')).toEqual([]);
+    expect(servingV8Flags('12.4.254.21-node.33')).toEqual([]);
+    expect(servingV8Flags('')).toEqual([]);
+  });
+});
+
+describe('applyServingV8Flags', () => {
+  it('keeps a value given on the command line', () => {
+    expect(applyServingV8Flags('13.6.233.17-node.63', ['--scavenger-max-new-space-capacity-mb=8'])).toEqual([]);
+    expect(applyServingV8Flags('13.6.233.17-node.63', ['--scavenger_max_new_space_capacity_mb=8'])).toEqual([]);
+  });
+
+  it('applies nothing on V8 11', () => {
+    expect(applyServingV8Flags('11.3.244.8-node.38', [])).toEqual([]);
+  });
+
+  it('sets the flags of this V8', () => {
+    expect(applyServingV8Flags(process.versions.v8, [])).toEqual(servingV8Flags(process.versions.v8));
+  });
+});
