@@ -184,7 +184,7 @@ function canonicalHeaderName(name: string): string {
 /** Sends a non-2xx response of the authentication server to the client. */
 function sendRejection(context: RequestContext, authResponse: AuthResponse, settings: ForwardAuthSettings): void {
   const headers = { ...authResponse.headers };
-  removeHopByHopHeaders(headers);
+  removeHopByHopHeaders(headers, { keepTeTrailers: false });
   const location = headers.location;
   if (!settings.preserveLocationHeader && typeof location === 'string' && location !== '') {
     try {

@@ -10,6 +10,8 @@ import type { ForwardContext, Upstream } from './types.js';
  * Fields that describe one connection and never travel past a proxy, in lower case. RFC 9110 §7.6.1 names
  * Connection, Proxy-Connection, Keep-Alive, TE, Transfer-Encoding and Upgrade. Trailer, Proxy-Authenticate and
  * Proxy-Authorization are hop-by-hop in RFC 2616 §13.5.1, and Berth removes them as Go's and Traefik's proxies do.
+ * HTTP2-Settings belongs to an upgrade to h2c (RFC 7540 §3.2.1), and Node.js's http2 module rejects it
+ * in any HTTP/2 message.
  */
 export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
   'connection',
@@ -21,6 +23,7 @@ export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
   'upgrade',
   'proxy-authenticate',
   'proxy-authorization',
+  'http2-settings',
 ]);
 
 /**
@@ -35,6 +38,11 @@ export interface HopByHopOptions {
    * for the WebSocket tunnel. Every other connection option is still removed.
    */
   keepUpgrade?: boolean;
+  /**
+   * Keeps `TE: trailers` when the TE field lists `trailers`, true by default. Set it to false for the
+   * headers of a response, where TE has no meaning.
+   */
+  keepTeTrailers?: boolean;
 }
 
 /**
@@ -71,10 +79,11 @@ export function isUpgradeRequest(headers: IncomingHttpHeaders): boolean {
 /**
  * Removes hop-by-hop fields from a request's headers in place, as the request arrives and before
  * middlewares add their own fields. A client can then name `X-Auth-User` in `Connection` only to remove
- * its own copy, never the one a middleware sets later.
+ * its own copy, never the one a middleware sets later. A TE field that lists `trailers` becomes `TE: trailers`.
  */
 export function removeHopByHopHeaders(headers: IncomingHttpHeaders, options: HopByHopOptions = {}): void {
   const upgrade = options.keepUpgrade === true && isUpgradeRequest(headers) ? headers.upgrade : undefined;
+  const trailers = options.keepTeTrailers !== false && acceptsTrailers(headers.te);
   const named = connectionOptions(headers.connection);
 
   for (const name of Object.keys(headers)) {
@@ -87,6 +96,25 @@ export function removeHopByHopHeaders(headers: IncomingHttpHeaders, options: Hop
     headers.upgrade = upgrade;
     headers.connection = 'upgrade';
   }
+  if (trailers) {
+    headers.te = 'trailers';
+  }
+}
+
+/**
+ * Returns whether a TE field lists `trailers`, the client's statement that it accepts trailer fields
+ * (RFC 9110 §10.1.4). Berth passes that on as `TE: trailers` alone, as Go's ReverseProxy does, because
+ * gRPC servers such as grpcio's C core reject requests without it. Other transfer codings in TE
+ * describe the client's connection and are dropped.
+ */
+export function acceptsTrailers(value: string | readonly string[] | undefined): boolean {
+  // Each member is a coding name with optional parameters such as `;q=0.5` (RFC 9110 §10.1.4).
+  for (const option of connectionOptions(value)) {
+    if (option.split(';')[0]?.trim() === 'trailers') {
+      return true;
+    }
+  }
+  return false;
 }
 
 /**
@@ -120,6 +148,10 @@ export function upstreamRequestHeaders(
         list.push(name, item);
       }
     }
+  }
+
+  if (acceptsTrailers(headers.te)) {
+    list.push('te', 'trailers');
   }
 
   // RFC 9110 §7.2: a proxy forwards the Host it received, unless the service is configured to send the server's own authority.

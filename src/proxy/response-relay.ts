@@ -76,6 +76,9 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
+    // NOTE: an unsolicited `100 Continue` never gets here. undici 7.30.3 fails it in Parser.onHeadersComplete
+    // (lib/dispatcher/client-h1.js, `if (statusCode === 100)`) with UND_ERR_SOCKET `bad response` and has no
+    // option to skip it, so Berth responds 502 where RFC 9110 §15.2 expects the 1xx to be ignored.
     if (statusCode < 200) {
       this.#forwardInformational(statusCode, headers);
       return;
@@ -97,13 +100,16 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
       list.push('Trailer', announced);
     }
     try {
-      // HTTP/2 has no reason phrase (RFC 9113 §8.3.2), and an empty one is replaced by Node.js's default.
-      if (request.httpVersionMajor >= 2 || statusMessage === undefined || statusMessage === '') {
+      const reason = relayedReason(request, statusMessage);
+      if (reason === undefined) {
         response.writeHead(statusCode, list);
       } else {
-        response.writeHead(statusCode, statusMessage, list);
+        response.writeHead(statusCode, reason, list);
       }
     } catch (error) {
+      // Node.js stores the status message and, on HTTP/2, the fields before it validates them, so they are
+      // cleared to let the 502 that follows be written.
+      clearRejectedHead(response, list);
       controller.abort(new BadGatewayError('the server sent a response header that cannot be forwarded', { cause: error }));
       return;
     }
@@ -130,6 +136,11 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
+    if (this.#endsBodilessResponse(error)) {
+      this.#options.response.end();
+      this.#settle({ status: this.#status, safeToRetry: false });
+      return;
+    }
     this.fail(error);
   }
 
@@ -170,7 +181,13 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     const safeToRetry = !this.#requestStarted || replayable;
     if (!safeToRetry || this.#options.writeRetryableError) {
       const bodyUnread = body !== null && body.started && !body.sourceEnded;
-      sendErrorResponse(response, failure.status, bodyUnread);
+      try {
+        sendErrorResponse(response, failure.status, bodyUnread);
+      } catch (error) {
+        // The client is never left waiting, even when Node.js rejects the error response itself.
+        logger.warn({ [Fields.server]: serverUrl, [Fields.status]: failure.status, err: error }, 'sending the error response to the client failed, so its connection is closed');
+        response.destroy();
+      }
     }
     this.#settle({ status: failure.status, safeToRetry, error: failure });
   }
@@ -189,6 +206,20 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     }
     this.#options.response.writeContinue();
     open();
+  }
+
+  /**
+   * Returns whether `error` is undici's Content-Length mismatch at the end of a 204 or 304 response whose
+   * header was already sent. Those responses never have a body (RFC 9110 §6.4.1), and a 304 may carry the
+   * Content-Length of the representation (RFC 9110 §8.6). undici 7 checks Content-Length against the body
+   * of every response except to HEAD, raises UND_ERR_RES_CONTENT_LENGTH_MISMATCH, and closes the connection
+   * to the server. The client's response is complete all the same.
+   */
+  #endsBodilessResponse(error: Error): boolean {
+    if (this.#settled || (this.#status !== 204 && this.#status !== 304) || !this.#options.response.headersSent) {
+      return false;
+    }
+    return (error as { code?: unknown }).code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH';
   }
 
   #settle(outcome: ForwardOutcome): void {
@@ -261,6 +292,32 @@ function carriesTrailers(request: IncomingMessage, statusCode: number, headers: 
     return true;
   }
   return request.httpVersionMinor >= 1 && headers['content-length'] === undefined;
+}
+
+/**
+ * Returns the server's reason phrase to send to an HTTP/1 client, or undefined for Node.js's default phrase.
+ * HTTP/2 has no reason phrase (RFC 9113 §8.3.2). RFC 9112 §4 allows HTAB, SP, VCHAR and obs-text, but only
+ * ASCII is relayed. undici decodes the phrase as UTF-8 and Node.js writes it as Latin-1, so other characters
+ * would reach the client as different bytes, or be rejected by writeHead.
+ */
+function relayedReason(request: IncomingMessage, statusMessage: string | undefined): string | undefined {
+  if (request.httpVersionMajor >= 2 || statusMessage === undefined || statusMessage === '') {
+    return undefined;
+  }
+  return /^[\t\x20-\x7e]*$/.test(statusMessage) ? statusMessage : undefined;
+}
+
+/** Clears what a rejected writeHead left on the response: the status message and the fields in `list`. */
+function clearRejectedHead(response: ServerResponse, list: readonly string[]): void {
+  if (response.req.httpVersionMajor < 2) {
+    response.statusMessage = '';
+  }
+  for (let i = 0; i < list.length; i += 2) {
+    const name = list[i];
+    if (name !== undefined && !name.startsWith(':') && response.hasHeader(name)) {
+      response.removeHeader(name);
+    }
+  }
 }
 
 /** Turns parsed headers into a flat list, for the case where undici gives no raw header lines. */

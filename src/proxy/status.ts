@@ -20,6 +20,10 @@ export function classifyUpstreamError(error: unknown): BerthError {
   }
 
   const code = errorCode(error);
+  if (isUnrequestedUpgrade(error, code)) {
+    return new BadGatewayError('the server answered 101 Switching Protocols to a request that asked for no upgrade', { cause: error });
+  }
+
   switch (code) {
     // Waiting for the TCP or TLS handshake took longer than the dial timeout. A gateway timeout
     // (RFC 9110 §15.6.5) even though no request byte was sent, which keeps the request safe to retry.
@@ -80,6 +84,16 @@ export function classifyUpstreamError(error: unknown): BerthError {
   return new BadGatewayError(code === undefined ? 'forwarding to the server failed' : `forwarding to the server failed (${code})`, {
     cause: error,
   });
+}
+
+/**
+ * Returns whether undici 7 failed because a response switched protocols on a request without Upgrade. It
+ * raises a SocketError `bad upgrade` when the response carries Upgrade, and for a bare 101 it fails
+ * `assert(upgrade)` in Parser.onUpgrade (lib/dispatcher/client-h1.js of 7.30.3).
+ */
+function isUnrequestedUpgrade(error: unknown, code: string | undefined): boolean {
+  const message = error instanceof Error ? error.message : '';
+  return (code === 'UND_ERR_SOCKET' && message === 'bad upgrade') || (code === 'ERR_ASSERTION' && message.includes('assert(upgrade)'));
 }
 
 /**

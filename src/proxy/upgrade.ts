@@ -143,7 +143,10 @@ export class UpgradeRelay implements Dispatcher.DispatchHandler {
     this.#settle({ status: this.#status === 0 ? failure.status : this.#status, safeToRetry: !this.#requestStarted, error: failure });
   }
 
-  /** Joins the two sockets. A half-close is passed on, and when either socket closes the other is destroyed. */
+  /**
+   * Joins the two sockets. pipe() passes an end of either side on, but the tunnel does not stay half-open:
+   * a socket without allowHalfOpen closes once its peer ended, and when either socket closes the other is destroyed.
+   */
   #tunnel(upstream: Duplex): void {
     const { socket, logger, serverUrl } = this.#options;
     socket.off('drain', this.#onDrain);

@@ -82,6 +82,8 @@ export class RequestBodyStream extends Readable {
   #gateState: 'closed' | 'waiting' | 'open' = 'closed';
   #started = false;
   #sourceEnded = false;
+  /** Set on the source's 'end' while the check for a reset HTTP/2 stream is pending. */
+  #endPending = false;
 
   /**
    * With `gate`, the first read request calls `gate(open)` instead of reading, and reading starts once
@@ -118,6 +120,7 @@ export class RequestBodyStream extends Readable {
       this.#started = true;
       this.#source.on('data', this.#onData);
       this.#source.on('end', this.#onEnd);
+      this.#source.on('aborted', this.#onAborted);
       this.#source.on('error', this.#onError);
       this.#source.on('close', this.#onClose);
     }
@@ -141,9 +144,38 @@ export class RequestBodyStream extends Readable {
     }
   };
 
+  /**
+   * Ends the body, unless the client aborted it. Node.js 20 and 24 end an HTTP/2 request (Http2ServerRequest)
+   * when the client resets its stream too, and only set `aborted` and emit 'aborted' after that 'end', in a
+   * later callback of the same read from the socket. The check therefore waits for setImmediate, because
+   * ending the body would make the server see a complete request.
+   */
   #onEnd = (): void => {
+    if (this.#source.httpVersionMajor < 2) {
+      this.#finishEnd();
+      return;
+    }
+    this.#endPending = true;
+    setImmediate(this.#finishEnd);
+  };
+
+  #finishEnd = (): void => {
+    this.#endPending = false;
+    if (this.destroyed || this.#sourceEnded) {
+      return;
+    }
+    if (wasAborted(this.#source)) {
+      this.destroy(new ClientClosedError('the client reset the stream while sending the request body'));
+      return;
+    }
     this.#sourceEnded = true;
     this.push(null);
+  };
+
+  #onAborted = (): void => {
+    if (!this.#sourceEnded) {
+      this.destroy(new ClientClosedError('the client aborted the request while sending its body'));
+    }
   };
 
   #onError = (error: Error): void => {
@@ -151,7 +183,9 @@ export class RequestBodyStream extends Readable {
   };
 
   #onClose = (): void => {
-    if (!this.#sourceEnded) {
+    if (this.#endPending) {
+      this.#finishEnd();
+    } else if (!this.#sourceEnded) {
       this.destroy(new ClientClosedError('the client closed the connection while sending the request body'));
     }
   };
@@ -159,7 +193,17 @@ export class RequestBodyStream extends Readable {
   #detach(): void {
     this.#source.off('data', this.#onData);
     this.#source.off('end', this.#onEnd);
+    this.#source.off('aborted', this.#onAborted);
     this.#source.off('error', this.#onError);
     this.#source.off('close', this.#onClose);
   }
+}
+
+/** Returns whether the client aborted the request: a closed HTTP/1 connection, or an HTTP/2 stream reset with an error code. */
+function wasAborted(source: IncomingMessage): boolean {
+  if (source.aborted) {
+    return true;
+  }
+  const stream = (source as { stream?: { aborted?: boolean; rstCode?: number } }).stream;
+  return stream?.aborted === true || (stream?.rstCode !== undefined && stream.rstCode !== 0);
 }

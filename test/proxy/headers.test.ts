@@ -44,8 +44,9 @@ describe('removeHopByHopHeaders', () => {
       'keep-alive': 'timeout=5',
       'x-auth-user': 'mallory',
       'x-forwarded-for': '1.1.1.1',
-      te: 'trailers',
+      te: 'gzip',
       'transfer-encoding': 'chunked',
+      'http2-settings': 'AAMAAABkAAQAAP__',
       'proxy-authorization': 'Basic x',
       accept: '*/*',
     };
@@ -53,6 +54,22 @@ describe('removeHopByHopHeaders', () => {
     removeHopByHopHeaders(headers);
 
     expect(headers).toEqual({ host: 'app.example.test', accept: '*/*' });
+  });
+
+  it('reduces TE to trailers', () => {
+    const headers: IncomingHttpHeaders = { connection: 'TE', te: 'deflate;q=0.5, Trailers', accept: '*/*' };
+
+    removeHopByHopHeaders(headers);
+
+    expect(headers).toEqual({ te: 'trailers', accept: '*/*' });
+  });
+
+  it('drops TE trailers when asked', () => {
+    const headers: IncomingHttpHeaders = { te: 'trailers' };
+
+    removeHopByHopHeaders(headers, { keepTeTrailers: false });
+
+    expect(headers).toEqual({});
   });
 
   it('never removes Host or Content-Length', () => {
@@ -91,6 +108,8 @@ describe('clientResponseHeaders', () => {
       'Set-Cookie', 'b=2',
       'Transfer-Encoding', 'chunked',
       'Upgrade', 'h2c',
+      'HTTP2-Settings', 'AAMAAABkAAQAAP__',
+      'TE', 'trailers',
       'Set-Cookie', 'c=3',
     ].map((text) => Buffer.from(text, 'latin1'));
 
@@ -218,5 +237,25 @@ describe('upstreamRequestHeaders', () => {
       ['x-forwarded-server', 'berth-test'],
       ['x-real-ip', '10.0.0.7'],
     ]);
+  });
+
+  it('sends TE trailers only', () => {
+    for (const te of ['trailers', 'gzip, trailers', 'TRAILERS']) {
+      const request = fakeRequest({ host: 'app.example.test', te });
+      const upstream = { url: new URL('http://10.0.0.2:8080'), passHostHeader: true };
+
+      const list = pairs(upstreamRequestHeaders(request, upstream, CONTEXT, { trusted: false }));
+
+      expect(list.filter(([name]) => name === 'te')).toEqual([['te', 'trailers']]);
+    }
+  });
+
+  it('drops TE without trailers', () => {
+    const request = fakeRequest({ host: 'app.example.test', te: 'gzip, deflate' });
+    const upstream = { url: new URL('http://10.0.0.2:8080'), passHostHeader: true };
+
+    const list = pairs(upstreamRequestHeaders(request, upstream, CONTEXT, { trusted: false }));
+
+    expect(list.some(([name]) => name === 'te')).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 // TLS on the entry point with ALPN (h2, then http/1.1), h2c with prior knowledge, and the same
 // statuses over HTTP/1.1 and HTTP/2.
 import https from 'node:https';
+import http2, { type IncomingHttpHeaders as Http2IncomingHeaders } from 'node:http2';
 import net from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
 import { once } from 'node:events';
@@ -202,5 +203,53 @@ describe('statuses on both versions', () => {
     expect(overHttp2.status).toBe(504);
     expect(overHttp2.elapsedMs).toBeGreaterThan(1_900);
     expect(overHttp2.elapsedMs).toBeLessThan(3_500);
+  });
+});
+
+describe('TE trailers', () => {
+  /** Starts an h2c server (node:http2) that records the request headers and answers with a gRPC-like trailer. */
+  async function h2cServer(): Promise<{ url: string; seen: Http2IncomingHeaders[] }> {
+    const seen: Http2IncomingHeaders[] = [];
+    const server = http2.createServer((request, response) => {
+      seen.push(request.headers);
+      response.writeHead(200, { 'content-type': 'application/grpc' });
+      response.addTrailers({ 'grpc-status': '0' });
+      request.resume();
+      request.on('end', () => response.end());
+    });
+    server.listen(0, LOOPBACK);
+    await once(server, 'listening');
+    running.push({ close: async () => new Promise<void>((resolve) => server.close(() => resolve())) });
+    return { url: `h2c://${LOOPBACK}:${(server.address() as net.AddressInfo).port}`, seen };
+  }
+
+  test('h2c server receives TE trailers', async () => {
+    const { url, seen } = await h2cServer();
+    const berth = await berthFor([url], { servers: [], entryPoint: { http2: { maxConcurrentStreams: 250, h2c: true } } });
+
+    for (const h2c of [false, true]) {
+      const session = await connectHttp2(berth.port, { h2c });
+      running.push(session);
+      const response = await requestHttp2(session, { ':method': 'POST', ':path': '/t.Echo/Say', te: 'trailers', 'content-type': 'application/grpc' }, 'x');
+
+      expect(response.status).toBe(200);
+      expect(seen.at(-1)?.te).toBe('trailers');
+    }
+    expect(seen).toHaveLength(2);
+  });
+
+  test('HTTP/1.1 server receives TE trailers only', async () => {
+    const { server, seen } = await echoServer();
+    const berth = await berthFor([server.url.origin]);
+
+    const plain = await send(berth.port, { path: '/te', headers: { host: 'app.example.test', te: 'gzip, trailers', connection: 'TE' } });
+    const withoutTrailers = await send(berth.port, { path: '/te', headers: { host: 'app.example.test', te: 'gzip' } });
+    // Requests with `Expect: 100-continue` go through node:http instead of undici.
+    const expecting = await send(berth.port, { method: 'POST', path: '/te', headers: { host: 'app.example.test', te: 'trailers', expect: '100-continue' }, body: 'x' });
+
+    expect(plain.status).toBe(200);
+    expect(withoutTrailers.status).toBe(200);
+    expect(expecting.status).toBe(200);
+    expect(seen.map((request) => request.headers.te)).toEqual(['trailers', undefined, 'trailers']);
   });
 });

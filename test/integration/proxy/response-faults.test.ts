@@ -1,0 +1,186 @@
+// Server responses that are valid but unusual, or that Node.js refuses to write as they are: the client
+// must get either the response or a 502, never silence, and its connection must stay usable.
+import type { ClientHttp2Session } from 'node:http2';
+
+import { afterEach, describe, expect, test } from 'vitest';
+
+import { connectHttp2, requestHttp2, startInProcessBerth, type InProcessBerth } from './harness.js';
+import { RawClient, splitHead, startRawServer, type RawConnection, type RawServer } from './raw.js';
+
+const running: Array<RawServer | InProcessBerth | RawClient | ClientHttp2Session> = [];
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map(async (item) => item.close()));
+});
+
+/**
+ * Starts a raw server that sends `head` (a status line and fields, without the empty line) to requests for
+ * `/odd`, and a normal 200 with body `next` to any other request.
+ */
+async function berthWithServer(head: string, body = ''): Promise<{ berth: InProcessBerth; server: RawServer }> {
+  const answered = new WeakMap<RawConnection, number>();
+  const server = await startRawServer((connection) => {
+    let offset = answered.get(connection) ?? 0;
+    for (;;) {
+      const request = splitHead(connection.received.slice(offset));
+      if (request === undefined) break;
+      offset += request.head.length;
+      const response = request.head.startsWith('GET /odd') || request.head.startsWith('HEAD /odd') ? `${head}\r\n\r\n${body}` : 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext';
+      connection.socket.write(response, 'latin1');
+    }
+    answered.set(connection, offset);
+  });
+  running.push(server);
+  const berth = await startInProcessBerth({ servers: [server.url], entryPoint: { http2: { maxConcurrentStreams: 250, h2c: true } } });
+  running.push(berth);
+  return { berth, server };
+}
+
+async function rawClient(berth: InProcessBerth): Promise<RawClient> {
+  const client = await RawClient.connect(berth.port);
+  running.push(client);
+  return client;
+}
+
+async function h2Session(berth: InProcessBerth): Promise<ClientHttp2Session> {
+  const session = await connectHttp2(berth.port);
+  running.push(session);
+  return session;
+}
+
+const GET_ODD = 'GET /odd HTTP/1.1\r\nHost: app.example.test\r\n\r\n';
+const GET_NEXT = 'GET /next HTTP/1.1\r\nHost: app.example.test\r\n\r\n';
+const NEXT_RESPONSE = /HTTP\/1\.1 200 OK\r\n[\s\S]*?\r\n\r\nnext$/;
+
+describe('bodiless responses with Content-Length', () => {
+  test('304 relayed with its fields', async () => {
+    const { berth } = await berthWithServer('HTTP/1.1 304 Not Modified\r\nContent-Length: 1234\r\nETag: "x"');
+    const client = await rawClient(berth);
+
+    client.write(GET_ODD);
+    const first = await client.waitFor(/^HTTP\/1\.1 304 [\s\S]*\r\n\r\n/);
+    client.write(GET_NEXT);
+    const both = await client.waitFor(NEXT_RESPONSE);
+
+    expect(first).toMatch(/^HTTP\/1\.1 304 Not Modified\r\n/);
+    expect(first).toMatch(/\r\nETag: "x"\r\n/);
+    // Go's proxy keeps the server's Content-Length on a 304 too.
+    expect(first).toMatch(/\r\nContent-Length: 1234\r\n/);
+    // Nothing follows the 304's head but the next response.
+    expect(both.slice(both.indexOf('\r\n\r\n') + 4)).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(berth.logs().some((line) => line.status === 304 && line.err !== undefined)).toBe(false);
+  });
+
+  test('204 relayed, connection reusable', async () => {
+    const { berth } = await berthWithServer('HTTP/1.1 204 No Content\r\nContent-Length: 5\r\nX-Kept: yes');
+    const client = await rawClient(berth);
+
+    client.write(GET_ODD);
+    const first = await client.waitFor(/^HTTP\/1\.1 204 [\s\S]*\r\n\r\n/);
+    client.write(GET_NEXT);
+    const both = await client.waitFor(NEXT_RESPONSE);
+
+    expect(first).toMatch(/\r\nX-Kept: yes\r\n/);
+    expect(both.slice(both.indexOf('\r\n\r\n') + 4)).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+  });
+
+  test('304 relayed over HTTP/2', async () => {
+    const { berth } = await berthWithServer('HTTP/1.1 304 Not Modified\r\nContent-Length: 1234\r\nETag: "x"');
+    const session = await h2Session(berth);
+
+    const response = await requestHttp2(session, { ':path': '/odd' });
+    const next = await requestHttp2(session, { ':path': '/next' });
+
+    expect(response.status).toBe(304);
+    expect(response.headers.etag).toBe('"x"');
+    expect(response.body).toBe('');
+    expect(next.status).toBe(200);
+  });
+});
+
+describe('reason phrase', () => {
+  test('ASCII phrase relayed', async () => {
+    const { berth } = await berthWithServer('HTTP/1.1 200 Fine Thanks\r\nContent-Length: 2', 'ok');
+    const client = await rawClient(berth);
+
+    client.write(GET_ODD);
+    const received = await client.waitFor(/\r\n\r\nok$/);
+
+    expect(received).toMatch(/^HTTP\/1\.1 200 Fine Thanks\r\n/);
+  });
+
+  test('non-ASCII phrase replaced by default', async () => {
+    const { berth } = await berthWithServer(`HTTP/1.1 200 ${Buffer.from('Oké中', 'utf8').toString('latin1')}\r\nContent-Length: 2`, 'ok');
+    const client = await rawClient(berth);
+
+    client.write(GET_ODD);
+    const received = await client.waitFor(/\r\n\r\nok$/);
+    client.write(GET_NEXT);
+    await client.waitFor(NEXT_RESPONSE);
+
+    expect(received).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+  });
+});
+
+describe('connection-specific response fields', () => {
+  const head = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nHTTP2-Settings: x\r\nX-Kept: yes';
+
+  test('HTTP2-Settings dropped for HTTP/1.1', async () => {
+    const { berth } = await berthWithServer(head, 'ok');
+    const client = await rawClient(berth);
+
+    client.write(GET_ODD);
+    const received = await client.waitFor(/\r\n\r\nok$/);
+
+    expect(received).toMatch(/\r\nX-Kept: yes\r\n/);
+    expect(received).not.toMatch(/http2-settings/i);
+  });
+
+  test('HTTP2-Settings dropped for HTTP/2', async () => {
+    const { berth } = await berthWithServer(head, 'ok');
+    const session = await h2Session(berth);
+
+    const response = await requestHttp2(session, { ':path': '/odd' });
+
+    expect(response.status).toBe(200);
+    expect(response.body).toBe('ok');
+    expect(response.headers['x-kept']).toBe('yes');
+    expect(response.headers['http2-settings']).toBeUndefined();
+  });
+
+  test('field rejected by HTTP/2 is 502', async () => {
+    // Node.js's http2 module rejects a second Content-Type line, which HTTP/1.1 passes on.
+    const { berth } = await berthWithServer('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\nContent-Type: text/html', 'ok');
+    const session = await h2Session(berth);
+
+    const response = await requestHttp2(session, { ':path': '/odd' });
+    const next = await requestHttp2(session, { ':path': '/next' });
+
+    expect(response.status).toBe(502);
+    expect(response.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(response.body).toBe('502 Bad Gateway\n');
+    expect(next.status).toBe(200);
+    expect(next.body).toBe('next');
+  });
+});
+
+describe('101 without an upgrade request', () => {
+  for (const head of ['HTTP/1.1 101 Switching Protocols', 'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket']) {
+    const fields = head.includes('Upgrade:') ? 'with Upgrade' : 'bare';
+
+    test(`${fields} 101 is 502`, async () => {
+      const { berth } = await berthWithServer(head);
+      const client = await rawClient(berth);
+
+      client.write(GET_ODD);
+      const received = await client.waitFor(/\r\n\r\n502 Bad Gateway\n$/);
+      client.write(GET_NEXT);
+      await client.waitFor(/\r\n\r\nnext$/);
+
+      expect(received).toMatch(/^HTTP\/1\.1 502 Bad Gateway\r\n/);
+      const failure = berth.logs().find((line) => line.msg === 'forwarding failed')?.err as { type?: string; message?: string } | undefined;
+      expect(failure?.type).toBe('BadGatewayError');
+      expect(failure?.message).toMatch(/^the server answered 101 Switching Protocols to a request that asked for no upgrade/);
+    });
+  }
+});
