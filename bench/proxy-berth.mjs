@@ -8,6 +8,11 @@ import { pino } from 'pino';
 
 const dist = resolve(process.env.BERTH_BENCH_DIST ?? new URL('../dist', import.meta.url).pathname);
 const load = (path) => import(pathToFileURL(resolve(dist, path)).href);
+// The V8 flags of `berth run`, in builds that have them.
+await load('cli/v8-flags.js').then(
+  ({ applyServingV8Flags }) => applyServingV8Flags(),
+  () => undefined,
+);
 const { ConfigurationStore } = await load('dynamic/store.js');
 const { EntryPoint } = await load('entrypoints/server.js');
 const { createForwarder } = await load('proxy/forwarder.js');
