@@ -9,6 +9,24 @@ import { tlsServerOptions, type TlsHandshakeSource } from './tls-handshake.js';
 /** Node.js's default limit of the request head (line and fields) of HTTP/1.1, in bytes. */
 export const DEFAULT_MAX_HEADER_SIZE = 16 * 1024;
 
+/**
+ * `maxHeadersCount` for the HTTP/1.1 parsers, where 0 means no limit. With Node's default of 2000,
+ * the lines after the 2000th are dropped without an error, Content-Length and Transfer-Encoding
+ * included, so the body would be misread. `maxHeaderSize` still bounds the request head.
+ */
+const UNLIMITED_HEADER_LINES = 0;
+
+/** Properties of a node:http server that the HTTP/1.1 fallback of an HTTP/2 secure server reads. */
+interface HttpFallbackSettings {
+  requireHostHeader: boolean;
+  maxHeaderSize: number;
+  headersTimeout: number;
+  requestTimeout: number;
+  connectionsCheckingInterval: number;
+  keepAliveTimeout: number;
+  maxHeadersCount: number;
+}
+
 export interface ProtocolServerOptions {
   /** Time to receive a whole request head, in ms, where 0 disables it. Drops slow-header (slowloris) clients. */
   headersTimeoutMs: number;
@@ -21,7 +39,7 @@ export interface ProtocolServerOptions {
 
 /** Builds the HTTP/1.1 server of plain connections. */
 export function createPlainServer(options: ProtocolServerOptions): Http1Server {
-  return createHttp1Server({
+  const server = createHttp1Server({
     // Node.js responds 400 to an HTTP/1.1 request without Host, as RFC 9112 section 3.2 requires and
     // Go's server does. It checks only HTTP/1.1, so HTTP/1.0 clients, which send no Host, still reach the routers.
     requireHostHeader: true,
@@ -32,6 +50,8 @@ export function createPlainServer(options: ProtocolServerOptions): Http1Server {
     keepAliveTimeout: options.keepAliveTimeoutMs,
     connectionsCheckingInterval: checkingInterval(options.headersTimeoutMs),
   });
+  server.maxHeadersCount = UNLIMITED_HEADER_LINES;
+  return server;
 }
 
 /** Builds the server of TLS connections, which speaks HTTP/2 or HTTP/1.1 as ALPN decided. */
@@ -41,15 +61,21 @@ export function createTlsServer(options: ProtocolServerOptions, source: TlsHands
     allowHTTP1: true,
     // RFC 9113 section 6.5.2: the limits a client must respect on this connection.
     settings: { maxConcurrentStreams: options.maxConcurrentStreams, maxHeaderListSize: options.maxHeaderSize },
-    // The HTTP/1.1 fallback reads these from the server object, as a plain HTTP/1.1 server does.
-    requireHostHeader: true,
-    maxHeaderSize: options.maxHeaderSize,
-    headersTimeout: options.headersTimeoutMs,
-    requestTimeout: 0,
-    connectionsCheckingInterval: checkingInterval(options.headersTimeoutMs),
     handshakeTimeout: handshakeTimeoutMs(options),
   } as Parameters<typeof createSecureServer>[0]);
-  (server as unknown as { keepAliveTimeout: number }).keepAliveTimeout = options.keepAliveTimeoutMs;
+
+  // The HTTP/1.1 fallback reads its settings from the server object, as a plain HTTP/1.1 server
+  // does. Node.js 24.22 copies them from the options, but 20.20 ignores them there and keeps its
+  // defaults (no Host check, a 300 s request timeout), so they are set on the object. The entry
+  // point checks Host itself as well, because the fallback's check covers only a missing Host.
+  const fallback = server as unknown as HttpFallbackSettings;
+  fallback.requireHostHeader = true;
+  fallback.maxHeaderSize = options.maxHeaderSize;
+  fallback.headersTimeout = options.headersTimeoutMs;
+  fallback.requestTimeout = 0;
+  fallback.connectionsCheckingInterval = checkingInterval(options.headersTimeoutMs);
+  fallback.keepAliveTimeout = options.keepAliveTimeoutMs;
+  fallback.maxHeadersCount = UNLIMITED_HEADER_LINES;
   return server;
 }
 

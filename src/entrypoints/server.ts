@@ -2,7 +2,7 @@
 // TLS (HTTP/2 or HTTP/1.1 by ALPN) or h2c server. The request handler is fixed at start, and dynamic
 // changes reach it through the dispatcher's runtime reference, so no listener is closed or
 // reopened for them.
-import type { IncomingMessage, Server as Http1Server, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server as Http1Server, type ServerResponse } from 'node:http';
 import type { Http2SecureServer, Http2Server, Http2ServerRequest, Http2ServerResponse, Http2Session } from 'node:http2';
 import { createServer as createListener, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -16,6 +16,8 @@ import { sniffProtocol, type ClientHelloInfo, type ConnectionProtocol } from './
 import { closeWhenIdle, startRequestTimers } from './timeouts.js';
 import { TlsOptionsServers, defaultContextOptions, type TlsHandshakeSource } from './tls-handshake.js';
 import { answerClientError } from './client-error.js';
+import { dropRedundantHost, isHttp2Stream, rejectRequest, type RequestRejection } from './request-validation.js';
+import { DEFAULT_SESSION_LIVENESS, watchSessionLiveness, type SessionLivenessOptions } from './session-liveness.js';
 
 export type Scheme = 'http' | 'https';
 export type RequestHandler = (request: IncomingMessage, response: ServerResponse, scheme: Scheme) => void | Promise<void>;
@@ -46,6 +48,8 @@ export interface EntryPointOptions {
   maxHeaderSize?: number;
   /** Time requests in flight get at shutdown when `close` is given none, in ms, 10 s by default. */
   graceTimeOutMs?: number;
+  /** PING check of HTTP/2 sessions with open streams. Not a Traefik option, and tests shorten it. */
+  sessionLiveness?: SessionLivenessOptions;
 }
 
 const DEFAULT_TIMEOUTS: EntryPointTimeouts = { readTimeoutMs: 60_000, writeTimeoutMs: 0, idleTimeoutMs: 180_000 };
@@ -184,15 +188,16 @@ export class EntryPoint {
 
   #serveHttp1(server: Http1Server | Http2SecureServer, scheme: Scheme): void {
     server.on('request', (request: IncomingMessage | Http2ServerRequest, response: ServerResponse | Http2ServerResponse) => {
-      // The TLS server emits HTTP/2 requests through the same event, and #serveHttp2 serves them.
-      if (request.httpVersionMajor >= 2) return;
-      this.#onRequest(request as IncomingMessage, response as ServerResponse, scheme);
+      // The TLS server emits HTTP/2 streams through the same event, and #serveHttp2 serves them. The
+      // version is no test for that, because an HTTP/1 request line may say `HTTP/2.0`.
+      if (isHttp2Stream(request)) return;
+      this.#onRequest(request, response as ServerResponse, scheme);
     });
     // With this listener node:http sends no `100 Continue` by itself, and the forwarder sends it once the
     // server sent its own or had a chance to respond early. #serveHttp2 serves HTTP/2 streams of the TLS server.
     server.on('checkContinue', (request: IncomingMessage | Http2ServerRequest, response: ServerResponse | Http2ServerResponse) => {
-      if (request.httpVersionMajor >= 2) return;
-      this.#onRequest(request as IncomingMessage, response as ServerResponse, scheme);
+      if (isHttp2Stream(request)) return;
+      this.#onRequest(request, response as ServerResponse, scheme);
     });
     server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(request, socket, head, scheme));
     server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => answerClientError(error, socket, this.#logger));
@@ -204,10 +209,14 @@ export class EntryPoint {
       session.once('close', () => this.#sessions.delete(session));
       session.on('error', (error) => this.#logger.debug({ err: error }, 'HTTP/2 session failed'));
       closeWhenIdle(session, this.#timeouts.idleTimeoutMs);
+      watchSessionLiveness(session, this.#options.sessionLiveness ?? DEFAULT_SESSION_LIVENESS, (waitedMs) => {
+        this.#logger.debug({ [Fields.durationMs]: Math.round(waitedMs), [Fields.reason]: 'PING not acknowledged' }, 'closing unresponsive HTTP/2 session');
+        session.destroy();
+      });
       if (this.#closing) session.close();
     });
-    const onRequest = (request: Http2ServerRequest, response: Http2ServerResponse): void => {
-      if (request.httpVersionMajor < 2) return;
+    const onRequest = (request: Http2ServerRequest | IncomingMessage, response: Http2ServerResponse | ServerResponse): void => {
+      if (!isHttp2Stream(request)) return;
       // The compatibility API offers the members of IncomingMessage and ServerResponse that the
       // dispatcher and the forwarder use, including `socket.remoteAddress`, `req` and `writeContinue()`.
       this.#onRequest(request as unknown as IncomingMessage, response as unknown as ServerResponse, scheme);
@@ -218,6 +227,12 @@ export class EntryPoint {
   }
 
   #onRequest(request: IncomingMessage, response: ServerResponse, scheme: Scheme): void {
+    const rejection = rejectRequest(request);
+    if (rejection !== undefined) {
+      this.#reject(response, rejection);
+      return;
+    }
+    if (isHttp2Stream(request)) dropRedundantHost(request);
     this.#trust.apply(request.headers, request.socket?.remoteAddress);
     startRequestTimers(request, response, hasRequestBody(request), this.#timeouts);
     if (this.#closing) {
@@ -244,11 +259,26 @@ export class EntryPoint {
       socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       return;
     }
+    const rejection = rejectRequest(request);
+    if (rejection !== undefined) {
+      this.#logger.debug({ [Fields.status]: rejection.status, [Fields.reason]: rejection.reason }, 'rejected a request');
+      socket.end(`HTTP/1.1 ${rejection.status} ${STATUS_CODES[rejection.status]}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      return;
+    }
     this.#trust.apply(request.headers, request.socket?.remoteAddress);
     Promise.resolve(upgradeHandler(request, socket, head, scheme)).catch((error: unknown) => {
       this.#logger.error({ err: error }, 'upgrade handler failed');
       socket.destroy();
     });
+  }
+
+  /** Sends the error response of a rejected request, and closes an HTTP/1 connection after it. */
+  #reject(response: ServerResponse, rejection: RequestRejection): void {
+    this.#logger.debug({ [Fields.status]: rejection.status, [Fields.reason]: rejection.reason }, 'rejected a request');
+    const text = `${rejection.status} ${STATUS_CODES[rejection.status]}\n`;
+    if (!isHttp2Stream(response.req)) (response as { shouldKeepAlive?: boolean }).shouldKeepAlive = false;
+    response.writeHead(rejection.status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+    response.end(text);
   }
 
   /** Makes an HTTP/1.1 response that started during shutdown the last one on its connection. */

@@ -23,11 +23,14 @@ export function peerAddress(request: IncomingMessage): string {
 
 /**
  * Builds the facts for rule matching. The path stays exactly as received, so `%2F` is not
- * decoded into `/`. An absolute-form target (`GET http://host/path`) supplies host and path.
+ * decoded into `/`. An absolute-form target (`GET http://host/path`) supplies host and path. An
+ * HTTP/2 request is routed by `:authority`, and by its Host field only without one (RFC 9113
+ * section 8.3.1). The entry point rejects a request whose two differ.
  */
 export function requestFacts(request: IncomingMessage): RequestFacts {
   let target = request.url ?? '/';
-  let host = request.headers.host ?? '';
+  const authority = request.headers[':authority'];
+  let host = typeof authority === 'string' && authority !== '' ? authority : (request.headers.host ?? '');
 
   if (!target.startsWith('/') && /^[a-z][a-z0-9+.-]*:\/\//i.test(target)) {
     const afterScheme = target.indexOf('//') + 2;

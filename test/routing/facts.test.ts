@@ -55,3 +55,15 @@ describe('normalizeRequestTarget', () => {
     expect(request.url).toBe('/cgi-bin/i?a=/../b');
   });
 });
+
+describe('requestFacts host', () => {
+  it('takes an HTTP/2 host from :authority', () => {
+    const request = incoming('/');
+    request.headers[':authority'] = 'Echo.Example.test:443';
+    expect(requestFacts(request).host).toBe('echo.example.test');
+  });
+
+  it('falls back to Host without :authority', () => {
+    expect(requestFacts(incoming('/', 'echo.example.test')).host).toBe('echo.example.test');
+  });
+});

@@ -1,0 +1,85 @@
+// Checks of a request's version and Host that node:http and node:http2 leave to the application.
+// A request that fails them gets an error response before any router or middleware handles it.
+import type { IncomingMessage } from 'node:http';
+import { Http2ServerRequest } from 'node:http2';
+
+export interface RequestRejection {
+  status: 400 | 505;
+  /** Reason for the rejection, for the debug log. */
+  reason: string;
+}
+
+/**
+ * Bytes allowed in a Host value or `:authority`: those of Go's `httpguts.ValidHostHeader`
+ * (golang.org/x/net), the union of what `uri-host [":" port]` (RFC 3986 section 3.2.2) may contain.
+ * An empty value is valid, as RFC 9112 section 3.2 allows for a target URI without an authority.
+ */
+const VALID_HOST = /^[0-9A-Za-z!$%&'()*+,\-.:;=[\]_~]*$/;
+
+/** Returns true for a request that arrived as an HTTP/2 stream rather than over an HTTP/1.x connection. */
+export function isHttp2Stream(request: IncomingMessage | Http2ServerRequest): request is Http2ServerRequest {
+  return request instanceof Http2ServerRequest;
+}
+
+/** Returns why a request must be rejected, or undefined for a request Berth may route. */
+export function rejectRequest(request: IncomingMessage | Http2ServerRequest): RequestRejection | undefined {
+  return isHttp2Stream(request) ? rejectHttp2Request(request) : rejectHttp1Request(request);
+}
+
+/**
+ * Checks a request read by the HTTP/1.x parser. Its version must be 1.x: llhttp also accepts
+ * `HTTP/2.0` and HTTP/0.9 request lines, which Go's server rejects with 505 as well. A request
+ * carries at most one Host (RFC 9112 section 3.2), and an HTTP/1.1 request exactly one.
+ */
+function rejectHttp1Request(request: IncomingMessage): RequestRejection | undefined {
+  if (request.httpVersionMajor !== 1) {
+    return { status: 505, reason: `HTTP version ${request.httpVersion} over an HTTP/1 connection` };
+  }
+
+  const hosts = fieldValues(request.rawHeaders, 'host');
+  if (hosts.length > 1) return { status: 400, reason: 'more than one Host field' };
+  if (hosts.length === 0 && request.httpVersionMinor >= 1) return { status: 400, reason: 'missing Host field' };
+
+  const host = hosts[0];
+  if (host !== undefined && !VALID_HOST.test(host)) return { status: 400, reason: 'invalid Host value' };
+  return undefined;
+}
+
+/**
+ * Checks the authority of an HTTP/2 request. RFC 9113 section 8.3.1 lets a server treat a request
+ * as malformed when its Host names another authority than its `:authority`, and Berth does so, so
+ * that routing and the Host sent to the server cannot disagree.
+ */
+function rejectHttp2Request(request: Http2ServerRequest): RequestRejection | undefined {
+  const hosts = fieldValues(request.rawHeaders, 'host');
+  if (hosts.length > 1) return { status: 400, reason: 'more than one host field' };
+
+  const authority = request.headers[':authority'];
+  const host = hosts[0];
+  if (typeof authority === 'string' && host !== undefined && host.toLowerCase() !== authority.toLowerCase()) {
+    return { status: 400, reason: 'host field differs from :authority' };
+  }
+  for (const value of [authority, host]) {
+    if (typeof value === 'string' && !VALID_HOST.test(value)) return { status: 400, reason: 'invalid :authority or host value' };
+  }
+  return undefined;
+}
+
+/**
+ * Removes the Host field of an HTTP/2 request that has `:authority`, after `rejectRequest` found the
+ * two equal up to case. The router, the X-Forwarded-Host field and the Host sent to the server then
+ * all take the authority from `:authority`, which Go's server also uses as the request's host.
+ */
+export function dropRedundantHost(request: Http2ServerRequest): void {
+  const authority = request.headers[':authority'];
+  if (typeof authority === 'string' && authority !== '') delete request.headers.host;
+}
+
+/** Returns the values of every line of field `name` (lower case) in a `[name, value, ...]` list. */
+function fieldValues(rawHeaders: readonly string[], name: string): string[] {
+  const values: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    if ((rawHeaders[i] as string).toLowerCase() === name) values.push(rawHeaders[i + 1] as string);
+  }
+  return values;
+}

@@ -1,0 +1,43 @@
+import { IncomingMessage } from 'node:http';
+import { Socket } from 'node:net';
+
+import { describe, expect, it } from 'vitest';
+
+import { rejectRequest } from '../../src/entrypoints/request-validation.js';
+
+/** Builds an HTTP/1.x request as the parser would, from its version and raw header lines. */
+function http1Request(version: string, rawHeaders: string[]): IncomingMessage {
+  const request = new IncomingMessage(new Socket());
+  const [major, minor] = version.split('.').map(Number);
+  request.httpVersion = version;
+  request.httpVersionMajor = major ?? 1;
+  request.httpVersionMinor = minor ?? 1;
+  request.rawHeaders = rawHeaders;
+  return request;
+}
+
+describe('rejectRequest over HTTP/1', () => {
+  it.each([
+    { desc: 'HTTP/2.0 request line', version: '2.0', raw: ['Host', 'a.test'], status: 505 },
+    { desc: 'HTTP/0.9 request line', version: '0.9', raw: [], status: 505 },
+    { desc: 'HTTP/1.1 without Host', version: '1.1', raw: [], status: 400 },
+    { desc: 'two Host lines', version: '1.1', raw: ['Host', 'a.test', 'host', 'a.test'], status: 400 },
+    { desc: 'two Host lines in HTTP/1.0', version: '1.0', raw: ['Host', 'a.test', 'Host', 'b.test'], status: 400 },
+    { desc: 'space in Host', version: '1.1', raw: ['Host', 'a b'], status: 400 },
+    { desc: 'slash in Host', version: '1.1', raw: ['Host', 'a.test/x'], status: 400 },
+    { desc: 'at sign in Host', version: '1.1', raw: ['Host', 'u@a.test'], status: 400 },
+    { desc: 'non-ASCII Host', version: '1.1', raw: ['Host', 'bücher.test'], status: 400 },
+  ])('$status for $desc', ({ version, raw, status }) => {
+    expect(rejectRequest(http1Request(version, raw))?.status).toBe(status);
+  });
+
+  it.each([
+    { desc: 'HTTP/1.0 without Host', version: '1.0', raw: [] },
+    { desc: 'host and port', version: '1.1', raw: ['Host', 'a.test:8080'] },
+    { desc: 'IPv6 literal with zone', version: '1.1', raw: ['Host', '[fe80::1%25eth0]:80'] },
+    { desc: 'empty Host', version: '1.1', raw: ['Host', ''] },
+    { desc: 'sub-delimiters', version: '1.1', raw: ['Host', "a!$&'()*+,;=_~-.test"] },
+  ])('accepts $desc', ({ version, raw }) => {
+    expect(rejectRequest(http1Request(version, raw))).toBeUndefined();
+  });
+});
