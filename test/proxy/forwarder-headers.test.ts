@@ -38,7 +38,7 @@ describe('forwarder request headers', () => {
       proxy.port,
       'GET / HTTP/1.1\r\nHost: app.example.test\r\n' +
         'Connection: keep-alive, X-Foo\r\nX-Foo: 1\r\nKeep-Alive: timeout=5\r\nX-Bar: 2\r\n' +
-        'TE: trailers\r\nProxy-Authorization: Basic Zm9vOmJhcg==\r\nProxy-Connection: keep-alive\r\n' +
+        'TE: gzip\r\nProxy-Authorization: Basic Zm9vOmJhcg==\r\nProxy-Connection: keep-alive\r\n' +
         'Upgrade: h2c\r\n\r\n' +
         'GET /second HTTP/1.1\r\nHost: app.example.test\r\nConnection: close\r\n\r\n',
     );
