@@ -14,7 +14,7 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((item) => item.close()));
 });
 
-const LONG = process.env.BERTH_LONG_TESTS === '1';
+const LONG = process.env.LONG_TESTS === '1';
 
 /** Sends GETs through one keep-alive client agent every 1000 ± 50 ms for `durationMs`, and returns the statuses. */
 async function steadyGets(port: number, durationMs: number): Promise<number[]> {
