@@ -189,7 +189,7 @@ export class EntryPoint {
   #serveHttp1(server: Http1Server | Http2SecureServer, scheme: Scheme): void {
     server.on('request', (request: IncomingMessage | Http2ServerRequest, response: ServerResponse | Http2ServerResponse) => {
       // The TLS server emits HTTP/2 streams through the same event, and #serveHttp2 serves them. The
-      // version is no test for that, because an HTTP/1 request line may say `HTTP/2.0`.
+      // version number cannot tell them apart, because an HTTP/1 request line may contain `HTTP/2.0`.
       if (isHttp2Stream(request)) return;
       this.#onRequest(request, response as ServerResponse, scheme);
     });

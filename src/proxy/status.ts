@@ -21,7 +21,7 @@ export function classifyUpstreamError(error: unknown): BerthError {
 
   const code = errorCode(error);
   if (isUnrequestedUpgrade(error, code)) {
-    return new BadGatewayError('the server answered 101 Switching Protocols to a request that asked for no upgrade', { cause: error });
+    return new BadGatewayError('the server sent 101 Switching Protocols in response to a request without an Upgrade field', { cause: error });
   }
 
   switch (code) {

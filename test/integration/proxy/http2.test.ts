@@ -207,7 +207,7 @@ describe('statuses on both versions', () => {
 });
 
 describe('TE trailers', () => {
-  /** Starts an h2c server (node:http2) that records the request headers and answers with a gRPC-like trailer. */
+  /** Starts an h2c server (node:http2) that records the request headers and responds with a gRPC-like trailer. */
   async function h2cServer(): Promise<{ url: string; seen: Http2IncomingHeaders[] }> {
     const seen: Http2IncomingHeaders[] = [];
     const server = http2.createServer((request, response) => {

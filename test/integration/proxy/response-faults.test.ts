@@ -180,7 +180,7 @@ describe('101 without an upgrade request', () => {
       expect(received).toMatch(/^HTTP\/1\.1 502 Bad Gateway\r\n/);
       const failure = berth.logs().find((line) => line.msg === 'forwarding failed')?.err as { type?: string; message?: string } | undefined;
       expect(failure?.type).toBe('BadGatewayError');
-      expect(failure?.message).toMatch(/^the server answered 101 Switching Protocols to a request that asked for no upgrade/);
+      expect(failure?.message).toMatch(/^the server sent 101 Switching Protocols in response to a request without an Upgrade field/);
     });
   }
 });

@@ -13,7 +13,7 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map(async (item) => item.close()));
 });
 
-/** A server that reads the request and never responds, so only the client's reset ends the exchange. */
+/** Starts a server that reads the request and never responds, so only the client's reset ends the exchange. */
 async function silentServer(): Promise<RawServer> {
   const server = await startRawServer();
   running.push(server);
