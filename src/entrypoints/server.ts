@@ -16,6 +16,7 @@ import { sniffProtocol, type ClientHelloInfo, type ConnectionProtocol } from './
 import { closeWhenIdle, startRequestTimers } from './timeouts.js';
 import { TlsOptionsServers, defaultContextOptions, type TlsHandshakeSource } from './tls-handshake.js';
 import { answerClientError } from './client-error.js';
+import { InFlightResponses } from './in-flight.js';
 import { dropRedundantHost, isHttp2Stream, rejectRequest, type RequestRejection } from './request-validation.js';
 import { DEFAULT_SESSION_LIVENESS, watchSessionLiveness, type SessionLivenessOptions } from './session-liveness.js';
 
@@ -70,7 +71,7 @@ export class EntryPoint {
   readonly #sessions = new Set<Http2Session>();
   readonly #sockets = new Set<Socket>();
   /** HTTP/1.1 responses not finished yet, which shutdown makes the last of their connection. */
-  readonly #inFlight = new Set<ServerResponse>();
+  readonly #inFlight = new InFlightResponses();
   #closing = false;
 
   constructor(options: EntryPointOptions) {
@@ -140,7 +141,7 @@ export class EntryPoint {
   async close(graceMs: number = this.#options.graceTimeOutMs ?? DEFAULT_GRACE_TIMEOUT_MS): Promise<void> {
     this.#closing = true;
     const closed = new Promise<void>((resolve) => this.#listener.close(() => resolve()));
-    for (const response of this.#inFlight) this.#closeAfter(response);
+    this.#inFlight.forEach((response) => this.#closeAfter(response));
     this.#closeIdle();
     for (const session of this.#sessions) session.close();
 
@@ -238,8 +239,7 @@ export class EntryPoint {
     if (this.#closing) {
       this.#closeAfter(response);
     } else if (request.httpVersionMajor === 1) {
-      this.#inFlight.add(response);
-      response.once('close', () => this.#inFlight.delete(response));
+      this.#inFlight.track(response);
     }
 
     Promise.resolve(this.#options.handler(request, response, scheme)).catch((error: unknown) => {
