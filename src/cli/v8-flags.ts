@@ -2,14 +2,17 @@
 import { setFlagsFromString } from 'node:v8';
 
 /**
- * Caps V8's young generation at 4 MiB per semi-space. Every socket read allocates a new ArrayBuffer,
+ * Caps V8's young generation at 2 MiB per semi-space. Every socket read allocates a new ArrayBuffer,
  * and V8 frees the consumed ones when it collects the young generation, which this cap also triggers
- * once young ArrayBuffers hold about 16 MiB. V8 13.6 (Node.js 24) defaults to 32, so freed body chunks
- * piled up to about 64 MiB before a full collection, and a 1 GiB body raised RSS by 46-70 MiB. With 4 it
- * rose by 4-17 MiB (test/integration/proxy/streaming.test.ts on a 2-core machine), and the proxy
- * benchmark showed no difference in CPU time per request beyond the noise of a few percent.
+ * once young ArrayBuffers hold about 8 MiB. V8 13.6 (Node.js 24) defaults to 32, so freed body chunks
+ * piled up to about 64 MiB before a full collection, and a 1 GiB body raised RSS by 46-70 MiB.
+ * Measured on a 2-core machine, memory over 1 GiB transfers and CPU time with the proxy benchmark:
+ * - 4: RSS rose by 4-22 MiB, with the ArrayBuffers peaking at 16 MiB.
+ * - 2: RSS rose by 4-10 MiB over 42 transfers, half of them beside a busy core. The CPU time per
+ *   request did not differ from 4 beyond the benchmark's noise of a few percent.
+ * - 1: ArrayBuffers peaked at 3-7 MiB, but each request took 15-18% more CPU time.
  */
-const YOUNG_GENERATION_FLAG = '--scavenger-max-new-space-capacity-mb=4';
+const YOUNG_GENERATION_FLAG = '--scavenger-max-new-space-capacity-mb=2';
 
 /** The first V8 major version known to have the flag (checked on 13.6). V8 11 (Node.js 20) lacks it. */
 const FIRST_V8_MAJOR_WITH_FLAG = 13;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { applyServingV8Flags, servingV8Flags } from '../../src/cli/v8-flags.js';
 
-const FLAG = '--scavenger-max-new-space-capacity-mb=4';
+const FLAG = '--scavenger-max-new-space-capacity-mb=2';
 
 describe('servingV8Flags', () => {
   it('caps the young generation on V8 13 and later', () => {
