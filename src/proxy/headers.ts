@@ -32,6 +32,8 @@ export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
  */
 const PROTECTED_HEADERS: ReadonlySet<string> = new Set(['host', 'content-length']);
 
+const NO_OPTIONS: ReadonlySet<string> = new Set();
+
 export interface HopByHopOptions {
   /**
    * Keeps `Upgrade` and a `Connection: upgrade` when the message requests a protocol upgrade (RFC 9110 §7.8),
@@ -49,12 +51,13 @@ export interface HopByHopOptions {
  * Parses `Connection` field values into lower-case connection options. Options are tokens separated by
  * commas and optional whitespace (RFC 9110 §7.6.1), and a field may appear on several lines.
  */
-export function connectionOptions(value: string | readonly string[] | undefined): Set<string> {
-  const options = new Set<string>();
+export function connectionOptions(value: string | readonly string[] | undefined): ReadonlySet<string> {
+  // HTTP/2 requests and many HTTP/1.1 requests carry no Connection field, and this runs several times per request.
   if (value === undefined) {
-    return options;
+    return NO_OPTIONS;
   }
 
+  const options = new Set<string>();
   const lines = typeof value === 'string' ? [value] : value;
   for (const line of lines) {
     for (const token of line.split(',')) {
@@ -173,32 +176,30 @@ export function upstreamRequestHeaders(
  * combining those). Buffers are read as Latin-1, the bytes llhttp accepted.
  */
 export function clientResponseHeaders(rawHeaders: readonly (Buffer | string)[], options: HopByHopOptions = {}): string[] {
-  // One pass decodes the lines and collects the connection options, which may follow the fields they name.
-  const decoded: string[] = [];
-  const named = new Set<string>();
+  // The connection options are collected first, because a Connection line may follow the fields it names.
+  let named: Set<string> | undefined;
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-    const name = headerText(rawHeaders[i]);
-    const value = headerText(rawHeaders[i + 1]);
-    decoded.push(name, value);
-    if (name.length === 10 && name.toLowerCase() === 'connection') {
-      for (const option of connectionOptions(value)) {
+    const name = rawHeaders[i];
+    if (name?.length === 10 && headerText(name).toLowerCase() === 'connection') {
+      named ??= new Set();
+      for (const option of connectionOptions(headerText(rawHeaders[i + 1]))) {
         named.add(option);
       }
     }
   }
-  const keepUpgrade = options.keepUpgrade === true && named.has('upgrade');
+  const keepUpgrade = options.keepUpgrade === true && named?.has('upgrade') === true;
 
   const list: string[] = [];
   let upgradeOffered = false;
-  for (let i = 0; i + 1 < decoded.length; i += 2) {
-    const name = decoded[i] ?? '';
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = headerText(rawHeaders[i]);
     const lowerName = name.toLowerCase();
     if (keepUpgrade && lowerName === 'upgrade') {
       upgradeOffered = true;
-    } else if (HOP_BY_HOP_HEADERS.has(lowerName) || named.has(lowerName)) {
+    } else if (HOP_BY_HOP_HEADERS.has(lowerName) || named?.has(lowerName) === true) {
       continue;
     }
-    list.push(name, decoded[i + 1] ?? '');
+    list.push(name, headerText(rawHeaders[i + 1]));
   }
 
   if (upgradeOffered) {

@@ -102,11 +102,15 @@ export class Dispatcher {
     }
 
     const context: RequestContext = { request, response, facts, entryPoint: options.entryPoint, scheme: options.scheme };
-    const chain = route.middlewares.map((name) => runtime.middlewares.get(name)).filter((item): item is Middleware => item !== undefined);
     const service = runtime.services.get(route.service);
 
     try {
-      await runChain(chain, context, () => last(context, route, service));
+      if (route.middlewares.length === 0) {
+        await last(context, route, service);
+      } else {
+        const chain = route.middlewares.map((name) => runtime.middlewares.get(name)).filter((item): item is Middleware => item !== undefined);
+        await runChain(chain, context, () => last(context, route, service));
+      }
     } catch (error) {
       this.#logger.error({ err: error, [Fields.router]: route.name, [Fields.entryPoint]: options.entryPoint }, 'request failed in a middleware');
       if (!response.headersSent) sendText(response, 500, '500 Internal Server Error');
@@ -116,9 +120,8 @@ export class Dispatcher {
 
   async #forwardToService(context: RequestContext, route: Route, service: RuntimeService | undefined, options: DispatchOptions): Promise<void> {
     const { response } = context;
-    const forwardContext = { entryPoint: options.entryPoint, scheme: options.scheme, serverName: options.serverName };
     const currentService = () => this.#runtime.services.get(route.service);
-    const served = service !== undefined && (await callService(context, route, service, { forwarder: this.#forwarder, logger: this.#logger, forwardContext, currentService }));
+    const served = service !== undefined && (await callService(context, route, service, { forwarder: this.#forwarder, logger: this.#logger, forwardContext: options, currentService }));
     if (!served) {
       // The router exists but no server can take the request: all are down, draining or absent.
       response.setHeader('retry-after', RETRY_AFTER_SECONDS);

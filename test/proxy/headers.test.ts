@@ -130,6 +130,21 @@ describe('clientResponseHeaders', () => {
     ]);
   });
 
+  it('removes fields named by later Connection lines', () => {
+    const raw = ['X-Early', '1', 'X-Kept', '2', 'connection', 'x-early', 'X-Late', '3', 'CONNECTION', 'X-Late'].map((text) => Buffer.from(text, 'latin1'));
+
+    expect(pairs(clientResponseHeaders(raw))).toEqual([['X-Kept', '2']]);
+  });
+
+  it('removes only hop-by-hop fields without Connection', () => {
+    const raw = ['Content-Type', 'text/plain', 'Keep-Alive', 'timeout=5', 'Content-Length', '3'];
+
+    expect(pairs(clientResponseHeaders(raw))).toEqual([
+      ['Content-Type', 'text/plain'],
+      ['Content-Length', '3'],
+    ]);
+  });
+
   it('keeps Latin-1 bytes of values', () => {
     const raw = [Buffer.from('X-Name'), Buffer.from([0x63, 0x61, 0x66, 0xe9])];
 
