@@ -164,8 +164,8 @@ export function upstreamRequestHeaders(
   }
 
   const forwarded = forwardedHeaders(request, context, options);
-  for (const [name, value] of Object.entries(forwarded)) {
-    list.push(name, value);
+  for (const name of Object.keys(forwarded)) {
+    list.push(name, forwarded[name] ?? '');
   }
   return list;
 }
