@@ -66,7 +66,9 @@ function handshakeCallbacks(source: TlsHandshakeSource): HandshakeCallbacks {
       }
     },
     ALPNCallback({ servername, protocols }) {
-      const offered = source.optionsFor(servername)?.alpnProtocols ?? DEFAULT_TLS_OPTIONS.alpnProtocols;
+      // Node.js passes `false` when the ClientHello has no server name, as from clients that connect to an IP address.
+      const serverName = typeof servername === 'string' && servername !== '' ? servername : undefined;
+      const offered = source.optionsFor(serverName)?.alpnProtocols ?? DEFAULT_TLS_OPTIONS.alpnProtocols;
       return chooseProtocol(offered, protocols);
     },
   };
@@ -217,7 +219,7 @@ function rejectHandshake(socket: Socket, description: number): void {
   socket.resume();
 }
 
-type AlpnCallback = (details: { servername: string; protocols: string[] }) => string | undefined;
+type AlpnCallback = (details: { servername: string | false; protocols: string[] }) => string | undefined;
 
 /**
  * Picks the first protocol of the server's list that the client offered. Protocols Berth does not
