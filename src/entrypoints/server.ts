@@ -242,15 +242,31 @@ export class EntryPoint {
       this.#inFlight.track(response);
     }
 
-    Promise.resolve(this.#options.handler(request, response, scheme)).catch((error: unknown) => {
-      this.#logger.error({ err: error }, 'request handler failed');
-      if (!response.headersSent) {
-        response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
-        response.end('500 Internal Server Error\n');
-      } else {
-        response.destroy();
-      }
-    });
+    let handled: unknown;
+    try {
+      handled = this.#options.handler(request, response, scheme);
+    } catch (error) {
+      this.#failRequest(response, error);
+      return;
+    }
+    Promise.resolve(handled).catch((error: unknown) => this.#failRequest(response, error));
+  }
+
+  /** Logs a failed handler, then sends 500, or closes the response once its headers were sent. */
+  #failRequest(response: ServerResponse, error: unknown): void {
+    this.#logger.error({ err: error }, 'request handler failed');
+    if (response.headersSent) {
+      response.destroy();
+      return;
+    }
+    try {
+      response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+      response.end('500 Internal Server Error\n');
+    } catch (writeError) {
+      // A middleware that wrapped writeHead can fail again here, for example on a header value that Node.js rejects.
+      this.#logger.error({ err: writeError }, 'sending the 500 response failed');
+      response.destroy();
+    }
   }
 
   #onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, scheme: Scheme): void {
