@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import { Http2ServerRequest } from 'node:http2';
 
 export interface RequestRejection {
-  status: 400 | 505;
+  status: 400 | 501 | 505;
   /** Reason for the rejection, for the debug log. */
   reason: string;
 }
@@ -35,6 +35,9 @@ function rejectHttp1Request(request: IncomingMessage): RequestRejection | undefi
   if (request.httpVersionMajor !== 1) {
     return { status: 505, reason: `HTTP version ${request.httpVersion} over an HTTP/1 connection` };
   }
+
+  const codingRejection = rejectTransferCodings(fieldValues(request.rawHeaders, 'transfer-encoding'));
+  if (codingRejection !== undefined) return codingRejection;
 
   const hosts = fieldValues(request.rawHeaders, 'host');
   if (hosts.length > 1) return { status: 400, reason: 'more than one Host field' };
@@ -73,6 +76,22 @@ function rejectHttp2Request(request: Http2ServerRequest): RequestRejection | und
 export function dropRedundantHost(request: Http2ServerRequest): void {
   const authority = request.headers[':authority'];
   if (typeof authority === 'string' && authority !== '') delete request.headers.host;
+}
+
+/**
+ * Checks the transfer codings of a request. Without `chunked` last the body has no framing (RFC 9112
+ * section 6.3), so the request is invalid. llhttp rejects most such requests itself, but not all, such
+ * as `xchunked`. llhttp decodes only the chunks of `gzip, chunked`, so the server would get a body whose
+ * gzip coding was lost. RFC 9112 section 6.1 advises 501 for a coding the server does not understand,
+ * as Go's server sends for any coding other than `chunked`.
+ */
+function rejectTransferCodings(values: readonly string[]): RequestRejection | undefined {
+  if (values.length === 0) return undefined;
+  const codings = values.flatMap((value) => value.split(',')).map((coding) => coding.trim().toLowerCase());
+  const listed = JSON.stringify(values.join(', '));
+  if (codings.at(-1) !== 'chunked') return { status: 400, reason: `Transfer-Encoding ${listed} does not end with chunked` };
+  if (codings.length > 1) return { status: 501, reason: `unsupported Transfer-Encoding ${listed}` };
+  return undefined;
 }
 
 /** Returns the values of every line of field `name` (lower case) in a `[name, value, ...]` list. */

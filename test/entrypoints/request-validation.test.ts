@@ -27,6 +27,10 @@ describe('rejectRequest over HTTP/1', () => {
     { desc: 'slash in Host', version: '1.1', raw: ['Host', 'a.test/x'], status: 400 },
     { desc: 'at sign in Host', version: '1.1', raw: ['Host', 'u@a.test'], status: 400 },
     { desc: 'non-ASCII Host', version: '1.1', raw: ['Host', 'bücher.test'], status: 400 },
+    { desc: 'gzip before chunked', version: '1.1', raw: ['Host', 'a.test', 'Transfer-Encoding', 'gzip, chunked'], status: 501 },
+    { desc: 'two codings on two lines', version: '1.1', raw: ['Host', 'a.test', 'Transfer-Encoding', 'gzip', 'Transfer-Encoding', 'chunked'], status: 501 },
+    { desc: 'xchunked', version: '1.1', raw: ['Host', 'a.test', 'Transfer-Encoding', 'xchunked'], status: 400 },
+    { desc: 'gzip alone', version: '1.1', raw: ['Host', 'a.test', 'Transfer-Encoding', 'gzip'], status: 400 },
   ])('$status for $desc', ({ version, raw, status }) => {
     expect(rejectRequest(http1Request(version, raw))?.status).toBe(status);
   });
@@ -37,6 +41,7 @@ describe('rejectRequest over HTTP/1', () => {
     { desc: 'IPv6 literal with zone', version: '1.1', raw: ['Host', '[fe80::1%25eth0]:80'] },
     { desc: 'empty Host', version: '1.1', raw: ['Host', ''] },
     { desc: 'sub-delimiters', version: '1.1', raw: ['Host', "a!$&'()*+,;=_~-.test"] },
+    { desc: 'chunked in capitals', version: '1.1', raw: ['Host', 'a.test', 'Transfer-Encoding', 'Chunked'] },
   ])('accepts $desc', ({ version, raw }) => {
     expect(rejectRequest(http1Request(version, raw))).toBeUndefined();
   });

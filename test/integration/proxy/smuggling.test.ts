@@ -64,6 +64,16 @@ describe('smuggling through the entry point', () => {
     expect(seen).toHaveLength(0);
   });
 
+  test('501 and close for gzip, chunked', async () => {
+    seen.length = 0;
+    const { answer, closed } = await exchange(`POST / HTTP/1.1\r\nHost: app.example.test\r\nTransfer-Encoding: gzip, chunked\r\n\r\n${SMUGGLED_CHUNK}`);
+
+    expect(answer).toMatch(/^HTTP\/1\.1 501 /);
+    expect(answer.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+    expect(closed).toBe(true);
+    expect(seen).toHaveLength(0);
+  });
+
   test('valid chunked body still forwarded', async () => {
     seen.length = 0;
     const { answer } = await exchange('POST /ok HTTP/1.1\r\nHost: app.example.test\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n');
