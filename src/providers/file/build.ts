@@ -62,7 +62,7 @@ export function buildFileItems(path: string, decoded: DynamicFile, issues: reado
   addCertificates(items, decoded, issuesAt, origin);
   addUnsupportedSections(items, decoded, origin);
 
-  // Issues outside every item (unknown top-level keys, a section of the wrong type) belong to the file.
+  // Issues outside every item, such as unknown top-level keys, belong to the file.
   const claimed = [['http', 'routers'], ['http', 'services'], ['http', 'middlewares'], ['tls', 'options'], ['tls', 'certificates'], ['tls', 'stores']];
   for (const issue of issues) {
     const inItem = claimed.some((prefix) => issue.path.length > prefix.length && prefix.every((segment, index) => issue.path[index] === segment));

@@ -16,6 +16,15 @@ export interface FileIssue {
    */
   path: string[];
   message: string;
+  /** Set when the value has the wrong YAML type, such as a list where a mapping belongs. */
+  typeMismatch?: TypeMismatch;
+}
+
+export interface TypeMismatch {
+  /** The key as written, with its line, such as `"http.routers" (line 2)`. */
+  key: string;
+  /** The type found, such as `a list`. */
+  found: string;
 }
 
 /** One key of a mapping, with merge keys already applied. */
@@ -79,11 +88,11 @@ export class YamlDecoder {
     if (schema.flag && isScalar(node)) {
       // `tls: true` switches the feature on with default options, as the `tls=true` label does.
       const enabled = parseBoolean(scalarText(node));
-      if (enabled === undefined) this.#issue(at, `${this.#describe(at)} must be a mapping of options, or true or false`);
+      if (enabled === undefined) this.#mismatch(at, `${this.#describe(at)} must be a mapping of options, or true or false`);
       return enabled === true ? {} : undefined;
     }
     if (!isMap(node)) {
-      this.#issue(at, `${this.#describe(at)} must be a mapping of options, not ${kindOf(node)}`);
+      this.#mismatch(at, `${this.#describe(at)} must be a mapping of options, not ${kindOf(node)}`);
       return undefined;
     }
 
@@ -114,7 +123,7 @@ export class YamlDecoder {
   #map(schema: MapField, at: Position, depth: number): Record<string, unknown> | undefined {
     if (isNull(at.node)) return {};
     if (!isMap(at.node)) {
-      this.#issue(at, `${this.#describe(at)} must be a mapping of names, not ${kindOf(at.node)}`);
+      this.#mismatch(at, `${this.#describe(at)} must be a mapping of names, not ${kindOf(at.node)}`);
       return undefined;
     }
     const result: Record<string, unknown> = {};
@@ -128,7 +137,7 @@ export class YamlDecoder {
   #array(schema: ArrayField, at: Position, depth: number): unknown[] | undefined {
     if (isNull(at.node)) return [];
     if (!isSeq(at.node)) {
-      this.#issue(at, `${this.#describe(at)} must be a list, not ${kindOf(at.node)}`);
+      this.#mismatch(at, `${this.#describe(at)} must be a list, not ${kindOf(at.node)}`);
       return undefined;
     }
     const items: unknown[] = [];
@@ -147,7 +156,7 @@ export class YamlDecoder {
     if (isNull(node)) return [];
     if (isScalar(node)) return parseList(scalarText(node));
     if (!isSeq(node)) {
-      this.#issue(at, `${this.#describe(at)} must be a list of values, not a mapping`);
+      this.#mismatch(at, `${this.#describe(at)} must be a list of values, not a mapping`);
       return undefined;
     }
     const values: string[] = [];
@@ -168,7 +177,7 @@ export class YamlDecoder {
     // An empty value is an empty string (as Go decodes it), and leaves every other type unset.
     if (isNull(node)) return schema.kind === 'string' ? '' : undefined;
     if (!isScalar(node)) {
-      this.#issue(at, `${this.#describe(at)} must be a single value, not ${kindOf(node)}`);
+      this.#mismatch(at, `${this.#describe(at)} must be a single value, not ${kindOf(node)}`);
       return undefined;
     }
     const text = scalarText(node);
@@ -246,6 +255,11 @@ export class YamlDecoder {
 
   #issue(at: Position, message: string): void {
     this.issues.push({ path: at.path, message });
+  }
+
+  /** Records that the value at `at` has the wrong YAML type. */
+  #mismatch(at: Position, message: string): void {
+    this.issues.push({ path: at.path, message, typeMismatch: { key: this.#describe(at), found: kindOf(at.node) } });
   }
 }
 

@@ -1,7 +1,8 @@
 // The file provider: reads Traefik's dynamic configuration from one YAML file or a directory of
 // them, reloads on change and on SIGHUP, and hands routers, services, middlewares and TLS options
 // to the configuration store and certificates to the certificate store. A file that cannot be read
-// or parsed keeps the configuration last read from it, and its error stays visible until fixed.
+// or parsed, or whose sections have the wrong type (`http.routers: 5`), keeps the configuration
+// last read from it, and its error stays visible until fixed.
 import { dirname } from 'node:path';
 
 import type { FileProviderConfig } from '../../config/types.js';
@@ -47,7 +48,7 @@ export class FileProvider {
   readonly #logger: Logger;
   readonly #certificates: FileCertificates;
   readonly #watcher: DirectoryWatcher | undefined;
-  /** The items last read from each file, kept while the file cannot be read or parsed. */
+  /** The items last read from each file, kept while the file cannot be read, parsed or used. */
   readonly #lastGood = new Map<string, FileItems>();
   #status: FileProviderStatus;
   #emitted: string | undefined;

@@ -1,18 +1,33 @@
 // Reading of dynamic configuration files: one file, or every YAML file below a directory. A file
-// that cannot be read or parsed yields an error instead of items, so the caller can keep what it
-// read from that file before.
+// that cannot be read or parsed, or whose sections have the wrong type, yields an error instead of
+// items, so the caller can keep what it read from that file before.
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 
 import { buildFileItems, type FileItems } from './build.js';
-import { YamlDecoder } from './decode.js';
+import { YamlDecoder, type FileIssue } from './decode.js';
 import { dynamicFileSchema } from './schema.js';
 
 export type ReadResult = { items: FileItems; error?: undefined } | { items?: undefined; error: string };
 
 const YAML_EXTENSIONS = new Set(['.yml', '.yaml']);
+
+/**
+ * Sections that hold the items of a file, with the type each must have. Decoding a section of
+ * the wrong type would drop every item in it, as if the user had deleted them.
+ */
+const SECTIONS: ReadonlyArray<{ path: readonly string[]; expected: string }> = [
+  { path: ['http'], expected: 'a mapping with routers, services and middlewares' },
+  { path: ['http', 'routers'], expected: 'a mapping of router names to routers' },
+  { path: ['http', 'services'], expected: 'a mapping of service names to services' },
+  { path: ['http', 'middlewares'], expected: 'a mapping of middleware names to middlewares' },
+  { path: ['tls'], expected: 'a mapping with certificates, options and stores' },
+  { path: ['tls', 'certificates'], expected: 'a list of certificates' },
+  { path: ['tls', 'options'], expected: 'a mapping of names to TLS options' },
+  { path: ['tls', 'stores'], expected: 'a mapping of store names to stores' },
+];
 
 /** Reads and decodes one dynamic configuration file. */
 export async function readDynamicFile(path: string): Promise<ReadResult> {
@@ -45,7 +60,25 @@ export function parseDynamicText(text: string, path: string): ReadResult {
 
   const decoder = new YamlDecoder(document, lineCounter);
   const decoded = decoder.decode(dynamicFileSchema);
+  const structureError = findStructureError(path, decoder.issues);
+  if (structureError !== undefined) return { error: structureError };
   return { items: buildFileItems(path, decoded, decoder.issues) };
+}
+
+/**
+ * Returns the error for the first section of the wrong type, such as `http.routers: 5`, or
+ * undefined. Items of the wrong type inside a section are not checked here, because they
+ * disable only that item.
+ */
+function findStructureError(path: string, issues: readonly FileIssue[]): string | undefined {
+  for (const issue of issues) {
+    if (issue.typeMismatch === undefined) continue;
+    const section = SECTIONS.find((candidate) => candidate.path.length === issue.path.length && candidate.path.every((segment, index) => issue.path[index] === segment));
+    if (section === undefined) continue;
+    const { key, found } = issue.typeMismatch;
+    return `file ${path} has an invalid structure: ${key} must be ${section.expected}, not ${found}`;
+  }
+  return undefined;
 }
 
 export interface DirectoryListing {

@@ -162,6 +162,42 @@ describe('parseDynamicText', () => {
   it('accepts an empty file', () => {
     expect(parseDynamicText('# nothing yet\n', '/d.yml').items?.routers).toEqual({});
   });
+
+  it('rejects a section of the wrong type', () => {
+    const cases: Array<{ yaml: string; error: string }> = [
+      { yaml: 'http:\n  routers: 5\n', error: '"http.routers" (line 2) must be a mapping of router names to routers, not a single value' },
+      { yaml: 'http: [1, 2]\n', error: '"http" (line 1) must be a mapping with routers, services and middlewares, not a list' },
+      { yaml: 'tls: "x"\n', error: '"tls" (line 1) must be a mapping with certificates, options and stores, not a single value' },
+      { yaml: 'HTTP:\n  Services: [a]\n', error: '"HTTP.Services" (line 2) must be a mapping of service names to services, not a list' },
+      { yaml: 'http:\n  middlewares: true\n', error: '"http.middlewares" (line 2) must be a mapping of middleware names to middlewares, not a single value' },
+      { yaml: 'tls:\n  certificates:\n    certFile: /a.crt\n', error: '"tls.certificates" (line 2) must be a list of certificates, not a mapping' },
+      { yaml: 'tls:\n  options: [modern]\n', error: '"tls.options" (line 2) must be a mapping of names to TLS options, not a list' },
+      { yaml: 'tls:\n  stores: default\n', error: '"tls.stores" (line 2) must be a mapping of store names to stores, not a single value' },
+    ];
+    for (const { yaml, error } of cases) {
+      const result = parseDynamicText(yaml, '/d.yml');
+      expect(result.items, yaml).toBeUndefined();
+      expect(result.error, yaml).toBe(`file /d.yml has an invalid structure: ${error}`);
+    }
+  });
+
+  it('names the first section of the wrong type', () => {
+    const result = parseDynamicText('http:\n  routers: 5\n  services: 6\n', '/d.yml');
+    expect(result.error).toBe('file /d.yml has an invalid structure: "http.routers" (line 2) must be a mapping of router names to routers, not a single value');
+  });
+
+  it('accepts empty sections', () => {
+    const result = parseDynamicText('http:\n  routers:\n  services: ~\ntls:\n', '/d.yml');
+    expect(result.error).toBeUndefined();
+    expect(result.items?.errors).toEqual([]);
+  });
+
+  it('keeps other routers when one has a bad value', () => {
+    const result = parseDynamicText('http:\n  routers:\n    bad:\n      rule: Path(`/b`)\n      service: s\n      priority: high\n    good:\n      rule: Path(`/g`)\n      service: s\n', '/d.yml');
+    expect(result.error).toBeUndefined();
+    expect(result.items?.routers.bad?.errors).toEqual(['file /d.yml: invalid value "high" for "http.routers.bad.priority" (line 6): expected a non-negative integer']);
+    expect(result.items?.routers.good?.errors).toEqual([]);
+  });
 });
 
 describe('mergeFileItems', () => {

@@ -207,6 +207,19 @@ describe('YamlDecoder issues', () => {
     expect(issues[0]).toEqual({ path: ['http', 'services', 'app', 'loadBalancer', 'servers', '0'], message: 'unknown key "http.services.app.loadBalancer.servers[0].uri" (line 6); did you mean "url"?' });
   });
 
+  it('marks a value of the wrong type', () => {
+    const { issues } = decode('http:\n  routers: 5\n');
+    expect(issues).toEqual([
+      { path: ['http', 'routers'], message: '"http.routers" (line 2) must be a mapping of names, not a single value', typeMismatch: { key: '"http.routers" (line 2)', found: 'a single value' } },
+    ]);
+  });
+
+  it('does not mark an unknown key as a wrong type', () => {
+    const { issues } = decode('http:\n  routerz: {}\n');
+    expect(issues).toHaveLength(1);
+    expect(issues[0]?.typeMismatch).toBeUndefined();
+  });
+
   it('reports a top level that is not a mapping', () => {
     const { issues } = decode('- a\n- b\n');
     expect(issues[0]?.message).toBe('the file (line 1) must be a mapping of options, not a list');

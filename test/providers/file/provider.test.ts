@@ -1,8 +1,10 @@
 import { mkdirSync, mkdtempSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { pino, type Logger } from 'pino';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import type { FileProviderConfig } from '../../../src/config/types.js';
@@ -34,9 +36,9 @@ interface Started {
   waitFor(count: number): Promise<ProviderConfig>;
 }
 
-async function startProvider(config: FileProviderConfig, certificates?: MemoryCertificateStore): Promise<Started> {
+async function startProvider(config: FileProviderConfig, certificates?: MemoryCertificateStore, logger: Logger = silentLogger()): Promise<Started> {
   const configs: ProviderConfig[] = [];
-  const provider = new FileProvider({ config, logger: silentLogger(), onConfig: (item) => configs.push(item), debounceMs: 20, ...(certificates ? { certificates } : {}) });
+  const provider = new FileProvider({ config, logger, onConfig: (item) => configs.push(item), debounceMs: 20, ...(certificates ? { certificates } : {}) });
   providers.push(provider);
   await provider.start();
   const waitFor = async (count: number): Promise<ProviderConfig> => {
@@ -48,6 +50,27 @@ async function startProvider(config: FileProviderConfig, certificates?: MemoryCe
     throw new Error(`expected ${count} configurations within 5 s, got ${configs.length}`);
   };
   return { provider, configs, waitFor };
+}
+
+/** Creates a logger that collects its JSON lines in `lines`. */
+function memoryLogger(): { logger: Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      callback();
+    },
+  });
+  return { logger: pino({ level: 'info' }, stream), lines };
+}
+
+/** Waits until the provider reports an error that contains `text`, so a reload started by the watcher has finished. */
+async function waitForError(provider: FileProvider, text: string): Promise<void> {
+  for (let waited = 0; waited < 5_000; waited += 20) {
+    if (provider.status().errors.some((error) => error.includes(text))) return;
+    await sleep(20);
+  }
+  throw new Error(`expected an error containing ${JSON.stringify(text)} within 5 s, got ${JSON.stringify(provider.status().errors)}`);
 }
 
 describe('file provider with one file', () => {
@@ -97,6 +120,39 @@ describe('file provider with one file', () => {
     await provider.reload();
     expect(Object.keys((await waitFor(2)).routers)).toEqual(['b']);
     expect(provider.status().errors).toEqual([]);
+  });
+
+  it('keeps routers when a section has the wrong type', async () => {
+    const file = join(directory, 'dynamic.yml');
+    writeFileSync(file, ROUTER_A);
+    const { logger, lines } = memoryLogger();
+    const { provider, configs, waitFor } = await startProvider({ filename: file, watch: true }, undefined, logger);
+
+    const cases = [
+      { yaml: 'http:\n  routers: 5\n', error: '"http.routers" (line 2) must be a mapping of router names to routers, not a single value' },
+      { yaml: 'http: [1,2]\n', error: '"http" (line 1) must be a mapping with routers, services and middlewares, not a list' },
+      { yaml: 'tls: "x"\n', error: '"tls" (line 1) must be a mapping with certificates, options and stores, not a single value' },
+    ];
+    for (const { yaml, error } of cases) {
+      writeFileSync(file, yaml);
+      await waitForError(provider, error);
+      const expected = `file ${file} has an invalid structure: ${error}; the configuration read from it before stays in use`;
+      expect(provider.status().errors).toEqual([expected]);
+      expect(lines.filter((line) => line.level === 50).map((line) => line.problem)).toContain(expected);
+      expect(configs).toHaveLength(1);
+    }
+
+    writeFileSync(file, ROUTER_B);
+    expect(Object.keys((await waitFor(2)).routers)).toEqual(['b']);
+    expect(provider.status().errors).toEqual([]);
+  });
+
+  it('starts with a section of the wrong type', async () => {
+    const file = join(directory, 'dynamic.yml');
+    writeFileSync(file, 'http:\n  routers: 5\n');
+    const { provider, configs } = await startProvider({ filename: file, watch: false });
+    expect(configs[0]?.routers).toEqual({});
+    expect(provider.status().errors).toEqual([`file ${file} has an invalid structure: "http.routers" (line 2) must be a mapping of router names to routers, not a single value`]);
   });
 
   it('does not apply a configuration that did not change', async () => {
@@ -158,6 +214,34 @@ describe('file provider with a directory', () => {
     await provider.reload();
     expect(Object.keys((await waitFor(2)).routers).sort()).toEqual(['a', 'b', 'c']);
     expect(provider.status().errors).toHaveLength(1);
+  });
+
+  it('keeps items of a file with a wrong section', async () => {
+    writeFileSync(join(directory, 'a.yml'), ROUTER_A);
+    writeFileSync(join(directory, 'b.yml'), ROUTER_B);
+    const { provider, configs, waitFor } = await startProvider({ directory, watch: true });
+
+    writeFileSync(join(directory, 'a.yml'), 'http:\n  routers: 5\n');
+    await waitForError(provider, join(directory, 'a.yml'));
+    expect(provider.status().errors).toEqual([
+      `file ${join(directory, 'a.yml')} has an invalid structure: "http.routers" (line 2) must be a mapping of router names to routers, not a single value; the configuration read from it before stays in use`,
+    ]);
+    expect(configs).toHaveLength(1);
+
+    // A change in another file still applies, and the broken file keeps its last good routers.
+    writeFileSync(join(directory, 'c.yml'), 'http:\n  routers:\n    c:\n      rule: Host(`c.test`)\n      service: s\n');
+    expect(Object.keys((await waitFor(2)).routers).sort()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('starts with the files that are valid', async () => {
+    writeFileSync(join(directory, 'a.yml'), 'tls: "x"\n');
+    writeFileSync(join(directory, 'b.yml'), ROUTER_B);
+    const { logger, lines } = memoryLogger();
+    const { provider, configs } = await startProvider({ directory, watch: false }, undefined, logger);
+    const expected = `file ${join(directory, 'a.yml')} has an invalid structure: "tls" (line 1) must be a mapping with certificates, options and stores, not a single value`;
+    expect(Object.keys(configs[0]?.routers ?? {})).toEqual(['b']);
+    expect(provider.status().errors).toEqual([expected]);
+    expect(lines.filter((line) => line.level === 50).map((line) => line.problem)).toEqual([expected]);
   });
 
   it('reports a missing directory', async () => {
