@@ -128,7 +128,7 @@ export class YamlDecoder {
     }
     const result: Record<string, unknown> = {};
     for (const entry of this.#entries(at, depth)) {
-      const value = this.#field(schema.of, this.#child(at, entry, entry.key), depth + 1);
+      const value = this.#element(schema.of, this.#child(at, entry, entry.key), depth + 1);
       if (value !== undefined) result[entry.key] = value;
     }
     return result;
@@ -144,10 +144,22 @@ export class YamlDecoder {
     at.node.items.forEach((item, index) => {
       const node = this.#resolve(item as Node | null);
       const child: Position = { path: [...at.path, String(index)], written: [...at.written, `[${index}]`], node, lineNode: node ?? at.lineNode };
-      const value = this.#field(schema.of, child, depth + 1);
+      const value = this.#element(schema.of, child, depth + 1);
       if (value !== undefined) items.push(value);
     });
     return items;
+  }
+
+  /**
+   * Decodes one entry of a map or an array. An object entry that cannot be decoded, such as
+   * `web: 5` under `routers`, becomes `{}`. The item then keeps its name or index, so the caller
+   * attaches the issue to it, and the array items after it keep their indexes.
+   */
+  #element(schema: FieldSchema, at: Position, depth: number): unknown {
+    const issueCount = this.issues.length;
+    const value = this.#field(schema, at, depth);
+    if (value === undefined && schema.kind === 'object' && this.issues.length > issueCount) return {};
+    return value;
   }
 
   /** A list of strings: a YAML sequence of scalars, or one comma-separated string as in labels. */

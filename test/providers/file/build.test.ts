@@ -59,6 +59,22 @@ http:
     expect(items.routers.good?.errors).toEqual([]);
   });
 
+  it('disables a router of the wrong type', () => {
+    const items = itemsOf('http:\n  routers:\n    bad: 5\n    good:\n      rule: Path(`/g`)\n      service: app\n');
+    expect(items.routers.bad?.errors).toEqual([
+      `${ORIGIN}: "http.routers.bad" (line 3) must be a mapping of options, not a single value`,
+      `${ORIGIN}: router "bad" has no rule; set http.routers.bad.rule, such as Host(\`example.com\`)`,
+      `${ORIGIN}: router "bad" has no service; set http.routers.bad.service to a service name`,
+    ]);
+    expect(items.routers.good?.errors).toEqual([]);
+    expect(items.errors).toEqual([]);
+  });
+
+  it('disables a middleware of the wrong type', () => {
+    const items = itemsOf('http:\n  middlewares:\n    m: [stripPrefix]\n');
+    expect(items.middlewares.m?.errors[0]).toBe(`${ORIGIN}: "http.middlewares.m" (line 3) must be a mapping of options, not a list`);
+  });
+
   it('requires a rule', () => {
     const items = itemsOf('http:\n  routers:\n    a:\n      service: s\n');
     expect(items.routers.a?.errors[0]).toContain('router "a" has no rule');
@@ -121,6 +137,12 @@ tls:
     const items = itemsOf('tls:\n  certificates:\n    - certfile: /c/a.crt\n      keyfile: /c/a.key\n    - cert: /c/b.crt\n');
     expect(items.certificates).toHaveLength(1);
     expect(items.errors[0]).toContain('tls.certificates[1] is skipped: unknown key "tls.certificates[1].cert" (line 5); the keys under tls.certificates[1] are certFile, keyFile, stores');
+  });
+
+  it('skips only a certificate of the wrong type', () => {
+    const items = itemsOf('tls:\n  certificates:\n    - /c/a.crt\n    - certFile: /c/b.crt\n      keyFile: /c/b.key\n');
+    expect(items.certificates).toEqual([{ certFile: '/c/b.crt', keyFile: '/c/b.key', origin: ORIGIN }]);
+    expect(items.errors).toEqual([`${ORIGIN}: tls.certificates[0] is skipped: "tls.certificates[0]" (line 3) must be a mapping of options, not a single value`]);
   });
 
   it('unknown top-level keys are file errors', () => {
