@@ -1,10 +1,13 @@
 // Sets or removes request and response headers (Traefik's customRequestHeaders and
 // customResponseHeaders); an empty value removes the header.
 import type { Middleware } from './types.js';
+import { checkHeadersOptions } from './header-fields.js';
 import { stringMap } from './options.js';
 import { editResponseHeaders, withoutHeader } from './response-headers.js';
 
+/** Builds the middleware. Throws an Error naming the option, header and value when a field cannot be sent. */
 export function createHeaders(options: Record<string, unknown>): Middleware {
+  checkHeadersOptions(options);
   const requestHeaders = stringMap(options, 'customrequestheaders');
   const responseHeaders = stringMap(options, 'customresponseheaders');
 

@@ -127,6 +127,36 @@ ${labelList({ 'traefik.http.routers.hidden.rule': 'Host(`hidden.example.com`)' }
     expect(result.skippedContainers[0]?.reason).toContain('exposedByDefault is false');
   });
 
+  it('reports header values that cannot be sent', async () => {
+    const yaml = `services:
+  cafe:
+    image: traefik/whoami
+    expose: [80]
+    labels:
+${labelList({
+  'traefik.http.routers.cafe.rule': 'Host(`cafe.example.com`)',
+  'traefik.http.routers.cafe.middlewares': 'coffee',
+  'traefik.http.middlewares.coffee.headers.customresponseheaders.X-Greeting': 'coffee ☕',
+  'traefik.http.middlewares.spaced.headers.customrequestheaders.Bad Name': 'x',
+})}
+  plain:
+    image: traefik/whoami
+    expose: [80]
+    labels:
+${labelList({ 'traefik.http.routers.plain.rule': 'Host(`plain.example.com`)' })}
+`;
+    const file = await folder.write('headers', yaml);
+    const run = await runCommand(checkCommand, ['--compose', file, '--json'], folder.root);
+    const result = JSON.parse(run.stdout) as CheckResult;
+    const status = Object.fromEntries([...result.routers, ...result.middlewares].map((item) => [item.name, item.status]));
+    const errors = Object.fromEntries(result.middlewares.map((item) => [item.name, (item.error ?? []).join('\n')]));
+
+    expect(run.code).toBe(1);
+    expect(status).toEqual({ 'cafe@docker': 'disabled', 'coffee@docker': 'disabled', 'plain@docker': 'enabled', 'spaced@docker': 'disabled' });
+    expect(errors['coffee@docker']).toContain('headers customResponseHeaders value "coffee ☕" of header "X-Greeting" is invalid (U+2615 at index 7)');
+    expect(errors['spaced@docker']).toContain('headers customRequestHeaders header name "Bad Name" is invalid');
+  });
+
   it('prints the notes of the reader', async () => {
     const yaml = `services:\n  w:\n    image: traefik/whoami\n    labels:\n${labelList({ 'traefik.http.routers.w.rule': 'Host(`${DOMAIN}`)' })}\n`;
     const file = await folder.write('notes', yaml);
