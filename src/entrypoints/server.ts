@@ -17,6 +17,7 @@ import { closeWhenIdle, startRequestTimers } from './timeouts.js';
 import { TlsOptionsServers, defaultContextOptions, type TlsHandshakeSource } from './tls-handshake.js';
 import { answerClientError } from './client-error.js';
 import { InFlightResponses } from './in-flight.js';
+import { MAX_WAITING_REQUESTS, servePipelined } from './pipeline.js';
 import { dropRedundantHost, isHttp2Stream, rejectRequest, type RequestRejection } from './request-validation.js';
 import { DEFAULT_SESSION_LIVENESS, watchSessionLiveness, type SessionLivenessOptions } from './session-liveness.js';
 
@@ -233,7 +234,18 @@ export class EntryPoint {
       this.#reject(response, rejection);
       return;
     }
-    if (isHttp2Stream(request)) dropRedundantHost(request);
+    if (isHttp2Stream(request)) {
+      dropRedundantHost(request);
+      this.#begin(request, response, scheme);
+      return;
+    }
+    if (servePipelined(request, response, () => this.#begin(request, response, scheme)) === 'rejected') {
+      this.#logger.debug({ [Fields.reason]: `more than ${MAX_WAITING_REQUESTS} pipelined requests waiting` }, 'closed a client connection');
+    }
+  }
+
+  /** Serves a request that passed the checks and whose turn on its connection has come. */
+  #begin(request: IncomingMessage, response: ServerResponse, scheme: Scheme): void {
     this.#trust.apply(request.headers, request.socket?.remoteAddress);
     startRequestTimers(request, response, hasRequestBody(request), this.#timeouts);
     if (this.#closing) {

@@ -1,0 +1,104 @@
+// HTTP/1.1 pipelining through a real entry point: requests sent back to back on one connection
+// reach the server one at a time and their responses come back in order. A request still waiting
+// when a graceful shutdown ends the connection never reaches the server.
+import net from 'node:net';
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { afterEach, expect, test } from 'vitest';
+
+import { MAX_WAITING_REQUESTS } from '../../../src/entrypoints/pipeline.js';
+import { startServer, type RunningServer } from '../../proxy/harness.js';
+import { LOOPBACK, startInProcessBerth, type InProcessBerth } from './harness.js';
+
+const running: Array<RunningServer | InProcessBerth> = [];
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((item) => item.close()));
+});
+
+/** Starts a server that responds after `delayMs` and records each path and the most requests it had at once. */
+async function slowServer(delayMs: number): Promise<{ server: RunningServer; paths: string[]; maxConcurrent: () => number }> {
+  const paths: string[] = [];
+  let current = 0;
+  let max = 0;
+  const server = await startServer((request, response) => {
+    paths.push(request.url ?? '');
+    current += 1;
+    max = Math.max(max, current);
+    request.resume();
+    setTimeout(() => {
+      current -= 1;
+      response.end(`body of ${request.url ?? ''}\n`);
+    }, delayMs).unref();
+  });
+  running.push(server);
+  return { server, paths, maxConcurrent: () => max };
+}
+
+function pipelined(paths: string[]): string {
+  return paths.map((path) => `GET ${path} HTTP/1.1\r\nHost: app.example.test\r\n\r\n`).join('');
+}
+
+/** Opens a connection, writes `bytes` at once and collects what comes back until `done` returns true or the connection closes. */
+async function exchange(port: number, bytes: string, done: (received: string) => boolean, timeoutMs = 5_000): Promise<{ received: string; closed: boolean }> {
+  const socket = net.connect(port, LOOPBACK);
+  await once(socket, 'connect');
+  let received = '';
+  let closed = false;
+  socket.on('close', () => (closed = true));
+  socket.on('error', () => undefined);
+  socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+  socket.write(bytes);
+  const deadline = Date.now() + timeoutMs;
+  while (!closed && !done(received) && Date.now() < deadline) await sleep(10);
+  socket.destroy();
+  return { received, closed };
+}
+
+function bodies(received: string): string[] {
+  return [...received.matchAll(/body of (\/\w+)\n/g)].map((match) => match[1] ?? '');
+}
+
+test('pipelined requests reach the server one at a time', async () => {
+  const { server, paths, maxConcurrent } = await slowServer(50);
+  const berth = await startInProcessBerth({ servers: [server.url.origin] });
+  running.push(berth);
+  const sent = ['/a', '/b', '/c', '/d', '/e'];
+
+  const { received } = await exchange(berth.port, pipelined(sent), (text) => bodies(text).length === sent.length);
+
+  expect(bodies(received)).toEqual(sent);
+  expect(paths).toEqual(sent);
+  expect(maxConcurrent()).toBe(1);
+});
+
+test('too many waiting requests close the connection', async () => {
+  const { server, paths } = await slowServer(300);
+  const berth = await startInProcessBerth({ servers: [server.url.origin] });
+  running.push(berth);
+  const sent = Array.from({ length: MAX_WAITING_REQUESTS + 10 }, (_, index) => `/r${index}`);
+
+  const { closed } = await exchange(berth.port, pipelined(sent), () => false, 3_000);
+
+  expect(closed).toBe(true);
+  // The first request may or may not have reached the server before the connection closed.
+  expect(paths.filter((path) => path !== '/r0')).toEqual([]);
+});
+
+test('shutdown drops waiting requests unsent', async () => {
+  const { server, paths } = await slowServer(300);
+  // Closed by the test itself, because a closed forwarder cannot be closed again.
+  const berth = await startInProcessBerth({ servers: [server.url.origin] });
+
+  const exchanged = exchange(berth.port, pipelined(['/first', '/second']), () => false);
+  await sleep(100);
+  const closed = berth.close(5_000);
+  const { received, closed: connectionClosed } = await exchanged;
+  await closed;
+
+  expect(bodies(received)).toEqual(['/first']);
+  expect(received).toMatch(/connection: close/i);
+  expect(connectionClosed).toBe(true);
+  expect(paths).toEqual(['/first']);
+});
