@@ -70,13 +70,32 @@ export function connectionOptions(value: string | readonly string[] | undefined)
   return options;
 }
 
-/** Returns whether the headers request a protocol upgrade, with an `Upgrade` field and the `upgrade` connection option (RFC 9110 §7.8). */
+/**
+ * Returns whether the headers request a protocol upgrade that Berth passes on: an `Upgrade` field with a
+ * protocol other than h2c, and the `upgrade` connection option (RFC 9110 §7.8).
+ */
 export function isUpgradeRequest(headers: IncomingHttpHeaders): boolean {
-  const upgrade = headers.upgrade;
-  if (upgrade === undefined || upgrade.trim() === '') {
+  if (passedUpgrade(headers.upgrade) === undefined) {
     return false;
   }
   return connectionOptions(headers.connection).has('upgrade');
+}
+
+/**
+ * Returns the protocols of an `Upgrade` field that Berth passes on to a server: all but h2c, the
+ * upgrade to HTTP/2 over cleartext that RFC 9113 section 3.1 deprecated. A server that accepted it
+ * would speak HTTP/2 with the client through the tunnel, past Berth's routers and middlewares
+ * ("h2c smuggling"). Without any other protocol the request is served as an ordinary request.
+ */
+export function passedUpgrade(value: string | undefined): string | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  const protocols = value
+    .split(',')
+    .map((protocol) => protocol.trim())
+    .filter((protocol) => protocol !== '' && !/^h2c(\/|$)/i.test(protocol));
+  return protocols.length > 0 ? protocols.join(', ') : undefined;
 }
 
 /**
@@ -85,7 +104,7 @@ export function isUpgradeRequest(headers: IncomingHttpHeaders): boolean {
  * its own copy, never the one a middleware sets later. A TE field that lists `trailers` becomes `TE: trailers`.
  */
 export function removeHopByHopHeaders(headers: IncomingHttpHeaders, options: HopByHopOptions = {}): void {
-  const upgrade = options.keepUpgrade === true && isUpgradeRequest(headers) ? headers.upgrade : undefined;
+  const upgrade = options.keepUpgrade === true && isUpgradeRequest(headers) ? passedUpgrade(headers.upgrade) : undefined;
   const trailers = options.keepTeTrailers !== false && acceptsTrailers(headers.te);
   const named = connectionOptions(headers.connection);
 

@@ -7,6 +7,7 @@ import type { Logger } from '../observability/logger.js';
 import { Fields } from '../observability/fields.js';
 import type { TunnelingForwarder } from '../proxy/forwarder.js';
 import { removeHopByHopHeaders } from '../proxy/headers.js';
+import { hasRequestBody } from '../proxy/upstream-request.js';
 import type { Middleware, RequestContext } from '../middlewares/types.js';
 import { normalizeRequestTarget, requestFacts } from './facts.js';
 import { normalizeServerName } from '../tls/options-by-host.js';
@@ -61,6 +62,19 @@ export class Dispatcher {
     const response = new ServerResponse(request);
     response.assignSocket(socket as Socket);
     response.on('finish', () => socket.end());
+
+    if (request.headers.upgrade === undefined) {
+      // Only h2c was requested, which Berth never passes on (see `passedUpgrade`), so this is an ordinary
+      // request on a connection that closes after the response. node:http leaves the body of an upgrade
+      // request unparsed, so one that has a body cannot be forwarded.
+      (response as { shouldKeepAlive?: boolean }).shouldKeepAlive = false;
+      if (hasRequestBody(request)) {
+        sendText(response, 400, '400 Bad Request: a request with a body cannot ask for Upgrade: h2c; send it without that field');
+        return;
+      }
+      await this.#serve(request, response, options, (context, route, service) => this.#forwardToService(context, route, service, options));
+      return;
+    }
 
     await this.#serve(request, response, options, async (_context, route, service) => {
       const server = service?.balancer.pick(service.balancer.requestedValue(request.headers.cookie))?.server;

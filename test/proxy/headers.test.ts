@@ -6,6 +6,7 @@ import {
   clientResponseHeaders,
   connectionOptions,
   isUpgradeRequest,
+  passedUpgrade,
   removeHopByHopHeaders,
   upstreamRequestHeaders,
 } from '../../src/proxy/headers.js';
@@ -95,6 +96,20 @@ describe('removeHopByHopHeaders', () => {
     removeHopByHopHeaders(headers, { keepUpgrade: true });
 
     expect(headers).toEqual({});
+  });
+});
+
+describe('passedUpgrade', () => {
+  it.each([
+    { value: 'websocket', expected: 'websocket' },
+    { value: 'h2c', expected: undefined },
+    { value: 'H2C', expected: undefined },
+    { value: 'websocket, h2c', expected: 'websocket' },
+    { value: 'h2c,websocket/13', expected: 'websocket/13' },
+    { value: ' , ', expected: undefined },
+    { value: undefined, expected: undefined },
+  ])('$value', ({ value, expected }) => {
+    expect(passedUpgrade(value)).toBe(expected);
   });
 });
 
