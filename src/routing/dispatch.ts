@@ -57,19 +57,22 @@ export class Dispatcher {
    * response object bound to the socket, so one can still respond (a 401, say) before the tunnel.
    */
   async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, options: DispatchOptions): Promise<void> {
-    removeHopByHopHeaders(request.headers, { keepUpgrade: true });
+    // RFC 9110 section 7.8: a server ignores Upgrade in an HTTP/1.0 request.
+    const http10 = request.httpVersionMajor === 1 && request.httpVersionMinor === 0;
+    removeHopByHopHeaders(request.headers, { keepUpgrade: !http10 });
     normalizeRequestTarget(request);
     const response = new ServerResponse(request);
+    // Any response written here, rather than by the server through the tunnel, is the last on this connection.
+    (response as { shouldKeepAlive?: boolean }).shouldKeepAlive = false;
     response.assignSocket(socket as Socket);
     response.on('finish', () => socket.end());
 
     if (request.headers.upgrade === undefined) {
-      // Only h2c was requested, which Berth never passes on (see `passedUpgrade`), so this is an ordinary
-      // request on a connection that closes after the response. node:http leaves the body of an upgrade
-      // request unparsed, so one that has a body cannot be forwarded.
-      (response as { shouldKeepAlive?: boolean }).shouldKeepAlive = false;
+      // The upgrade was to h2c only, which Berth never passes on (see `passedUpgrade`), or the request is
+      // HTTP/1.0, so this is an ordinary request on a connection that closes after the response. node:http
+      // leaves the body of an upgrade request unparsed, so one that has a body cannot be forwarded.
       if (hasRequestBody(request)) {
-        sendText(response, 400, '400 Bad Request: a request with a body cannot ask for Upgrade: h2c; send it without that field');
+        sendText(response, 400, '400 Bad Request: this upgrade request cannot have a body; send it without the Upgrade field');
         return;
       }
       await this.#serve(request, response, options, (context, route, service) => this.#forwardToService(context, route, service, options));

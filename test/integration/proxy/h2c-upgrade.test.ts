@@ -1,6 +1,7 @@
 // A client's `Upgrade: h2c` never reaches the server. A server that accepted it would speak HTTP/2
 // with the client through a tunnel that bypasses Berth's routers and middlewares, so Berth serves the
-// request as an ordinary one and closes the connection after the response.
+// request as an ordinary one and closes the connection after the response. Upgrade in an HTTP/1.0
+// request is ignored the same way.
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import net from 'node:net';
 import { once } from 'node:events';
@@ -75,9 +76,18 @@ test('h2c upgrade with a body gets 400', async () => {
   const answer = await exchange(`${upgradeRequest('h2c', 'Content-Length: 5\r\n')}hello`);
 
   expect(answer).toMatch(/^HTTP\/1\.1 400 /);
-  expect(answer).toContain('Upgrade: h2c');
+  expect(answer).toMatch(/connection: close/i);
+  expect(answer).toContain('without the Upgrade field');
   expect(requests).toEqual([]);
   expect(upgrades).toEqual([]);
+});
+
+test('HTTP/1.0 upgrade served as ordinary request', async () => {
+  const answer = await exchange('GET /page HTTP/1.0\r\nHost: app.example.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+
+  expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+  expect(upgrades).toEqual([]);
+  expect(requests[0]?.upgrade).toBeUndefined();
 });
 
 test('h2c dropped from a list of protocols', async () => {
