@@ -2,6 +2,7 @@
 // (a possible smuggling attempt), a request head above the size limit, or one that arrived too
 // slowly. The connection is closed after the response, because the rest of its bytes cannot be
 // trusted to start a new request (RFC 9112 section 11.2).
+import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 
 import type { Logger } from '../observability/logger.js';
@@ -13,15 +14,34 @@ export function clientErrorStatus(code: string | undefined): string {
   return '400 Bad Request';
 }
 
-/** Writes the error response on the client's socket and closes it, or drops a socket that can no longer be written. */
+/**
+ * Writes the error response on the client's socket and closes it, or drops a socket that can no longer
+ * be written. When the error is in a request pipelined behind one whose response is still being written,
+ * the error response follows that response instead of taking its place.
+ */
 export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, logger: Logger): void {
   logger.debug({ err: error }, 'rejected a malformed request');
-  // ECONNRESET and similar mean the client is gone, and a socket with a response already written
-  // must not get a second status line.
-  const written = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
-  if (error.code === 'ECONNRESET' || written || !socket.writable || socket.destroyed) {
+  // ECONNRESET and similar mean the client is gone.
+  if (error.code === 'ECONNRESET' || !socket.writable || socket.destroyed) {
     socket.destroy();
     return;
   }
-  socket.end(`HTTP/1.1 ${clientErrorStatus(error.code)}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+
+  const current = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (current !== undefined && current !== null && !current.writableFinished) {
+    current.once('finish', () => endWithStatus(socket, error.code));
+    current.once('close', () => {
+      if (!current.writableFinished) socket.destroy();
+    });
+    return;
+  }
+  endWithStatus(socket, error.code);
+}
+
+function endWithStatus(socket: Duplex, code: string | undefined): void {
+  if (!socket.writable || socket.destroyed) {
+    socket.destroy();
+    return;
+  }
+  socket.end(`HTTP/1.1 ${clientErrorStatus(code)}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
 }

@@ -1,6 +1,6 @@
 // HTTP/1.1 pipelining: requests that a client sends on one connection before the earlier responses
 // arrived are served one at a time, in order, as Go's server (and so Traefik) serves them.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
 /**
@@ -22,16 +22,19 @@ interface PipelinedSocket extends Socket {
 export type PipelineTurn = 'started' | 'waiting' | 'rejected';
 
 /**
- * Calls `start` for `request` once every earlier request on its connection has its response
+ * Calls `start` for a request on `connection` once every earlier request there has its response
  * closed, and returns whether it started now, waits, or was dropped. node:http emits each
  * pipelined request as soon as it is parsed, and forwarding them all at once would let one
  * connection send any number of concurrent requests to a server. A waiting request is dropped
  * without a response when its connection ends first, for example because the response before it
  * carried `Connection: close` during a graceful shutdown, so the server never receives it. With more
  * than `MAX_WAITING_REQUESTS` waiting, the connection is closed.
+ *
+ * `response` is the request's response, whose close lets the next request start. An upgrade request
+ * has none, because it takes the connection over.
  */
-export function servePipelined(request: IncomingMessage, response: ServerResponse, start: () => void): PipelineTurn {
-  const socket = request.socket as PipelinedSocket | null;
+export function servePipelined(connection: Socket | null, response: ServerResponse | undefined, start: () => void): PipelineTurn {
+  const socket = connection as PipelinedSocket | null;
   if (socket === null) {
     start();
     return 'started';
@@ -39,7 +42,7 @@ export function servePipelined(request: IncomingMessage, response: ServerRespons
 
   const begin = (): void => {
     socket[BUSY] = true;
-    response.once('close', () => startNext(socket));
+    response?.once('close', () => startNext(socket));
     start();
   };
   if (socket[BUSY] !== true) {

@@ -17,7 +17,7 @@ import { closeWhenIdle, startRequestTimers } from './timeouts.js';
 import { TlsOptionsServers, defaultContextOptions, type TlsHandshakeSource } from './tls-handshake.js';
 import { answerClientError } from './client-error.js';
 import { InFlightResponses } from './in-flight.js';
-import { MAX_WAITING_REQUESTS, servePipelined } from './pipeline.js';
+import { MAX_WAITING_REQUESTS, servePipelined, type PipelineTurn } from './pipeline.js';
 import { dropRedundantHost, isHttp2Stream, rejectRequest, type RequestRejection } from './request-validation.js';
 import { DEFAULT_SESSION_LIVENESS, watchSessionLiveness, type SessionLivenessOptions } from './session-liveness.js';
 
@@ -230,16 +230,22 @@ export class EntryPoint {
 
   #onRequest(request: IncomingMessage, response: ServerResponse, scheme: Scheme): void {
     const rejection = rejectRequest(request);
-    if (rejection !== undefined) {
-      this.#reject(response, rejection);
-      return;
-    }
     if (isHttp2Stream(request)) {
+      if (rejection !== undefined) {
+        this.#reject(response, rejection);
+        return;
+      }
       dropRedundantHost(request);
       this.#begin(request, response, scheme);
       return;
     }
-    if (servePipelined(request, response, () => this.#begin(request, response, scheme)) === 'rejected') {
+    // A rejection takes its turn too: it closes the connection, so no request after it is forwarded.
+    const start = rejection === undefined ? () => this.#begin(request, response, scheme) : () => this.#reject(response, rejection);
+    this.#takeTurn(servePipelined(request.socket, response, start));
+  }
+
+  #takeTurn(turn: PipelineTurn): void {
+    if (turn === 'rejected') {
       this.#logger.debug({ [Fields.reason]: `more than ${MAX_WAITING_REQUESTS} pipelined requests waiting` }, 'closed a client connection');
     }
   }
@@ -267,6 +273,7 @@ export class EntryPoint {
   /** Logs a failed handler, then sends 500, or closes the response once its headers were sent. */
   #failRequest(response: ServerResponse, error: unknown): void {
     this.#logger.error({ err: error }, 'request handler failed');
+    if (response.writableEnded) return;
     if (response.headersSent) {
       response.destroy();
       return;
@@ -282,6 +289,12 @@ export class EntryPoint {
   }
 
   #onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, scheme: Scheme): void {
+    // node:http emits an upgrade request as soon as it is parsed, even while the response to an earlier
+    // request on the connection is still being written.
+    this.#takeTurn(servePipelined(request.socket, undefined, () => this.#upgrade(request, socket, head, scheme)));
+  }
+
+  #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, scheme: Scheme): void {
     const upgradeHandler = this.#options.upgradeHandler;
     if (upgradeHandler === undefined || this.#closing) {
       socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');

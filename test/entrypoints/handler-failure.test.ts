@@ -1,6 +1,8 @@
 // A request whose handler fails gets 500, or a closed connection when even the 500 cannot be
 // written, and the entry point keeps serving other requests.
+import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
+import net from 'node:net';
 import { afterEach, expect, test } from 'vitest';
 
 import { EntryPoint, type RequestHandler } from '../../src/entrypoints/server.js';
@@ -72,4 +74,20 @@ test('failing 500 closes the connection', async () => {
 
   expect(await get(port, '/fail')).toBe('ECONNRESET');
   expect(await get(port, '/ok')).toBe(200);
+});
+
+test('failure after the end keeps the connection', async () => {
+  const port = await serve(
+    failingHandler((response) => {
+      response.end('done');
+      throw new Error('failure after the response ended');
+    }),
+  );
+  const socket = net.connect(port, '127.0.0.1');
+  let received = '';
+  socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+  socket.write('GET /fail HTTP/1.1\r\nHost: a.test\r\n\r\nGET /ok HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n');
+  await once(socket, 'close');
+
+  expect(received.match(/HTTP\/1\.1 200 /g)).toHaveLength(2);
 });

@@ -73,6 +73,49 @@ test('pipelined requests reach the server one at a time', async () => {
   expect(maxConcurrent()).toBe(1);
 });
 
+test('rejected request ends the pipeline', async () => {
+  const { server, paths } = await slowServer(100);
+  const berth = await startInProcessBerth({ servers: [server.url.origin] });
+  running.push(berth);
+  const twoHosts = 'GET /b HTTP/1.1\r\nHost: app.example.test\r\nHost: other.example.test\r\n\r\n';
+
+  const { received, closed } = await exchange(berth.port, `${pipelined(['/a'])}${twoHosts}${pipelined(['/c'])}`, () => false);
+
+  expect(bodies(received)).toEqual(['/a']);
+  expect(received).toMatch(/HTTP\/1\.1 400 /);
+  expect(closed).toBe(true);
+  expect(paths).toEqual(['/a']);
+});
+
+test('malformed request answered after the one before', async () => {
+  const { server, paths } = await slowServer(200);
+  const berth = await startInProcessBerth({ servers: [server.url.origin] });
+  running.push(berth);
+  const twoLengths = 'POST /b HTTP/1.1\r\nHost: app.example.test\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!';
+
+  const { received, closed } = await exchange(berth.port, `${pipelined(['/a'])}${twoLengths}`, () => false);
+
+  expect(received).toMatch(/^HTTP\/1\.1 200 /);
+  expect(bodies(received)).toEqual(['/a']);
+  expect(received.indexOf('HTTP/1.1 400 ')).toBeGreaterThan(received.indexOf('body of /a'));
+  expect(closed).toBe(true);
+  expect(paths).toEqual(['/a']);
+});
+
+test('pipelined upgrade waits for the response before it', async () => {
+  // The server has no upgrade support, so it responds to the upgrade request as to an ordinary one.
+  const { server, paths } = await slowServer(200);
+  const berth = await startInProcessBerth({ servers: [server.url.origin] });
+  running.push(berth);
+  const upgrade = 'GET /ws HTTP/1.1\r\nHost: app.example.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n';
+
+  const { received } = await exchange(berth.port, `${pipelined(['/a'])}${upgrade}`, (text) => bodies(text).length === 2);
+
+  expect(bodies(received)).toEqual(['/a', '/ws']);
+  expect(paths).toEqual(['/a', '/ws']);
+  expect(berth.logs().filter((line) => line.msg === 'upgrade handler failed')).toEqual([]);
+});
+
 test('too many waiting requests close the connection', async () => {
   const { server, paths } = await slowServer(300);
   const berth = await startInProcessBerth({ servers: [server.url.origin] });
