@@ -48,6 +48,12 @@ function firstInvalidCharacter(value: string): string | undefined {
 /** Options of the `headers` middleware whose keys are header names and whose values are header values. */
 const FIELD_MAP_OPTIONS = ['customRequestHeaders', 'customResponseHeaders', 'sslProxyHeaders'] as const;
 
+/**
+ * Fields that give a message's length. A configured `Content-Length` on a response with another length
+ * would make the client read the next response from the middle of this one.
+ */
+const FRAMING_FIELDS: ReadonlySet<string> = new Set(['content-length', 'transfer-encoding']);
+
 /** Options of the `headers` middleware that list header names. */
 const NAME_LIST_OPTIONS = ['accessControlAllowHeaders', 'accessControlExposeHeaders', 'hostsProxyHeaders'] as const;
 
@@ -83,6 +89,9 @@ export function checkHeadersOptions(options: Record<string, unknown>): void {
     for (const [field, value] of stringMap(options, name)) {
       checkHeaderName(subject, field);
       checkHeaderValue(subject, field, value);
+      if (FRAMING_FIELDS.has(field.toLowerCase())) {
+        throw new Error(`${subject} cannot set or remove ${JSON.stringify(field)}: Berth frames each message itself, and a changed length would corrupt the connection`);
+      }
     }
   }
 

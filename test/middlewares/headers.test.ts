@@ -93,6 +93,9 @@ describe('checkHeadersOptions', () => {
     { desc: 'content security policy', options: { contentSecurityPolicy: "default-src 'self' ☕" }, message: 'headers contentSecurityPolicy value' },
     { desc: 'referrer policy', options: { referrerPolicy: 'no-referrer\r\n' }, message: 'of header "Referrer-Policy" is invalid (U+000D at index 11)' },
     { desc: 'permissions policy', options: { permissionsPolicy: 'camera=()\0' }, message: 'of header "Permissions-Policy" is invalid' },
+    { desc: 'response length', options: { customResponseHeaders: { 'Content-Length': '1' } }, message: 'headers customResponseHeaders cannot set or remove "Content-Length"' },
+    { desc: 'request coding', options: { customRequestHeaders: { 'transfer-encoding': 'chunked' } }, message: 'headers customRequestHeaders cannot set or remove "transfer-encoding"' },
+    { desc: 'length removal', options: { customResponseHeaders: { 'Content-Length': '' } }, message: 'cannot set or remove "Content-Length"' },
   ])('$desc: error', ({ options, message }) => {
     expect(() => checkHeadersOptions(options)).toThrow(message);
   });
