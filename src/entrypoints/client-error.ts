@@ -27,12 +27,23 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, 
     return;
   }
 
+  // A response in progress whose request was read completely belongs to an earlier request, so the
+  // error is in a later one. An error in the body of the request being served gets its status at once.
   const current = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
-  if (current !== undefined && current !== null && !current.writableFinished) {
-    current.once('finish', () => endWithStatus(socket, error.code));
+  if (current !== undefined && current !== null && !current.writableFinished && current.req.complete) {
+    current.once('finish', () => {
+      // A response that closes the connection is the last one: nothing follows it.
+      if (current.shouldKeepAlive) endWithStatus(socket, error.code);
+      else socket.end();
+    });
     current.once('close', () => {
       if (!current.writableFinished) socket.destroy();
     });
+    return;
+  }
+  // A response whose head was already written must not get a second status line.
+  if (current?.headersSent === true) {
+    socket.destroy();
     return;
   }
   endWithStatus(socket, error.code);
