@@ -241,10 +241,11 @@ export class EntryPoint {
     }
     // A rejection takes its turn too: it closes the connection, so no request after it is forwarded.
     const start = rejection === undefined ? () => this.#begin(request, response, scheme) : () => this.#reject(response, rejection);
-    this.#takeTurn(servePipelined(request.socket, response, start));
+    this.#logTurn(servePipelined(request.socket, response, start));
   }
 
-  #takeTurn(turn: PipelineTurn): void {
+  /** Logs a connection that the pipeline closed because too many requests were waiting on it. */
+  #logTurn(turn: PipelineTurn): void {
     if (turn === 'rejected') {
       this.#logger.debug({ [Fields.reason]: `more than ${MAX_WAITING_REQUESTS} pipelined requests waiting` }, 'closed a client connection');
     }
@@ -291,7 +292,7 @@ export class EntryPoint {
   #onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, scheme: Scheme): void {
     // node:http emits an upgrade request as soon as it is parsed, even while the response to an earlier
     // request on the connection is still being written.
-    this.#takeTurn(servePipelined(request.socket, undefined, () => this.#upgrade(request, socket, head, scheme)));
+    this.#logTurn(servePipelined(request.socket, undefined, () => this.#upgrade(request, socket, head, scheme)));
   }
 
   #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, scheme: Scheme): void {
