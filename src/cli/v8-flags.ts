@@ -14,6 +14,17 @@ import { setFlagsFromString } from 'node:v8';
  */
 const YOUNG_GENERATION_FLAG = '--scavenger-max-new-space-capacity-mb=2';
 
+/**
+ * Frees the backing stores of dead ArrayBuffers on the main thread, right after each young collection,
+ * instead of on a background thread some time later. The next socket reads then reuse the memory just
+ * freed, and RSS stays close to the ArrayBuffers that are alive. Measured on Node.js 24 over twelve
+ * transfers of 1 GiB: RSS rose by 1.1-3.4 MiB with this flag and by 4.0-8.3 MiB without it, while the
+ * ArrayBuffers peaked at 7-8 MiB either way. Neither the CPU time of a 1 GiB transfer nor that of a
+ * small request changed beyond the noise. Forcing a young collection after every 2 MiB of body, the
+ * other way tried, bounded the ArrayBuffers at 2-3 MiB but cost 20-30% more CPU time per gigabyte.
+ */
+const ARRAY_BUFFER_SWEEPING_FLAG = '--no-concurrent-array-buffer-sweeping';
+
 /** The first V8 major version known to have the flag (checked on 13.6). V8 11 (Node.js 20) lacks it. */
 const FIRST_V8_MAJOR_WITH_FLAG = 13;
 
@@ -25,7 +36,7 @@ export function servingV8Flags(v8Version: string): string[] {
     // flag changes, so there a large body raises RSS by up to about that much.
     return [];
   }
-  return [YOUNG_GENERATION_FLAG];
+  return [YOUNG_GENERATION_FLAG, ARRAY_BUFFER_SWEEPING_FLAG];
 }
 
 /**
@@ -43,13 +54,13 @@ export function applyServingV8Flags(v8Version: string = process.versions.v8, exe
   return applied;
 }
 
-/** Returns whether `execArgv` sets the flag of `flag` (`--name=value`), in either spelling V8 accepts. */
+/** Returns whether `execArgv` sets the flag of `flag` (`--name=value`, `--no-name`), in any spelling V8 accepts. */
 function hasFlag(execArgv: readonly string[], flag: string): boolean {
   const name = flagName(flag);
   return execArgv.some((option) => flagName(option) === name);
 }
 
-/** V8 treats `_` and `-` in flag names alike. */
+/** V8 treats `_` and `-` in flag names alike, and `--no-name` turns off the flag `--name`. */
 function flagName(option: string): string {
-  return (option.split('=')[0] ?? option).replaceAll('_', '-');
+  return (option.split('=')[0] ?? option).replaceAll('_', '-').replace(/^--no-/, '--');
 }

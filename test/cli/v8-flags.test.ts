@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 
 import { applyServingV8Flags, servingV8Flags } from '../../src/cli/v8-flags.js';
 
-const FLAG = '--scavenger-max-new-space-capacity-mb=2';
+const FLAGS = ['--scavenger-max-new-space-capacity-mb=2', '--no-concurrent-array-buffer-sweeping'];
 
 describe('servingV8Flags', () => {
-  it('caps the young generation on V8 13 and later', () => {
-    expect(servingV8Flags('13.6.233.17-node.63')).toEqual([FLAG]);
-    expect(servingV8Flags('14.1.0')).toEqual([FLAG]);
+  it('caps the young generation and sweeps ArrayBuffers at once on V8 13 and later', () => {
+    expect(servingV8Flags('13.6.233.17-node.63')).toEqual(FLAGS);
+    expect(servingV8Flags('14.1.0')).toEqual(FLAGS);
   });
 
   it('sets nothing on older or unknown V8 versions', () => {
@@ -19,8 +19,9 @@ describe('servingV8Flags', () => {
 
 describe('applyServingV8Flags', () => {
   it('keeps a value given on the command line', () => {
-    expect(applyServingV8Flags('13.6.233.17-node.63', ['--scavenger-max-new-space-capacity-mb=8'])).toEqual([]);
-    expect(applyServingV8Flags('13.6.233.17-node.63', ['--scavenger_max_new_space_capacity_mb=8'])).toEqual([]);
+    const setOnCommandLine = ['--scavenger-max-new-space-capacity-mb=8', '--concurrent-array-buffer-sweeping'];
+    expect(applyServingV8Flags('13.6.233.17-node.63', setOnCommandLine)).toEqual([]);
+    expect(applyServingV8Flags('13.6.233.17-node.63', ['--scavenger_max_new_space_capacity_mb=8', '--no_concurrent_array_buffer_sweeping'])).toEqual([]);
   });
 
   it('applies nothing on V8 11', () => {
