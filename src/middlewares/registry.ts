@@ -21,11 +21,14 @@ export function supportedMiddlewareTypes(): string[] {
   return [...factories.keys()].sort();
 }
 
-/** Builds a middleware; throws an Error naming the type or option when it cannot. */
-export function createMiddleware(type: string, options: Record<string, unknown>): Middleware {
+/**
+ * Builds a middleware; throws an Error naming the type or option when it cannot. Warnings, such as
+ * a deprecated option, go to `warn`.
+ */
+export function createMiddleware(type: string, options: Record<string, unknown>, warn: (message: string) => void = () => {}): Middleware {
   const factory = factories.get(type.toLowerCase());
   if (!factory) {
     throw new Error(`middleware type "${type}" is not supported yet; supported types: ${supportedMiddlewareTypes().join(', ')}`);
   }
-  return factory(options);
+  return factory(options, warn);
 }

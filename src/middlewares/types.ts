@@ -27,5 +27,8 @@ export type Next = () => Promise<void>;
 /** A middleware instance: responds to the request itself or calls `next`. */
 export type Middleware = (context: RequestContext, next: Next) => Promise<void>;
 
-/** Builds a middleware from decoded label options; throws an Error whose message names the bad option. */
-export type MiddlewareFactory = (options: Record<string, unknown>) => Middleware;
+/**
+ * Builds a middleware from decoded label options; throws an Error whose message names the bad
+ * option. `warn` records a problem that does not stop the middleware, such as a deprecated option.
+ */
+export type MiddlewareFactory = (options: Record<string, unknown>, warn: (message: string) => void) => Middleware;

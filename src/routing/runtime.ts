@@ -145,7 +145,11 @@ function buildMiddlewares(config: MergedConfig): Map<string, Middleware> {
   for (const middleware of config.middlewares.values()) {
     if (middleware.errors.length > 0) continue;
     try {
-      middlewares.set(middleware.name, createMiddleware(middleware.type, middleware.options));
+      const warn = (message: string): void => {
+        const warning = withOrigin(middleware, message);
+        if (!middleware.warnings.includes(warning)) middleware.warnings.push(warning);
+      };
+      middlewares.set(middleware.name, createMiddleware(middleware.type, middleware.options, warn));
     } catch (error) {
       middleware.errors.push(withOrigin(middleware, (error as Error).message));
     }
