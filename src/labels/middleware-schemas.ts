@@ -40,6 +40,12 @@ const headers = field.object({
   referrerPolicy: field.string(),
   permissionsPolicy: field.string(),
   isDevelopment: field.bool(),
+  // Deprecated, but Traefik v3 still applies them, and the headers middleware warns about each.
+  sslRedirect: field.bool(),
+  sslTemporaryRedirect: field.bool(),
+  sslHost: field.string(),
+  sslForceHost: field.bool(),
+  featurePolicy: field.string(),
 });
 
 export const MiddlewareSchemas = {

@@ -72,16 +72,16 @@ const VALUE_OPTIONS = [
   ['publicKey', 'Public-Key-Pins'],
   ['referrerPolicy', 'Referrer-Policy'],
   ['permissionsPolicy', 'Permissions-Policy'],
+  ['featurePolicy', 'Feature-Policy'],
+  ['sslHost', 'Location'],
 ] as const;
 
 /**
  * Checks every header name and value in the options of a `headers` middleware, and throws an Error
  * naming the option, the header and the value. An empty value is valid, because in the custom
- * header maps it removes the header.
- *
- * NOTE: Berth applies only customRequestHeaders and customResponseHeaders so far. The other options
- * are checked too, because Traefik sends or matches them as header fields, so the same
- * configuration must not start to fail once Berth applies them.
+ * header maps it removes the header. Options that are not header fields (booleans, numbers,
+ * allowedHosts and accessControlAllowOriginListRegex) are checked where cors.ts and
+ * security-headers.ts read them.
  */
 export function checkHeadersOptions(options: Record<string, unknown>): void {
   for (const name of FIELD_MAP_OPTIONS) {

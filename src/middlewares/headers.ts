@@ -1,33 +1,54 @@
-// Sets or removes request and response headers (Traefik's customRequestHeaders and
-// customResponseHeaders); an empty value removes the header.
-import type { Middleware } from './types.js';
+// Traefik's `headers` middleware: custom request and response fields (an empty value removes the
+// field), CORS (cors.ts) and security fields and checks (security-headers.ts). The steps run in
+// Traefik v3's order. A CORS preflight gets its response first, so it skips the host check and gets
+// none of the other fields. Then the custom request fields are set, and the host and scheme
+// checks run on the result. On the server's response, the security fields are applied first and
+// the custom response fields and CORS fields after them, so a custom field can override or remove
+// a security field.
+import { addCorsHeaders, corsSettings, isPreflight, sendPreflightResponse } from './cors.js';
 import { checkHeadersOptions } from './header-fields.js';
 import { stringMap } from './options.js';
+import { firstHeaderValue } from './request-headers.js';
 import { editResponseHeaders, withoutHeader } from './response-headers.js';
+import { applySecurity, securitySettings } from './security-headers.js';
+import type { Middleware } from './types.js';
 
-/** Builds the middleware. Throws an Error naming the option, header and value when a field cannot be sent. */
-export function createHeaders(options: Record<string, unknown>): Middleware {
+/**
+ * Builds the middleware. Throws an Error naming the option and value when an option is invalid,
+ * and passes a warning to `warn` for each deprecated option that is set.
+ */
+export function createHeaders(options: Record<string, unknown>, warn: (message: string) => void = () => {}): Middleware {
   checkHeadersOptions(options);
   const requestHeaders = stringMap(options, 'customrequestheaders');
   const responseHeaders = stringMap(options, 'customresponseheaders');
+  const cors = corsSettings(options);
+  const security = securitySettings(options, warn);
 
   return async (context, next) => {
+    if (cors !== undefined && isPreflight(context.request)) {
+      sendPreflightResponse(context, cors);
+      return;
+    }
+
     for (const [name, value] of requestHeaders) {
       const key = name.toLowerCase();
       if (value === '') delete context.request.headers[key];
       else context.request.headers[key] = value;
     }
 
-    if (responseHeaders.size > 0) {
+    if (responseHeaders.size > 0 || cors !== undefined) {
+      const origin = firstHeaderValue(context.request, 'origin') ?? '';
       editResponseHeaders(context.response, (headers) => {
         let result = headers;
         for (const [name, value] of responseHeaders) {
           result = withoutHeader(result, name);
           if (value !== '') result.push(name, value);
         }
-        return result;
+        return cors === undefined ? result : addCorsHeaders(result, cors, origin);
       });
     }
+
+    if (security !== undefined && !applySecurity(context, security)) return;
     await next();
   };
 }

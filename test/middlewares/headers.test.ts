@@ -146,6 +146,24 @@ describe('headers middleware', () => {
     expect(written.headers).toEqual(['Content-Type', 'text/plain', 'X-Added', 'yes']);
   });
 
+  it('reads lower-case label keys', async () => {
+    const context = contextFor();
+    context.scheme = 'https';
+    const written = recordWriteHead(context.response);
+    const middleware = createHeaders({ stsseconds: '60', framedeny: 'true', accesscontrolalloworiginlist: ['*'] });
+
+    await middleware(context, async () => {
+      context.response.writeHead(200, ['Content-Type', 'text/plain']);
+    });
+
+    expect(written.headers).toEqual([
+      'Content-Type', 'text/plain',
+      'Strict-Transport-Security', 'max-age=60',
+      'X-Frame-Options', 'DENY',
+      'Access-Control-Allow-Origin', '*',
+    ]);
+  });
+
   it('sets and removes request headers', async () => {
     const context = contextFor({ 'x-remove': 'old', 'x-keep': 'kept' });
     const middleware = createHeaders({ customRequestHeaders: { 'X-Env': 'prod', 'X-Remove': '' } });
