@@ -1,13 +1,15 @@
-// Middlewares on the real request path: compress in front of an event stream and a JSON body, and
-// forwardauth with headers when the client names their fields in Connection.
+// Middlewares on the real request path: compress in front of an event stream and a JSON body,
+// forwardauth with headers when the client names their fields in Connection, and the CORS and
+// security options of headers.
 import http from 'node:http';
+import https from 'node:https';
 import { once } from 'node:events';
 import zlib from 'node:zlib';
 
 import { afterEach, describe, expect, test } from 'vitest';
 
 import { rawValues, send, startServer, type RunningServer } from '../../proxy/harness.js';
-import { LOOPBACK, startInProcessBerth, type InProcessBerth } from './harness.js';
+import { connectHttp2, LOOPBACK, requestHttp2, startInProcessBerth, type InProcessBerth } from './harness.js';
 
 const running: Array<RunningServer | InProcessBerth> = [];
 
@@ -153,5 +155,114 @@ describe('forwardauth through Berth', () => {
     expect(response.status).toBe(403);
     expect(response.body).toBe('forbidden by auth');
     expect(reached).toBe(0);
+  });
+});
+
+describe('headers through Berth', () => {
+  const ORIGIN = 'https://app.example.test';
+
+  /** Starts a server that records each request method and sends its own Vary and X-Frame-Options. */
+  async function countingServer(): Promise<{ server: RunningServer; methods: string[] }> {
+    const methods: string[] = [];
+    const server = await startServer((request, response) => {
+      methods.push(request.method ?? '');
+      response.writeHead(200, { 'content-type': 'text/plain', vary: 'Accept-Encoding', 'x-frame-options': 'ALLOWALL' });
+      response.end('from server');
+    });
+    running.push(server);
+    return { server, methods };
+  }
+
+  test('CORS preflight never reaches the server', async () => {
+    const { server, methods } = await countingServer();
+    const berth = await startInProcessBerth({
+      servers: [server.url.origin],
+      middlewares: {
+        cors: {
+          type: 'headers',
+          options: { accessControlAllowMethods: ['GET', 'PUT'], accessControlAllowOriginList: [ORIGIN], accessControlMaxAge: 100, addVaryHeader: true },
+        },
+      },
+    });
+    running.push(berth);
+
+    const preflight = await send(berth.port, {
+      method: 'OPTIONS',
+      path: '/items/1',
+      headers: { host: 'api.example.test', origin: ORIGIN, 'access-control-request-method': 'PUT' },
+    });
+    const actual = await send(berth.port, { method: 'PUT', path: '/items/1', headers: { host: 'api.example.test', origin: ORIGIN } });
+
+    expect(preflight.status).toBe(200);
+    expect(preflight.body).toBe('');
+    expect(preflight.headers['access-control-allow-origin']).toBe(ORIGIN);
+    expect(preflight.headers['access-control-allow-methods']).toBe('GET,PUT');
+    expect(preflight.headers['access-control-max-age']).toBe('100');
+    expect(actual.status).toBe(200);
+    expect(actual.body).toBe('from server');
+    expect(actual.headers['access-control-allow-origin']).toBe(ORIGIN);
+    expect(actual.headers.vary).toBe('Accept-Encoding,Origin');
+    expect(methods).toEqual(['PUT']);
+  });
+
+  test('CORS preflight over HTTP/2', async () => {
+    const { server, methods } = await countingServer();
+    const berth = await startInProcessBerth({
+      servers: [server.url.origin],
+      middlewares: { cors: { type: 'headers', options: { accessControlAllowOriginListRegex: ['^https://[a-z]+\\.example\\.test$'], accessControlAllowCredentials: true } } },
+    });
+    running.push(berth);
+    const session = await connectHttp2(berth.port);
+
+    try {
+      const preflight = await requestHttp2(session, { ':method': 'OPTIONS', ':path': '/', origin: ORIGIN, 'access-control-request-method': 'DELETE' });
+
+      expect(preflight.status).toBe(200);
+      expect(preflight.body).toBe('');
+      expect(preflight.headers['access-control-allow-origin']).toBe(ORIGIN);
+      expect(preflight.headers['access-control-allow-credentials']).toBe('true');
+      expect(methods).toEqual([]);
+    } finally {
+      session.close();
+    }
+  });
+
+  test('HSTS only on the TLS router', async () => {
+    const { server } = await countingServer();
+    const berth = await startInProcessBerth({
+      servers: [server.url.origin],
+      middlewares: { secure: { type: 'headers', options: { stsSeconds: 31536000, stsIncludeSubdomains: true, frameDeny: true } } },
+    });
+    running.push(berth);
+
+    const plain = await send(berth.port, { headers: { host: 'app.example.test' } });
+    const request = https.get({ host: LOOPBACK, port: berth.port, servername: 'app.example.test', headers: { host: 'app.example.test' }, rejectUnauthorized: false, agent: false });
+    const [secured] = (await once(request, 'response')) as [http.IncomingMessage];
+    secured.resume();
+    await once(secured, 'end');
+
+    expect(plain.status).toBe(200);
+    expect(plain.headers['strict-transport-security']).toBeUndefined();
+    expect(plain.headers['x-frame-options']).toBe('DENY');
+    expect(secured.statusCode).toBe(200);
+    expect(secured.headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
+    expect(secured.headers['x-frame-options']).toBe('DENY');
+  });
+
+  test('allowedHosts rejects another host', async () => {
+    const { server, methods } = await countingServer();
+    const berth = await startInProcessBerth({
+      servers: [server.url.origin],
+      middlewares: { hosts: { type: 'headers', options: { allowedHosts: ['app.example.test'] } } },
+    });
+    running.push(berth);
+
+    const allowed = await send(berth.port, { headers: { host: 'app.example.test' } });
+    const rejected = await send(berth.port, { headers: { host: 'evil.example.test' } });
+
+    expect(allowed.status).toBe(200);
+    expect(rejected.status).toBe(500);
+    expect(rejected.body).toBe('Bad Host\n');
+    expect(methods).toEqual(['GET']);
   });
 });
