@@ -2,6 +2,8 @@
 // allowedHosts, the deprecated redirect options, and rejected values.
 import { describe, expect, it } from 'vitest';
 
+import { decodeLabels } from '../../src/labels/decode.js';
+import { middlewareSchema } from '../../src/labels/middleware-schemas.js';
 import { createHeaders } from '../../src/middlewares/headers.js';
 import { createMiddleware } from '../../src/middlewares/registry.js';
 import { securitySettings } from '../../src/middlewares/security-headers.js';
@@ -220,6 +222,36 @@ describe('deprecated redirect options', () => {
     );
     expect(warnings[2]).toContain('headers featurePolicy is deprecated');
     expect(warnings[2]).toContain('Use permissionsPolicy instead');
+  });
+});
+
+describe('security labels', () => {
+  it('decode into working options', async () => {
+    const labels = {
+      'headers.stsseconds': '63072000',
+      'headers.forcestsheader': 'true',
+      'headers.sslredirect': 'true',
+      'headers.sslhost': 'www.example.test',
+      'headers.allowedhosts': 'app.example.test,www.example.test',
+    };
+
+    const decoded = decodeLabels(middlewareSchema, labels, 'traefik.http.middlewares.secure.');
+    const options = decoded.value.headers ?? {};
+    const warnings: string[] = [];
+    const middleware = createMiddleware('headers', options, (message) => warnings.push(message));
+    const outcome = await runMiddleware(middleware, contextFor({ url: '/login', headers: [HOST] }));
+
+    expect(decoded.issues).toEqual([]);
+    expect(outcome.status).toBe(301);
+    expect(outcome.header('location')).toBe('https://www.example.test/login');
+    expect(warnings).toHaveLength(2);
+  });
+
+  it('bad flag is a label issue', () => {
+    const decoded = decodeLabels(middlewareSchema, { 'headers.framedeny': 'yes' }, 'traefik.http.middlewares.secure.');
+
+    expect(decoded.issues).toHaveLength(1);
+    expect(decoded.issues[0]?.key).toBe('traefik.http.middlewares.secure.headers.framedeny');
   });
 });
 
