@@ -173,10 +173,9 @@ function proxiedHost(context: RequestContext, settings: SecuritySettings): strin
  * Tells whether the request counts as https: it came over TLS, or carries one of the
  * sslProxyHeaders fields with exactly the configured value.
  *
- * NOTE: Traefik removes X-Forwarded-* fields of untrusted clients at the entry point, before any
- * middleware. Berth replaces them only when it forwards the request, so a client can claim https
- * here. That adds Strict-Transport-Security on plain HTTP, which browsers ignore, and skips the
- * sslRedirect of that client's own request.
+ * The entry point has already removed the X-Forwarded-* fields of a peer outside
+ * `forwardedHeaders.trustedIPs`, so through them only a trusted proxy can mark a request as https.
+ * A field of another name is taken from any client, as in Traefik.
  */
 function isHttps(context: RequestContext, settings: SecuritySettings): boolean {
   if (context.scheme === 'https') return true;

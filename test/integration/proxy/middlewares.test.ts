@@ -249,6 +249,28 @@ describe('headers through Berth', () => {
     expect(secured.headers['x-frame-options']).toBe('DENY');
   });
 
+  test('sslProxyHeaders trusts only trusted proxies', async () => {
+    const { server } = await countingServer();
+    const options = { stsSeconds: 60, sslProxyHeaders: { 'X-Forwarded-Proto': 'https' } };
+    const untrusting = await startInProcessBerth({ servers: [server.url.origin], middlewares: { secure: { type: 'headers', options } } });
+    running.push(untrusting);
+    const trusting = await startInProcessBerth({
+      servers: [server.url.origin],
+      middlewares: { secure: { type: 'headers', options } },
+      entryPoint: { forwardedHeaders: { trustedIPs: ['127.0.0.1'], insecure: false } },
+    });
+    running.push(trusting);
+
+    const claim = { host: 'app.example.test', 'x-forwarded-proto': 'https' };
+    const fromClient = await send(untrusting.port, { headers: claim });
+    const fromProxy = await send(trusting.port, { headers: claim });
+
+    expect(fromClient.status).toBe(200);
+    expect(fromClient.headers['strict-transport-security']).toBeUndefined();
+    expect(fromProxy.status).toBe(200);
+    expect(fromProxy.headers['strict-transport-security']).toBe('max-age=60');
+  });
+
   test('allowedHosts rejects another host', async () => {
     const { server, methods } = await countingServer();
     const berth = await startInProcessBerth({
