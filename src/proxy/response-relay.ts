@@ -231,8 +231,10 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     this.#resolve(outcome);
   }
 
+  // `writableEnded` and not `writableFinished`: Node.js 20 and 24 report an HTTP/2 response whose stream the
+  // client reset as finished, because the stream has nothing left to write, even though Berth never ended it.
   #onClientClose = (): void => {
-    if (this.#settled || this.#options.response.writableFinished) {
+    if (this.#settled || this.#options.response.writableEnded) {
       return;
     }
     this.#clientGone = true;
