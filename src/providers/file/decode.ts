@@ -18,6 +18,8 @@ export interface FileIssue {
   message: string;
   /** Set when the value has the wrong YAML type, such as a list where a mapping belongs. */
   typeMismatch?: TypeMismatch;
+  /** Set when the key is not in the schema, such as a misspelled `htttp`. */
+  unknownKey?: true;
 }
 
 export interface TypeMismatch {
@@ -241,11 +243,11 @@ export class YamlDecoder {
     // One edit per three characters, at least two, catches typos without suggesting unrelated keys.
     const limit = Math.max(2, Math.floor(entry.key.length / 3));
     if (option !== undefined && levenshtein(entry.key.toLowerCase(), option.toLowerCase()) <= limit) {
-      this.#issue(at, `unknown key ${this.#describe(child)}; did you mean "${option}"?`);
+      this.issues.push({ path: at.path, message: `unknown key ${this.#describe(child)}; did you mean "${option}"?`, unknownKey: true });
       return;
     }
     const where = at.written.length === 0 ? 'at the top level' : `under ${formatWritten(at.written)}`;
-    this.#issue(at, `unknown key ${this.#describe(child)}; the keys ${where} are ${Object.keys(schema.fields).join(', ')}`);
+    this.issues.push({ path: at.path, message: `unknown key ${this.#describe(child)}; the keys ${where} are ${Object.keys(schema.fields).join(', ')}`, unknownKey: true });
   }
 
   #resolve(node: Node | null | undefined): Node | null {

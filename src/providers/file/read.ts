@@ -66,12 +66,14 @@ export function parseDynamicText(text: string, path: string): ReadResult {
 }
 
 /**
- * Returns the error for the first section of the wrong type, such as `http.routers: 5`, or
- * undefined. Items of the wrong type inside a section are not checked here, because they
- * disable only that item.
+ * Returns the error for the first unknown top-level key or section of the wrong type, such as
+ * `http.routers: 5`, or undefined. Items of the wrong type inside a section are not checked here,
+ * because they disable only that item.
  */
 function findStructureError(path: string, issues: readonly FileIssue[]): string | undefined {
   for (const issue of issues) {
+    // A misspelled section, such as `htttp:`, would otherwise read as a file without that section.
+    if (issue.unknownKey === true && issue.path.length === 0) return `file ${path} has an invalid structure: ${issue.message}`;
     if (issue.typeMismatch === undefined) continue;
     const section = SECTIONS.find((candidate) => candidate.path.length === issue.path.length && candidate.path.every((segment, index) => issue.path[index] === segment));
     if (section === undefined) continue;

@@ -145,9 +145,10 @@ tls:
     expect(items.errors).toEqual([`${ORIGIN}: tls.certificates[0] is skipped: "tls.certificates[0]" (line 3) must be a mapping of options, not a single value`]);
   });
 
-  it('unknown top-level keys are file errors', () => {
-    const items = itemsOf('htp:\n  routers: {}\n');
-    expect(items.errors).toEqual([`${ORIGIN}: unknown key "htp" (line 1); did you mean "http"?`]);
+  it('unknown top-level key invalidates the file', () => {
+    const result = parseDynamicText('htp:\n  routers: {}\n', '/etc/berth/dynamic.yml');
+    expect(result.items).toBeUndefined();
+    expect(result.error).toBe(`${ORIGIN} has an invalid structure: unknown key "htp" (line 1); did you mean "http"?`);
   });
 
   it('unsupported sections are warnings', () => {

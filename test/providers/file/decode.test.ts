@@ -171,7 +171,7 @@ tls:
 describe('YamlDecoder issues', () => {
   it('suggests the closest key with its line', () => {
     const { issues } = decode('http:\n  routers:\n    web:\n      rul: Host(`a`)\n');
-    expect(issues).toEqual([{ path: ['http', 'routers', 'web'], message: 'unknown key "http.routers.web.rul" (line 4); did you mean "rule"?' }]);
+    expect(issues).toEqual([{ path: ['http', 'routers', 'web'], message: 'unknown key "http.routers.web.rul" (line 4); did you mean "rule"?', unknownKey: true }]);
   });
 
   it('lists the keys when nothing is close', () => {
@@ -204,7 +204,7 @@ describe('YamlDecoder issues', () => {
 
   it('reports issues inside list items with their index', () => {
     const { issues } = decode('http:\n  services:\n    app:\n      loadBalancer:\n        servers:\n          - uri: http://a\n');
-    expect(issues[0]).toEqual({ path: ['http', 'services', 'app', 'loadBalancer', 'servers', '0'], message: 'unknown key "http.services.app.loadBalancer.servers[0].uri" (line 6); did you mean "url"?' });
+    expect(issues[0]).toEqual({ path: ['http', 'services', 'app', 'loadBalancer', 'servers', '0'], message: 'unknown key "http.services.app.loadBalancer.servers[0].uri" (line 6); did you mean "url"?', unknownKey: true });
   });
 
   it('marks a value of the wrong type', () => {

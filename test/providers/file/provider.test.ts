@@ -132,6 +132,7 @@ describe('file provider with one file', () => {
       { yaml: 'http:\n  routers: 5\n', error: '"http.routers" (line 2) must be a mapping of router names to routers, not a single value' },
       { yaml: 'http: [1,2]\n', error: '"http" (line 1) must be a mapping with routers, services and middlewares, not a list' },
       { yaml: 'tls: "x"\n', error: '"tls" (line 1) must be a mapping with certificates, options and stores, not a single value' },
+      { yaml: 'htttp:\n  routers: {}\n', error: 'unknown key "htttp" (line 1); did you mean "http"?' },
     ];
     for (const { yaml, error } of cases) {
       writeFileSync(file, yaml);
