@@ -3,6 +3,7 @@
 // reported as errors (the service is disabled) and ignored ones as warnings.
 import type { HealthCheckConfig, LoadBalancerConfig } from '../dynamic/model.js';
 import type { PassivePolicy } from './server-health.js';
+import { checkHeaderName, checkHeaderValue } from '../middlewares/header-fields.js';
 
 /** Options of one service's active health check, with defaults applied. */
 export interface ActiveCheckOptions {
@@ -100,6 +101,16 @@ function readActive(config: HealthCheckConfig, settings: HealthSettings): void {
   if (config.status !== undefined && (config.status < 100 || config.status > 599)) {
     settings.errors.push(`healthCheck.status ${config.status} is invalid: use a status from 100 to 599`);
     return;
+  }
+
+  for (const [name, value] of Object.entries(config.headers ?? {})) {
+    try {
+      checkHeaderName('healthCheck.headers', name);
+      checkHeaderValue('healthCheck.headers', name, value);
+    } catch (error) {
+      settings.errors.push((error as Error).message);
+      return;
+    }
   }
 
   const intervalMs = positiveDuration('healthCheck.interval', config.interval, DEFAULT_INTERVAL_MS, settings);

@@ -119,6 +119,16 @@ describe('healthSettings', () => {
     { desc: 'relative path', healthCheck: { path: 'health' }, error: 'healthCheck.path "health" is invalid: it must start with /' },
     { desc: 'bad method', healthCheck: { path: '/', method: 'GE T' }, error: 'healthCheck.method "GE T" is not a valid HTTP method' },
     { desc: 'bad status', healthCheck: { path: '/', status: 99 }, error: 'healthCheck.status 99 is invalid: use a status from 100 to 599' },
+    {
+      desc: 'bad header name',
+      healthCheck: { path: '/', headers: { 'X Check': 'a' } as Record<string, string> },
+      error: expect.stringContaining('healthCheck.headers header name "X Check" is invalid'),
+    },
+    {
+      desc: 'bad header value',
+      healthCheck: { path: '/', headers: { 'X-Check': 'a\r\nb' } as Record<string, string> },
+      error: expect.stringContaining('healthCheck.headers value "a\\r\\nb" of header "X-Check" is invalid'),
+    },
   ])('$desc: error', ({ healthCheck, error }) => {
     const settings = healthSettings(loadBalancer({ healthCheck }));
 
