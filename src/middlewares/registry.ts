@@ -6,6 +6,9 @@ import { createHeaders } from './headers.js';
 import { createRetry } from './retry.js';
 import { createCompress } from './compress.js';
 import { createForwardAuth } from './forwardauth.js';
+import { createRedirectRegex, createRedirectScheme } from './redirect.js';
+import { createReplacePath, createReplacePathRegex } from './replacepath.js';
+import { createStripPrefixRegex } from './stripprefixregex.js';
 
 const factories = new Map<string, MiddlewareFactory>([
   ['addprefix', createAddPrefix],
@@ -14,6 +17,11 @@ const factories = new Map<string, MiddlewareFactory>([
   ['retry', createRetry],
   ['compress', createCompress],
   ['forwardauth', createForwardAuth],
+  ['redirectscheme', createRedirectScheme],
+  ['redirectregex', createRedirectRegex],
+  ['replacepath', createReplacePath],
+  ['replacepathregex', createReplacePathRegex],
+  ['stripprefixregex', createStripPrefixRegex],
 ]);
 
 /** Names of the middleware types Berth implements, for messages. */
