@@ -128,11 +128,7 @@ function sendRedirect(context: RequestContext, url: string, permanent: boolean):
 
   const status = redirectStatus(context.request, permanent);
   const body = `${STATUS_CODES[status] ?? ''}\n`;
-  context.response.writeHead(status, {
-    location: location.value,
-    'content-type': 'text/plain; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-  });
+  context.response.writeHead(status, ['Location', location.value, 'Content-Type', 'text/plain; charset=utf-8', 'Content-Length', String(Buffer.byteLength(body))]);
   context.response.end(body);
 }
 
@@ -203,6 +199,6 @@ function stringOption(options: Record<string, unknown>, name: string): string {
 
 function sendText(response: ServerResponse, status: number, text: string): void {
   const body = `${text}\n`;
-  response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  response.writeHead(status, ['Content-Type', 'text/plain; charset=utf-8', 'Content-Length', String(Buffer.byteLength(body))]);
   response.end(body);
 }

@@ -77,7 +77,7 @@ function replaceRequestPath(context: RequestContext, oldPath: string, newPath: s
 
 function sendInvalidPath(response: ServerResponse, reason: string): void {
   const body = `500 Internal Server Error: the replaced path is invalid (${reason})\n`;
-  response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  response.writeHead(500, ['Content-Type', 'text/plain; charset=utf-8', 'Content-Length', String(Buffer.byteLength(body))]);
   response.end(body);
 }
 
