@@ -194,7 +194,8 @@ function portOption(options: Record<string, unknown>): string | undefined {
 
 function stringOption(options: Record<string, unknown>, name: string): string {
   const value = option(options, name);
-  return typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value);
+  if (value === undefined || value === null) return '';
+  return typeof value === 'string' ? value : String(value);
 }
 
 function sendText(response: ServerResponse, status: number, text: string): void {

@@ -76,8 +76,7 @@ function parseTemplate(template: string, groupCount: number, namedGroups: Record
     const name = reference[1] ?? reference[2] ?? '';
     const group = groupIndex(name, groupCount, namedGroups);
     if (group === undefined) {
-      const hint = /^\d/.test(name) && reference[1] === undefined ? `; write \${${name.replace(/\D.*$/, '')}}${name.replace(/^\d+/, '')} to follow a group number with letters or digits` : '';
-      throw new Error(`${subject} ${JSON.stringify(template)} refers to group "${name}", which the regex does not have (it has ${groupCount} groups${Object.keys(namedGroups).length > 0 ? ` and the names ${Object.keys(namedGroups).join(', ')}` : ''})${hint}`);
+      throw new Error(missingGroupMessage(subject, template, name, reference[1] === undefined, groupCount, namedGroups));
     }
     if (text !== '') parts.push({ text });
     text = '';
@@ -87,6 +86,18 @@ function parseTemplate(template: string, groupCount: number, namedGroups: Record
   text += rest;
   if (text !== '') parts.push({ text });
   return parts;
+}
+
+function missingGroupMessage(subject: string, template: string, name: string, unbraced: boolean, groupCount: number, namedGroups: Record<string, number>): string {
+  const names = Object.keys(namedGroups);
+  let message = `${subject} ${JSON.stringify(template)} refers to group "${name}", which the regex does not have. The regex has ${groupCount} numbered groups`;
+  if (names.length > 0) message += ` and the named groups ${names.join(', ')}`;
+
+  const numbered = /^(\d+)(.+)$/.exec(name);
+  if (unbraced && numbered !== null) {
+    message += `. Write \${${numbered[1]}}${numbered[2]} for group ${numbered[1]} followed by "${numbered[2]}"`;
+  }
+  return message;
 }
 
 /** Returns the group index for a reference name, as Go resolves it, or undefined when there is none. */

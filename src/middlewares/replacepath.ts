@@ -83,5 +83,6 @@ function sendInvalidPath(response: ServerResponse, reason: string): void {
 
 function stringOption(options: Record<string, unknown>, name: string): string {
   const value = option(options, name);
-  return typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value);
+  if (value === undefined || value === null) return '';
+  return typeof value === 'string' ? value : String(value);
 }

@@ -41,8 +41,8 @@ export function requestTarget(request: IncomingMessage): RequestTarget {
 const PATH_CHARACTER = /[A-Za-z0-9\-._~!$&'()*+,;=:@/]/;
 
 /**
- * Returns `path` in a form that can be sent as a request target, or an Error message when it has an
- * invalid escape or a control character. Existing `%XX` escapes are kept, so `%2F` stays `%2F`.
+ * Returns `path` in a form that can be sent as a request target, or the reason it cannot be sent:
+ * an invalid escape or a control character. Existing `%XX` escapes are kept, so `%2F` stays `%2F`.
  * Any other character that a path may not contain is escaped as UTF-8, as Go's `URL.EscapedPath`
  * does for the path that Traefik forwards. A path without a leading `/` gets one.
  */

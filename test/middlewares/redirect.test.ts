@@ -188,7 +188,7 @@ describe('redirectRegex', () => {
 
   it('rejects a reference to a missing group', () => {
     expect(() => createRedirectRegex({ regex: '^(.*)$', replacement: 'https://x/$2' })).toThrow(/redirectRegex replacement "https:\/\/x\/\$2" refers to group "2"/);
-    expect(() => createRedirectRegex({ regex: '^(.*)$', replacement: '$1x' })).toThrow(/group "1x".*write \$\{1\}x/);
+    expect(() => createRedirectRegex({ regex: '^(.*)$', replacement: '$1x' })).toThrow(/group "1x".*Write \$\{1\}x for group 1 followed by "x"/);
     expect(() => createRedirectRegex({ regex: '^(.*)$', replacement: '${name}' })).toThrow(/group "name"/);
   });
 

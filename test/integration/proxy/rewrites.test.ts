@@ -91,12 +91,12 @@ describe('redirectRegex through Berth', () => {
     });
 
     const moved = await send(berth.port, { path: '/old/page?q=1', headers: { host: 'app.example.test' } });
-    const kept = await send(berth.port, { path: '/current', headers: { host: 'app.example.test' } });
+    const unmatched = await send(berth.port, { path: '/current', headers: { host: 'app.example.test' } });
 
     expect(moved.status).toBe(302);
     expect(moved.headers.location).toBe('https://new.example.test/page?q=1');
     expect(moved.body).toBe('Found\n');
-    expect(kept.status).toBe(200);
+    expect(unmatched.status).toBe(200);
     expect(received.map((item) => item.url)).toEqual(['/current']);
   });
 
