@@ -4,6 +4,7 @@
 import { DEFAULT_TLS_OPTIONS_NAME, resolveReferences, withOrigin, type MergedConfig, type MergedRouter } from '../dynamic/merged.js';
 import type { RouterTlsConfig } from '../dynamic/model.js';
 import { compileRule, defaultPriority, literalHosts, parseRule } from '../rules/index.js';
+import { buildChains, isChain } from '../middlewares/chain.js';
 import { createMiddleware } from '../middlewares/registry.js';
 import type { Middleware } from '../middlewares/types.js';
 import type { HealthRegistry } from '../balancer/health-registry.js';
@@ -143,7 +144,7 @@ function checkTlsOptionsReference(router: MergedRouter, name: string, config: Me
 function buildMiddlewares(config: MergedConfig): Map<string, Middleware> {
   const middlewares = new Map<string, Middleware>();
   for (const middleware of config.middlewares.values()) {
-    if (middleware.errors.length > 0) continue;
+    if (middleware.errors.length > 0 || isChain(middleware)) continue;
     try {
       const warn = (message: string): void => {
         const warning = withOrigin(middleware, message);
@@ -154,6 +155,8 @@ function buildMiddlewares(config: MergedConfig): Map<string, Middleware> {
       middleware.errors.push(withOrigin(middleware, (error as Error).message));
     }
   }
+  // Chains come last because they run the middlewares built above.
+  buildChains(config, middlewares);
   return middlewares;
 }
 
