@@ -9,6 +9,7 @@ import { createForwardAuth } from './forwardauth.js';
 import { createRedirectRegex, createRedirectScheme } from './redirect.js';
 import { createReplacePath, createReplacePathRegex } from './replacepath.js';
 import { createStripPrefixRegex } from './stripprefixregex.js';
+import { createBasicAuth } from './basicauth.js';
 
 const factories = new Map<string, MiddlewareFactory>([
   ['addprefix', createAddPrefix],
@@ -22,6 +23,7 @@ const factories = new Map<string, MiddlewareFactory>([
   ['replacepath', createReplacePath],
   ['replacepathregex', createReplacePathRegex],
   ['stripprefixregex', createStripPrefixRegex],
+  ['basicauth', createBasicAuth],
 ]);
 
 /** Names of the middleware types Berth implements, for messages. */

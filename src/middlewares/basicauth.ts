@@ -1,0 +1,170 @@
+// The `basicAuth` middleware (Traefik v3's pkg/middlewares/auth/basic_auth.go): lets a request
+// through only with `Authorization: Basic` credentials that match one of the htpasswd lines of
+// `users` and `usersFile`. Any other request gets 401 with `WWW-Authenticate: Basic realm="..."`.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+
+import { hashScheme, verifyPassword } from './htpasswd.js';
+import { booleanOption, option, stringList } from './options.js';
+import { sendStatus } from './status-response.js';
+import type { Middleware, RequestContext } from './types.js';
+
+/** Traefik's default realm. */
+const DEFAULT_REALM = 'traefik';
+
+/**
+ * Successful checks remembered, so a client that sends the same credentials with every request
+ * does not pay a bcrypt run each time. Entries are keyed by a SHA-256 of the hash and password,
+ * never by the password itself.
+ */
+const VERIFIED_CACHE_SIZE = 1_024;
+
+export interface BasicAuthSettings {
+  /** Hash of each user name. */
+  users: ReadonlyMap<string, string>;
+  realm: string;
+  /** Lower-case request field that receives the user name, or undefined. */
+  headerField: string | undefined;
+  removeHeader: boolean;
+}
+
+export function createBasicAuth(options: Record<string, unknown>): Middleware {
+  const settings = basicAuthSettings(options);
+  const checker = new CredentialChecker(settings.users);
+  const challenge = `Basic realm="${settings.realm.replace(/["\\]/g, '\\$&')}"`;
+
+  return async (context, next) => {
+    const credentials = basicCredentials(context);
+    if (credentials === undefined || !(await checker.check(credentials.user, credentials.password))) {
+      sendStatus(context, 401, ['WWW-Authenticate', challenge], '401 Unauthorized\n');
+      return;
+    }
+
+    const headers = context.request.headers;
+    if (settings.headerField !== undefined) headers[settings.headerField] = credentials.user;
+    if (settings.removeHeader) delete headers.authorization;
+    await next();
+  };
+}
+
+/**
+ * Reads and checks the options; throws an Error naming the bad option. Messages name users and
+ * line numbers but never contain a hash. `usersFile` is read here, once.
+ */
+export function basicAuthSettings(options: Record<string, unknown>): BasicAuthSettings {
+  const users = new Map<string, string>();
+  const usersFile = option(options, 'usersFile');
+  if (usersFile !== undefined && String(usersFile).trim() !== '') {
+    const path = String(usersFile).trim();
+    for (const [line, number] of fileLines(path)) addUser(users, line, `basicauth usersFile ${JSON.stringify(path)} line ${number}`);
+  }
+  // Entries of `users` come after the file's, so they win for a name in both, as in Traefik's code.
+  stringList(options, 'users').forEach((entry, index) => addUser(users, entry, `basicauth users entry ${index + 1}`));
+  if (users.size === 0) {
+    throw new Error('basicauth has no users: set users to htpasswd lines such as users=alice:$apr1$..., or usersFile to a file of them');
+  }
+
+  const realmOption = option(options, 'realm');
+  const realm = realmOption === undefined || String(realmOption) === '' ? DEFAULT_REALM : String(realmOption);
+  if (/[\r\n\0]/.test(realm)) throw new Error(`basicauth realm ${JSON.stringify(realm)} is invalid: remove the line break or NUL character`);
+
+  const fieldOption = option(options, 'headerField');
+  const headerField = fieldOption === undefined || String(fieldOption).trim() === '' ? undefined : String(fieldOption).trim();
+  if (headerField !== undefined && !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(headerField)) {
+    throw new Error(`basicauth headerField ${JSON.stringify(headerField)} is not a valid header name: use letters, digits and dashes, for example headerField=X-WebAuth-User`);
+  }
+
+  return { users, realm, headerField: headerField?.toLowerCase(), removeHeader: booleanOption(options, 'basicauth', 'removeHeader') };
+}
+
+/** Returns the non-blank lines of `path` that are not comments, with their line numbers. */
+function fileLines(path: string): Array<[string, number]> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new Error(`basicauth usersFile ${JSON.stringify(path)} could not be read (${code}): check the path, and mount the file into Berth's container if Berth runs in one`, { cause: error });
+  }
+  const lines: Array<[string, number]> = [];
+  text.split('\n').forEach((raw, index) => {
+    const line = raw.trim();
+    if (line !== '' && !line.startsWith('#')) lines.push([line, index + 1]);
+  });
+  return lines;
+}
+
+function addUser(users: Map<string, string>, entry: string, where: string): void {
+  const parts = entry.trim().split(':');
+  // The text may be a password pasted by mistake, so a message shows no part of an entry without a name.
+  if (parts.length !== 2 || parts[0] === '') {
+    const named = parts.length > 2 && parts[0] !== '' ? ` (user ${JSON.stringify(parts[0])})` : '';
+    throw new Error(`${where}${named} is invalid: write name:hash with exactly one colon, as htpasswd -nB name prints`);
+  }
+  const [name = '', hash = ''] = parts;
+  if (hashScheme(hash) === undefined) {
+    throw new Error(
+      `${where} (user ${JSON.stringify(name)}) has no supported password hash: use bcrypt ($2y$), SHA-1 ({SHA}) or MD5 ($apr1$) as htpasswd -nB ${name} prints. Plain-text passwords are not accepted`,
+    );
+  }
+  users.set(name, hash);
+}
+
+/**
+ * Decodes `Authorization: Basic <base64 of user:password>`, as Go's Request.BasicAuth does: the
+ * scheme in any case, standard Base64 with padding, and the first colon ending the user name.
+ */
+export function basicCredentials(context: RequestContext): { user: string; password: string } | undefined {
+  const value = context.request.headers.authorization;
+  if (value === undefined || value.length < 6 || value.slice(0, 6).toLowerCase() !== 'basic ') return undefined;
+  const encoded = value.slice(6);
+  if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(encoded)) return undefined;
+
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon === -1) return undefined;
+  return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+/** Checks credentials against the users' hashes, with a bounded memory of successful checks. */
+export class CredentialChecker {
+  readonly #users: ReadonlyMap<string, string>;
+  /** Hash of the first user, checked against an unknown user's password so that its rejection takes about as long as a known user's. */
+  readonly #decoy: string;
+  readonly #verified = new Set<string>();
+  readonly #pending = new Map<string, Promise<boolean>>();
+
+  constructor(users: ReadonlyMap<string, string>) {
+    this.#users = users;
+    this.#decoy = users.values().next().value ?? '';
+  }
+
+  async check(user: string, password: string): Promise<boolean> {
+    const hash = this.#users.get(user);
+    if (hash === undefined) {
+      await verifyPassword(password, this.#decoy);
+      return false;
+    }
+
+    const key = createHash('sha256').update(hash).update('\0').update(password).digest('base64');
+    if (this.#verified.has(key)) return true;
+
+    // Concurrent requests with the same credentials share one check.
+    let pending = this.#pending.get(key);
+    if (pending === undefined) {
+      pending = verifyPassword(password, hash).finally(() => this.#pending.delete(key));
+      this.#pending.set(key, pending);
+    }
+    const matched = await pending;
+    if (matched) this.#remember(key);
+    return matched;
+  }
+
+  #remember(key: string): void {
+    this.#verified.add(key);
+    if (this.#verified.size > VERIFIED_CACHE_SIZE) {
+      const oldest = this.#verified.values().next();
+      if (oldest.done !== true) this.#verified.delete(oldest.value);
+    }
+  }
+}
