@@ -10,6 +10,7 @@ import { createRedirectRegex, createRedirectScheme } from './redirect.js';
 import { createReplacePath, createReplacePathRegex } from './replacepath.js';
 import { createStripPrefixRegex } from './stripprefixregex.js';
 import { createBasicAuth } from './basicauth.js';
+import { createIpAllowList } from './ipallowlist.js';
 
 const factories = new Map<string, MiddlewareFactory>([
   ['addprefix', createAddPrefix],
@@ -24,6 +25,7 @@ const factories = new Map<string, MiddlewareFactory>([
   ['replacepathregex', createReplacePathRegex],
   ['stripprefixregex', createStripPrefixRegex],
   ['basicauth', createBasicAuth],
+  ['ipallowlist', createIpAllowList],
 ]);
 
 /** Names of the middleware types Berth implements, for messages. */
