@@ -93,6 +93,14 @@ export const MiddlewareSchemas = {
     ipStrategy,
     rejectStatusCode: field.integer(100, 599, 'an HTTP status code'),
   }),
+  inflightreq: field.object({
+    amount: field.integer(0, Number.MAX_SAFE_INTEGER, 'a number of requests'),
+    sourceCriterion: field.object({
+      ipStrategy,
+      requestHeaderName: field.string(),
+      requestHost: field.bool(),
+    }),
+  }),
   ratelimit: field.object({
     average: field.integer(0, Number.MAX_SAFE_INTEGER, 'a number of requests'),
     period: field.duration(),

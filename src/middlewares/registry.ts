@@ -11,6 +11,7 @@ import { createReplacePath, createReplacePathRegex } from './replacepath.js';
 import { createStripPrefixRegex } from './stripprefixregex.js';
 import { createBasicAuth } from './basicauth.js';
 import { createIpAllowList } from './ipallowlist.js';
+import { createInFlightReq } from './inflightreq.js';
 
 const factories = new Map<string, MiddlewareFactory>([
   ['addprefix', createAddPrefix],
@@ -26,6 +27,7 @@ const factories = new Map<string, MiddlewareFactory>([
   ['stripprefixregex', createStripPrefixRegex],
   ['basicauth', createBasicAuth],
   ['ipallowlist', createIpAllowList],
+  ['inflightreq', createInFlightReq],
 ]);
 
 /** Names of the middleware types Berth implements, for messages. */
