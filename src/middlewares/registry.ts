@@ -12,6 +12,7 @@ import { createStripPrefixRegex } from './stripprefixregex.js';
 import { createBasicAuth } from './basicauth.js';
 import { createIpAllowList } from './ipallowlist.js';
 import { createInFlightReq } from './inflightreq.js';
+import { createRateLimit } from './ratelimit.js';
 
 const factories = new Map<string, MiddlewareFactory>([
   ['addprefix', createAddPrefix],
@@ -28,6 +29,7 @@ const factories = new Map<string, MiddlewareFactory>([
   ['basicauth', createBasicAuth],
   ['ipallowlist', createIpAllowList],
   ['inflightreq', createInFlightReq],
+  ['ratelimit', (options, warn) => createRateLimit(options, warn)],
 ]);
 
 /** Names of the middleware types Berth implements, for messages. */
