@@ -17,11 +17,11 @@ const YOUNG_GENERATION_FLAG = '--scavenger-max-new-space-capacity-mb=2';
 /**
  * Frees the backing stores of dead ArrayBuffers on the main thread, right after each young collection,
  * instead of on a background thread some time later. The next socket reads then reuse the memory just
- * freed, and RSS stays close to the ArrayBuffers that are alive. Measured on Node.js 24 over twelve
- * transfers of 1 GiB: RSS rose by 1.1-3.4 MiB with this flag and by 4.0-8.3 MiB without it, while the
- * ArrayBuffers peaked at 7-8 MiB either way. Neither the CPU time of a 1 GiB transfer nor that of a
- * small request changed beyond the noise. Forcing a young collection after every 2 MiB of body, the
- * other way tried, bounded the ArrayBuffers at 2-3 MiB but cost 20-30% more CPU time per gigabyte.
+ * freed, and RSS stays close to the ArrayBuffers that are alive. Measured on Node.js 24 with
+ * bench/stream-memory.mjs, 18 transfers of 1 GiB each way beside busy cores: RSS rose by 2-12 MiB with
+ * this flag, once by 33 MiB, and by 6-40 MiB without it. Neither the CPU time of a 1 GiB transfer nor
+ * that of a small request changed beyond the noise. Forcing a young collection after every 2 MiB of
+ * body, the other way tried, kept the ArrayBuffers at 2-3 MiB but cost 20-30% more CPU per gigabyte.
  */
 const ARRAY_BUFFER_SWEEPING_FLAG = '--no-concurrent-array-buffer-sweeping';
 
