@@ -8,8 +8,8 @@
 //   VARIANTS='|--concurrent-array-buffer-sweeping' ROUNDS=4 WARMUP=small node bench/stream-memory.mjs
 //
 // VARIANTS: `|`-separated lists of options. An empty list runs with the flags that `berth run` sets,
-// and an option given here overrides the flag of the same name. WARMUP: `bulk` (16 MiB each way) or `small`
-// (200 requests of 4 KiB each way). All traffic stays on 127.0.0.1.
+// and an option given here overrides the flag of the same name. WARMUP: `bulk` (16 MiB each way)
+// or `small` (200 requests of 4 KiB each way). All traffic stays on 127.0.0.1.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
