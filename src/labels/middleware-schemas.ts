@@ -111,6 +111,13 @@ export const MiddlewareSchemas = {
       requestHost: field.bool(),
     }),
   }),
+  circuitbreaker: field.object({
+    expression: field.string(),
+    checkPeriod: field.duration(),
+    fallbackDuration: field.duration(),
+    recoveryDuration: field.duration(),
+    responseCode: field.integer(0, 599, 'an HTTP status code'),
+  }),
   forwardauth: field.object({
     address: field.string(),
     trustForwardHeader: field.bool(),

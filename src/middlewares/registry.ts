@@ -13,6 +13,7 @@ import { createBasicAuth } from './basicauth.js';
 import { createIpAllowList } from './ipallowlist.js';
 import { createInFlightReq } from './inflightreq.js';
 import { createRateLimit } from './ratelimit.js';
+import { createCircuitBreaker } from './circuitbreaker.js';
 
 const factories = new Map<string, MiddlewareFactory>([
   ['addprefix', createAddPrefix],
@@ -30,6 +31,7 @@ const factories = new Map<string, MiddlewareFactory>([
   ['ipallowlist', createIpAllowList],
   ['inflightreq', createInFlightReq],
   ['ratelimit', (options, warn) => createRateLimit(options, warn)],
+  ['circuitbreaker', (options) => createCircuitBreaker(options)],
 ]);
 
 /** Names of the middleware types Berth implements, for messages. */

@@ -9,6 +9,8 @@ export interface RequestContext {
   facts: RequestFacts;
   entryPoint: string;
   scheme: 'http' | 'https';
+  /** Name of the router that matched, for middlewares that keep state per router. */
+  router?: string;
   /** Set by the `retry` middleware; the service call then retries failed attempts within it. */
   retry?: RetryPolicy;
 }

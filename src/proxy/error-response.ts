@@ -8,6 +8,14 @@ export function errorBody(status: number): string {
   return `${status} ${reason}\n`;
 }
 
+/** Responses that `sendErrorResponse` wrote, because forwarding failed before the server's response began. */
+const gatewayErrorResponses = new WeakSet<ServerResponse>();
+
+/** Returns true when Berth wrote the response itself because forwarding failed, rather than relaying the server's. */
+export function isGatewayErrorResponse(response: ServerResponse): boolean {
+  return gatewayErrorResponses.has(response);
+}
+
 /**
  * Sends an error response on a ServerResponse that has not sent its headers. With `closeConnection`,
  * the response requests that the client close the connection. Berth does so when part of the request body is
@@ -24,6 +32,7 @@ export function sendErrorResponse(response: ServerResponse, status: number, clos
     headers.connection = 'close';
   }
 
+  gatewayErrorResponses.add(response);
   response.writeHead(status, headers);
   response.end(response.req.method === 'HEAD' ? undefined : body);
 }

@@ -118,7 +118,7 @@ export class Dispatcher {
       return;
     }
 
-    const context: RequestContext = { request, response, facts, entryPoint: options.entryPoint, scheme: options.scheme };
+    const context: RequestContext = { request, response, facts, entryPoint: options.entryPoint, scheme: options.scheme, router: route.name };
     const service = runtime.services.get(route.service);
 
     try {
