@@ -129,17 +129,17 @@ class Parser {
     const metric = this.#parseMetric();
     const operatorToken = this.#next();
     const compare = operatorToken.kind === 'symbol' ? COMPARISONS.get(operatorToken.text) : undefined;
-    if (compare === undefined) this.#fail(operatorToken, `expected a comparison (>, >=, <, <=, == or !=) after the metric, found ${describe(operatorToken)}`);
+    if (compare === undefined) this.#fail(operatorToken, `expected a comparison (>, >=, <, <=, == or !=) after the metric, found ${describeToken(operatorToken)}`);
 
     const numberToken = this.#next();
-    if (numberToken.kind !== 'number') this.#fail(numberToken, `expected a number after ${operatorToken.text}, found ${describe(numberToken)}`);
+    if (numberToken.kind !== 'number') this.#fail(numberToken, `expected a number after ${operatorToken.text}, found ${describeToken(numberToken)}`);
     const threshold = numberToken.value;
     return (metrics) => compare(metric(metrics), threshold);
   }
 
   #parseMetric(): Metric {
     const nameToken = this.#next();
-    if (nameToken.kind !== 'name') this.#fail(nameToken, `expected a metric (${[...METRICS.keys()].join(', ')}), found ${describe(nameToken)}`);
+    if (nameToken.kind !== 'name') this.#fail(nameToken, `expected a metric (${[...METRICS.keys()].join(', ')}), found ${describeToken(nameToken)}`);
     const build = METRICS.get(nameToken.text);
     if (build === undefined) this.#fail(nameToken, `unknown metric ${nameToken.text}; use ${[...METRICS.keys()].join(', ')}`);
 
@@ -148,7 +148,7 @@ class Parser {
     if (!this.#accept(')')) {
       do {
         const argument = this.#next();
-        if (argument.kind !== 'number') this.#fail(argument, `expected a number as argument of ${nameToken.text}, found ${describe(argument)}`);
+        if (argument.kind !== 'number') this.#fail(argument, `expected a number as argument of ${nameToken.text}, found ${describeToken(argument)}`);
         args.push(argument.value);
       } while (this.#accept(','));
       this.#expect(')', `expected "," or ")" in the arguments of ${nameToken.text}`);
@@ -177,7 +177,7 @@ class Parser {
   }
 
   #expect(symbol: string, reason: string): void {
-    if (!this.#accept(symbol)) this.#fail(this.#peek(), `${reason}, found ${describe(this.#peek())}`);
+    if (!this.#accept(symbol)) this.#fail(this.#peek(), `${reason}, found ${describeToken(this.#peek())}`);
   }
 
   #fail(token: Token, reason: string): never {
@@ -222,6 +222,6 @@ class Parser {
   }
 }
 
-function describe(token: Token): string {
+function describeToken(token: Token): string {
   return token.kind === 'end' ? 'the end of the expression' : JSON.stringify(token.text);
 }

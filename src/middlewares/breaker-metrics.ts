@@ -1,6 +1,6 @@
 // The request metrics that a `circuitBreaker` expression reads, kept over rolling windows as
-// vulcand/oxy's memmetrics (v2) keeps them for Traefik v3: request, network-error and per-status
-// counts over 10 buckets of 1 second, and latencies over 6 histograms of 10 seconds each.
+// vulcand/oxy's memmetrics (v2) keeps them for Traefik v3. Request, network-error and per-status
+// counts cover 10 buckets of 1 second, and latencies 6 histograms of 10 seconds each.
 // Memory is fixed per breaker: a few small arrays, one counter per status code seen (Node.js
 // allows only 100–999), and at most HISTOGRAM_BUCKETS latency buckets per histogram.
 
@@ -8,7 +8,11 @@
 const COUNTER_BUCKETS = 10;
 const COUNTER_RESOLUTION_MS = 1_000;
 
-/** Histograms and the time each covers: oxy's 60-second latency window. */
+/**
+ * Histograms and the time each covers: oxy's 60-second latency window. Oxy moves to its next
+ * histogram only when it records a latency, so after a quiet minute it still reports old ones.
+ * Berth clears histograms by time instead.
+ */
 const HISTOGRAMS = 6;
 const HISTOGRAM_PERIOD_MS = 10_000;
 

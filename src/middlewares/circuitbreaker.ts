@@ -1,10 +1,10 @@
 // The `circuitBreaker` middleware (Traefik v3's pkg/middlewares/circuitbreaker, which uses
 // vulcand/oxy's cbreaker). In standby it passes every request on and records the status, latency
 // and network errors of each response. At most once per `checkPeriod`, after a response, it
-// evaluates `expression`. When that holds, the breaker trips: for `fallbackDuration` every request
+// evaluates `expression`. When it is true, the breaker trips: for `fallbackDuration` every request
 // gets `responseCode` without reaching the service, and the metrics start over. Then it recovers
 // for `recoveryDuration`, letting a growing share of requests through as oxy does, while it keeps
-// checking the expression, which trips it again when it holds. After that it is back in standby.
+// checking the expression, which trips it again when true. After that it is back in standby.
 //
 // Each router that uses the middleware gets its own breaker, as in Traefik. The breaker runs no
 // timer: every state change happens while a request is handled.
@@ -27,7 +27,7 @@ export interface CircuitBreakerSettings {
   checkPeriodMs: number;
   fallbackDurationMs: number;
   recoveryDurationMs: number;
-  /** Status of the responses sent while the breaker is tripped or holds a request back in recovery. */
+  /** Status of the responses the breaker sends itself: while tripped, and to requests it rejects in recovery. */
   responseCode: number;
 }
 

@@ -239,7 +239,7 @@ describe('circuitBreaker ratio controller', () => {
   });
 });
 
-/** A breaker middleware on a fake clock whose service responds with the next status of `statuses`. */
+/** Builds a breaker middleware on a fake clock, and `request`, which sends one request through it. */
 function breakerWith(options: Record<string, unknown>) {
   const clock = { now: 0 };
   const middleware = createCircuitBreaker(options, { now: () => clock.now });
