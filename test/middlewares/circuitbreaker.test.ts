@@ -5,9 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { BreakerMetrics, RollingCounter } from '../../src/middlewares/breaker-metrics.js';
 import { ExpressionError, parseBreakerExpression, type MetricSource } from '../../src/middlewares/breaker-expression.js';
 import { CircuitBreaker, circuitBreakerSettings, createCircuitBreaker, RecoveryRamp } from '../../src/middlewares/circuitbreaker.js';
+import { decodeLabels } from '../../src/labels/decode.js';
+import { middlewareSchema } from '../../src/labels/middleware-schemas.js';
 import { createMiddleware } from '../../src/middlewares/registry.js';
 import { sendErrorResponse } from '../../src/proxy/error-response.js';
-import { contextFor } from './header-context.js';
+import { contextFor, runMiddleware } from './header-context.js';
 
 /** Metric values fixed by the test, recording the arguments each metric got. */
 function fixedMetrics(values: { network?: number; codes?: number; latency?: number }) {
@@ -209,6 +211,32 @@ describe('circuitBreaker settings', () => {
 
   it('registry builds circuitbreaker', () => {
     expect(typeof createMiddleware('circuitBreaker', { expression: 'NetworkErrorRatio() > 0.5' })).toBe('function');
+  });
+
+  it('labels decode and build', async () => {
+    const labels = {
+      'circuitbreaker.expression': 'ResponseCodeRatio(500, 600, 0, 600) > 0.25',
+      'circuitbreaker.checkperiod': '50ms',
+      'circuitbreaker.fallbackduration': '1m',
+      'circuitbreaker.recoveryduration': '30s',
+      'circuitbreaker.responsecode': '418',
+    };
+    const result = decodeLabels(middlewareSchema, labels, 'traefik.http.middlewares.m.');
+    expect(result.issues).toEqual([]);
+    const [type, options] = Object.entries(result.value as Record<string, Record<string, unknown>>)[0] ?? [];
+    expect(type).toBe('circuitbreaker');
+
+    const settings = circuitBreakerSettings(options ?? {});
+    expect(settings.checkPeriodMs).toBe(50);
+    expect(settings.fallbackDurationMs).toBe(60_000);
+    expect(settings.recoveryDurationMs).toBe(30_000);
+    expect(settings.responseCode).toBe(418);
+
+    const middleware = createMiddleware(type ?? '', options ?? {});
+    expect((await runMiddleware(middleware, contextFor(), [], 500)).reachedServer).toBe(true);
+    const blocked = await runMiddleware(middleware, contextFor());
+    expect(blocked.reachedServer).toBe(false);
+    expect(blocked.status).toBe(418);
   });
 });
 
