@@ -27,4 +27,22 @@ describe('CONNECT', () => {
     expect(received).toMatch(/^HTTP\/1\.1 4\d\d /);
   });
 
+
+  // Worse, a CONNECT pipelined behind a request destroys the connection before that request's
+  // response is written, so a request that was already accepted loses its response. Pipelined
+  // upgrades and parse errors keep pipeline order; CONNECT should too.
+  test('a pipelined CONNECT leaves the response before it intact', async () => {
+    const server = await startServer((_request, response) => setTimeout(() => response.end('first'), 300));
+    running.push(server);
+    const berth = await startInProcessBerth({ servers: [server.url.origin] });
+    running.push(berth);
+
+    const received = await sendRaw(
+      berth.port,
+      'GET /first HTTP/1.1\r\nHost: app.example.test\r\n\r\n' + 'CONNECT app.example.test:443 HTTP/1.1\r\nHost: app.example.test:443\r\n\r\n',
+    );
+
+    expect(received).toMatch(/^HTTP\/1\.1 200 /);
+    expect(received).toContain('first');
+  });
 });
