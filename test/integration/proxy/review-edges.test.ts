@@ -1,11 +1,43 @@
 // Findings of a review of the HTTP edges of an entry point, with raw sockets. Each test shows a
 // fault that is not fixed yet.
+import { once } from 'node:events';
+import net, { type AddressInfo } from 'node:net';
+
 import { afterEach, describe, expect, test } from 'vitest';
 
-import { sendRaw, startServer, type RunningServer } from '../../proxy/harness.js';
-import { startInProcessBerth, type InProcessBerth } from './harness.js';
+import { send, sendRaw, startServer, type RunningServer } from '../../proxy/harness.js';
+import { connectHttp2, LOOPBACK, startInProcessBerth, type InProcessBerth } from './harness.js';
 
-const running: Array<RunningServer | InProcessBerth> = [];
+const running: Array<RunningServer | InProcessBerth | { close(): Promise<void> }> = [];
+
+/** Starts a server that answers each request head with `response`, byte for byte, and keeps the connection. */
+async function startCannedServer(response: string): Promise<{ origin: string; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    let head = '';
+    socket.on('data', (chunk: Buffer) => {
+      head += chunk.toString('latin1');
+      while (head.includes('\r\n\r\n')) {
+        head = head.slice(head.indexOf('\r\n\r\n') + 4);
+        socket.write(response, 'latin1');
+      }
+    });
+  });
+  server.listen(0, LOOPBACK);
+  await once(server, 'listening');
+  const canned = {
+    origin: `http://${LOOPBACK}:${(server.address() as AddressInfo).port}`,
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  running.push(canned);
+  return canned;
+}
 
 afterEach(async () => {
   await Promise.all(running.splice(0).map((item) => item.close()));
@@ -44,5 +76,45 @@ describe('CONNECT', () => {
 
     expect(received).toMatch(/^HTTP\/1\.1 200 /);
     expect(received).toContain('first');
+  });
+});
+
+describe('server responses', () => {
+  // RFC 9110 §15.2: a client must parse 1xx responses it did not expect, and a proxy forwards
+  // them. Some servers send `100 Continue` to every request. Berth answers 502 to a GET whose
+  // server sends `100 Continue` before its 200, and logs "the server closed the connection
+  // (UND_ERR_SOCKET): bad response", though the server closed nothing. Traefik (Go's Transport)
+  // skips or forwards the 1xx and relays the 200.
+  test('an unsolicited 100 Continue before the response is not a 502', async () => {
+    const server = await startCannedServer('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+    const berth = await startInProcessBerth({ servers: [server.origin] });
+    running.push(berth);
+
+    const response = await send(berth.port, { headers: { host: 'app.example.test' } });
+
+    expect(response.status).toBe(200);
+    expect(response.body).toBe('ok');
+  });
+
+  // RFC 9110 §8.6: no Content-Length in a 204. Berth relays a server's `Content-Length: 5` on a
+  // 204, and an HTTP/2 client then resets the stream with PROTOCOL_ERROR instead of getting the
+  // 204 (curl: "stream 1 was not closed cleanly: PROTOCOL_ERROR"). Go's server, and so Traefik,
+  // removes Content-Length and Transfer-Encoding from 1xx and 204 responses.
+  test('a 204 with a Content-Length reaches an HTTP/2 client', async () => {
+    const server = await startCannedServer('HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n');
+    const berth = await startInProcessBerth({ servers: [server.origin] });
+    running.push(berth);
+    const session = await connectHttp2(berth.port);
+    try {
+      const stream = session.request({ ':authority': 'app.example.test', ':path': '/' });
+      stream.resume();
+      const outcome = await new Promise<string>((resolve) => {
+        stream.on('response', (headers) => resolve(`status ${String(headers[':status'])}, content-length ${String(headers['content-length'])}`));
+        stream.on('error', (error: NodeJS.ErrnoException) => resolve(`error ${String(error.code)}`));
+      });
+      expect(outcome).toBe('status 204, content-length undefined');
+    } finally {
+      session.destroy();
+    }
   });
 });
