@@ -27,3 +27,34 @@ describe('closest key suggestion', () => {
     expect(elapsedMs).toBeLessThan(300);
   });
 });
+
+describe('labels that differ only in case', () => {
+  // Label keys are case-insensitive, so two labels that differ only in case and carry different
+  // values conflict. The README says that a bad label disables only the router, service or
+  // middleware it belongs to. Berth reports this conflict with an empty path, as an issue of the
+  // whole container: against a private dockerd, a container with
+  // `...middlewares.mw.headers.customresponseheaders.X-A=1` and `...customResponseHeaders.x-a=2`
+  // had its router and its service disabled, while the middleware mw stayed enabled in the API
+  // with `x-a: 2`, so another container's router that uses mw@docker gets one of the two values
+  // without any error.
+  it('a conflict in a middleware option is an issue of that middleware', () => {
+    const labels = readContainerLabels(
+      {
+        'traefik.http.middlewares.mw.headers.customresponseheaders.X-A': '1',
+        'traefik.http.middlewares.mw.headers.customResponseHeaders.x-a': '2',
+        'traefik.http.routers.web.rule': 'Host(`web.example.test`)',
+      },
+      'traefik',
+    );
+
+    expect(labels.containerIssues).toEqual([]);
+    expect(labels.itemIssues.middlewares.mw).toEqual([expect.stringContaining('set the same option to different values')]);
+  });
+
+  it('a conflict in a router option is an issue of that router', () => {
+    const labels = readContainerLabels({ 'traefik.http.routers.web.rule': 'Host(`a.example.test`)', 'traefik.http.routers.WEB.rule': 'Host(`b.example.test`)' }, 'traefik');
+
+    expect(labels.containerIssues).toEqual([]);
+    expect(Object.values(labels.itemIssues.routers).flat()).toEqual([expect.stringContaining('set the same option to different values')]);
+  });
+});
