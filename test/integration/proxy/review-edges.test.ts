@@ -10,7 +10,7 @@ import { connectHttp2, LOOPBACK, startInProcessBerth, type InProcessBerth } from
 
 const running: Array<RunningServer | InProcessBerth | { close(): Promise<void> }> = [];
 
-/** Starts a server that answers each request head with `response`, byte for byte, and keeps the connection. */
+/** Starts a server that sends, for each request head, `response`, byte for byte, and keeps the connection. */
 async function startCannedServer(response: string): Promise<{ origin: string; close(): Promise<void> }> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
@@ -44,10 +44,10 @@ afterEach(async () => {
 });
 
 describe('CONNECT', () => {
-  // Over HTTP/1.1 a CONNECT request gets no response at all: Node.js emits 'connect', nobody
-  // listens, and the socket is destroyed without a status line or a log line. The same request
-  // over HTTP/2 gets 405. Traefik answers it like any other request (404 or the router's
-  // response), Caddy and nginx answer 405 or 400; a client should at least learn the status.
+  // Over HTTP/1.1 a CONNECT request gets no response at all: Node.js emits 'connect', no listener
+  // is registered, and the socket is destroyed without a status line or a log line. The same request
+  // over HTTP/2 gets 405. Go's server, and so Traefik, passes it to the router like any other
+  // request, so the client gets 404 or the router's response. A client should at least get a status.
   test('HTTP/1.1 CONNECT gets a status line', async () => {
     const server = await startServer((_request, response) => response.end('server'));
     running.push(server);
@@ -81,7 +81,7 @@ describe('CONNECT', () => {
 
 describe('server responses', () => {
   // RFC 9110 §15.2: a client must parse 1xx responses it did not expect, and a proxy forwards
-  // them. Some servers send `100 Continue` to every request. Berth answers 502 to a GET whose
+  // them. A server may send `100 Continue` to a request without Expect. Berth responds 502 to a GET whose
   // server sends `100 Continue` before its 200, and logs "the server closed the connection
   // (UND_ERR_SOCKET): bad response", though the server closed nothing. Traefik (Go's Transport)
   // skips or forwards the 1xx and relays the 200.

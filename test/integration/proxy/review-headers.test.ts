@@ -15,7 +15,7 @@ describe('customResponseHeaders with a connection-specific field', () => {
   // Node.js refuses Keep-Alive, Upgrade, Proxy-Connection and TE (other than `trailers`) in an
   // HTTP/2 response. Berth accepts them in customResponseHeaders, and then every
   // HTTP/2 response of the router ends with no status at all. Traefik (Go's HTTP/2 server)
-  // answers: it drops Connection and sends the rest. Berth should either leave these fields out
+  // still sends the response: it drops Connection and sends the rest. Berth should either leave these fields out
   // on HTTP/2 or reject the option when the middleware is built.
   test.each([['Proxy-Connection', 'keep-alive'], ['Keep-Alive', 'timeout=5'], ['Upgrade', 'foo'], ['TE', 'gzip']])(
     '%s still gives HTTP/2 clients a response',
@@ -44,7 +44,7 @@ describe('customResponseHeaders with a connection-specific field', () => {
 });
 
 describe('customRequestHeaders.Host', () => {
-  /** Starts a server that answers with the Host and X-Forwarded-Host it received, behind `headers` with these request fields. */
+  /** Starts a server that returns the Host and X-Forwarded-Host it received, behind `headers` with these request fields. */
   async function hostEcho(requestHeaders: Record<string, string>): Promise<InProcessBerth> {
     const server = await startServer((request, response) => {
       response.setHeader('content-type', 'application/json');

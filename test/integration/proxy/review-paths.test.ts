@@ -1,9 +1,9 @@
 // Findings of a review of path routing. The first test is the control that passes; each other
 // test shows a fault that is not fixed yet.
 //
-// Setup as a user writes it: a public router `PathPrefix(/)` and a router `PathPrefix(/admin)`
-// that guards the same server with a middleware (here `headers.allowedHosts`, which answers 500
-// to every host; an auth middleware would do the same job). The server is a file server that
+// Setup as a user writes it: a public router for the host and a router `PathPrefix(/admin)` that
+// guards the same server with a middleware (here `headers.allowedHosts`, which responds 500 to
+// every host; an auth middleware would do the same job). The server is a file server that
 // decodes percent-escapes, as busybox httpd, nginx, Go's net/http and most frameworks do.
 import { Writable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
@@ -25,7 +25,7 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((item) => item.close()));
 });
 
-/** A server that decodes the path as a file server does and answers with the file it would serve. */
+/** A server that decodes the path as a file server does and returns the file it would serve. */
 async function decodingFileServer(): Promise<RunningServer> {
   const server = await startServer((request, response) => {
     const path = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname);
@@ -90,8 +90,8 @@ describe('the guarded /admin router', () => {
   // by the public router, and the server decodes it to `/admin/...`. Reproduced by hand against
   // busybox httpd: `curl --path-as-is http://.../%61dmin/secret.txt` printed the file that
   // `/admin/secret.txt` refuses with 500. Traefik since v3.4.1 decodes unreserved characters
-  // (RFC 3986 §6.2.2.2) before routing and forwards the normalized path; Caddy and nginx match on
-  // the decoded path too.
+  // (RFC 3986 §6.2.2.2) before routing and forwards the normalized path. nginx also matches its
+  // locations on the decoded, normalized path.
   test.each(['/%61dmin/secret.txt', '/admi%6E/secret.txt', '/%61%64%6D%69%6E/secret.txt'])(
     'guards %s',
     async (path) => {
@@ -103,7 +103,7 @@ describe('the guarded /admin router', () => {
   );
 
   // Traefik's GHSA-gm3x-23wp-hc2c (fixed in v3.6.4): an encoded `/` lets `..` climb out of a
-  // public prefix after the server decodes it. Traefik now answers 400 to a path with an encoded
+  // public prefix after the server decodes it. Traefik now rejects with 400 a path with an encoded
   // `/`, `\`, NUL, `;`, `?` or `#` unless the entry point allows it. Berth routes
   // `/public/..%2Fadmin/secret.txt` by the public router.
   test('guards /public/..%2Fadmin/secret.txt', async () => {
