@@ -118,3 +118,23 @@ describe('server responses', () => {
     }
   });
 });
+
+describe('timeouts longer than 24.8 days', () => {
+  // Node.js timers hold at most 2^31-1 ms (about 24.8 days). A longer delay prints a
+  // TimeoutOverflowWarning and fires after 1 ms. `--entrypoints.web.transport.respondingtimeouts.writetimeout=1000h`
+  // is accepted at start, and then every request on the entry point gets no response at all
+  // (curl: status 000). With `lifecycle.gracetimeout=1000h`, SIGTERM ended a 3 s request after
+  // 1.8 s instead of waiting for it. Traefik takes any Go duration. Berth should cap such values or
+  // reject them at start with a message that names the option and the maximum.
+  test('a write timeout of 1000 hours lets a request finish', async () => {
+    const server = await startServer((_request, response) => setTimeout(() => response.end('done'), 100));
+    running.push(server);
+    const berth = await startInProcessBerth({ servers: [server.url.origin], entryPoint: { timeouts: { writeTimeoutMs: 1_000 * 3_600_000 } } });
+    running.push(berth);
+
+    const received = await sendRaw(berth.port, 'GET / HTTP/1.1\r\nHost: app.example.test\r\nConnection: close\r\n\r\n');
+
+    expect(received).toMatch(/^HTTP\/1\.1 200 /);
+  });
+});
+
