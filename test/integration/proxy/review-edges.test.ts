@@ -136,5 +136,18 @@ describe('timeouts longer than 24.8 days', () => {
 
     expect(received).toMatch(/^HTTP\/1\.1 200 /);
   });
+
+  // `--serverstransport.forwardingtimeouts.responseheadertimeout=1000h` is accepted too, and then
+  // every request gets 504 Gateway Timeout at once.
+  test('a response header timeout of 1000 hours lets a request finish', async () => {
+    const server = await startServer((_request, response) => setTimeout(() => response.end('done'), 100));
+    running.push(server);
+    const berth = await startInProcessBerth({ servers: [server.url.origin], forwarder: { responseHeaderTimeoutMs: 1_000 * 3_600_000 } });
+    running.push(berth);
+
+    const response = await send(berth.port, { headers: { host: 'app.example.test' } });
+
+    expect(response.status).toBe(200);
+  });
 });
 
