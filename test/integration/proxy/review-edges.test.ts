@@ -153,7 +153,7 @@ describe('timeouts longer than 24.8 days', () => {
 
 describe('graceful shutdown', () => {
   // An idle keep-alive connection is closed at once when Berth stops, but a connection that has
-  // not sent its first request yet holds the stop for the whole grace period: after SIGTERM,
+  // not sent its first request yet delays the stop for the whole grace period: after SIGTERM,
   // `bin/berth` exited in 20 ms with an idle keep-alive client, and in 10,020 ms (the default
   // gracetimeout) with a client that had only connected, over TCP or after a TLS handshake.
   // Browsers open such spare connections ahead of time. Go's http.Server.Shutdown, and so Traefik,
