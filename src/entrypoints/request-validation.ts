@@ -45,7 +45,7 @@ function rejectHttp1Request(request: IncomingMessage): RequestRejection | undefi
 
   const host = hosts[0];
   if (host !== undefined && !VALID_HOST.test(host)) return { status: 400, reason: 'invalid Host value' };
-  return undefined;
+  return rejectHiddenDotSegment(request.url);
 }
 
 /**
@@ -64,6 +64,30 @@ function rejectHttp2Request(request: Http2ServerRequest): RequestRejection | und
   }
   for (const value of [authority, host]) {
     if (typeof value === 'string' && !VALID_HOST.test(value)) return { status: 400, reason: 'invalid :authority or host value' };
+  }
+  return rejectHiddenDotSegment(request.url);
+}
+
+/** A separator that Berth does not split the path on but that servers may: `%2F`, `%5C` or `\`. */
+const HIDDEN_SEPARATOR = /%2f|%5c|\\/i;
+
+/**
+ * Rejects a path in which an encoded slash or a backslash hides a `.` or `..` segment, such as
+ * `/public/..%2Fadmin`. Berth routes that by its `/public` router, and a server that decodes `%2F`
+ * or treats `\` as a separator resolves it to `/admin`, past the middlewares of the router for
+ * `/admin`. Traefik rejects every encoded slash by default since v3.6.4; Berth passes the others
+ * on unchanged, because some servers take `a%2Fb` as one segment (an object key, say).
+ */
+function rejectHiddenDotSegment(target: string | undefined): RequestRejection | undefined {
+  if (target === undefined || !HIDDEN_SEPARATOR.test(target)) return undefined;
+  const queryAt = target.indexOf('?');
+  const path = queryAt === -1 ? target : target.slice(0, queryAt);
+  for (const segment of path.split('/')) {
+    if (!HIDDEN_SEPARATOR.test(segment)) continue;
+    const pieces = segment.replace(/%2e/gi, '.').split(/%2f|%5c|\\/i);
+    if (pieces.some((piece) => piece === '.' || piece === '..')) {
+      return { status: 400, reason: 'encoded slash or backslash next to a dot segment in the path' };
+    }
   }
   return undefined;
 }

@@ -102,5 +102,20 @@ export function normalizeRequestTarget(request: IncomingMessage): void {
   const queryAt = target.indexOf('?');
   const path = queryAt === -1 ? target : target.slice(0, queryAt);
   const query = queryAt === -1 ? '' : target.slice(queryAt);
-  request.url = cleanPath(path) + query;
+  request.url = cleanPath(decodeUnreserved(path)) + query;
+}
+
+/** Percent-escapes of the unreserved characters of RFC 3986 §2.3: letters, digits, `-`, `.`, `_` and `~`. */
+const UNRESERVED_ESCAPE = /%(3[0-9]|[46][1-9A-Fa-f]|[57][0-9Aa]|2[DdEe]|5[Ff]|7[Ee])/g;
+
+/**
+ * Decodes the percent-escapes of unreserved characters in a path, which RFC 3986 §6.2.2.2 makes
+ * equivalent to the characters themselves. Without this, `/%61dmin` would be routed as a path
+ * other than `/admin` and then reach a server that decodes it as `/admin`, past the middlewares of
+ * the router for `/admin`. The server receives the decoded path too. Other escapes, such as `%2F`
+ * and `%25`, stay as received.
+ */
+export function decodeUnreserved(path: string): string {
+  if (!path.includes('%')) return path;
+  return path.replace(UNRESERVED_ESCAPE, (_escape, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
 }

@@ -35,6 +35,18 @@ describe('rejectRequest over HTTP/1', () => {
     expect(rejectRequest(http1Request(version, raw))?.status).toBe(status);
   });
 
+  it.each(['/public/..%2Fadmin', '/public/%2E%2E%2fadmin/x', '/p/..%5Cadmin', '/p/..\\admin', '/p/.%2Fa'])('400 for dot segment hidden in %s', (url) => {
+    const request = http1Request('1.1', ['Host', 'a.test']);
+    request.url = url;
+    expect(rejectRequest(request)?.status).toBe(400);
+  });
+
+  it.each(['/files/a%2Fb.txt', '/x?next=..%2Fadmin', '/v1..%2Fb'])('accepts %s', (url) => {
+    const request = http1Request('1.1', ['Host', 'a.test']);
+    request.url = url;
+    expect(rejectRequest(request)).toBeUndefined();
+  });
+
   it.each([
     { desc: 'HTTP/1.0 without Host', version: '1.0', raw: [] },
     { desc: 'host and port', version: '1.1', raw: ['Host', 'a.test:8080'] },

@@ -54,6 +54,16 @@ describe('normalizeRequestTarget', () => {
     normalizeRequestTarget(request);
     expect(request.url).toBe('/cgi-bin/i?a=/../b');
   });
+  it.each([
+    { target: '/%61dmin/%7Euser', url: '/admin/~user' },
+    { target: '/%41%5A%30%2D%2E%5F', url: '/AZ0-._' },
+    { target: '/a%2Fb/%25/%3B/%20', url: '/a%2Fb/%25/%3B/%20' },
+    { target: '/x/%2E%2E/admin?q=%61', url: '/admin?q=%61' },
+  ])('decodes unreserved escapes in $target', ({ target, url }) => {
+    const request = incoming(target, 'h');
+    normalizeRequestTarget(request);
+    expect(request.url).toBe(url);
+  });
 });
 
 describe('requestFacts host', () => {

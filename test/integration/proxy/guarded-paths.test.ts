@@ -1,5 +1,5 @@
-// Findings of a review of path routing. The first test is the control that passes; each other
-// test shows a fault that is not fixed yet.
+// A public router and a router for `/admin` with a middleware, in front of a server that decodes
+// percent-escapes: no spelling of the path may reach `/admin` past that middleware.
 //
 // Setup as a user writes it: a public router for the host and a router `PathPrefix(/admin)` that
 // guards the same server with a middleware (here `headers.allowedHosts`, which responds 500 to
