@@ -85,13 +85,10 @@ describe('the guarded /admin router', () => {
   });
 
   // Traefik's GHSA-vrch-868g-9jx5 (fixed in v3.4.1 and v2.11.25): a percent-encoded unreserved
-  // character in the path moves the request to another router and past the middlewares of the
-  // router meant for it. Berth matches rules on the path as received, so `/%61dmin/...` is routed
-  // by the public router, and the server decodes it to `/admin/...`. Reproduced by hand against
-  // busybox httpd: `curl --path-as-is http://.../%61dmin/secret.txt` printed the file that
-  // `/admin/secret.txt` refuses with 500. Traefik since v3.4.1 decodes unreserved characters
-  // (RFC 3986 §6.2.2.2) before routing and forwards the normalized path. nginx also matches its
-  // locations on the decoded, normalized path.
+  // character in the path moved the request to another router and past the middlewares of the
+  // router meant for it, and the server then decoded it to `/admin/...`. Berth, like Traefik since
+  // v3.4.1, decodes unreserved characters (RFC 3986 §6.2.2.2) before routing and forwards the
+  // decoded path.
   test.each(['/%61dmin/secret.txt', '/admi%6E/secret.txt', '/%61%64%6D%69%6E/secret.txt'])(
     'guards %s',
     async (path) => {
@@ -103,9 +100,8 @@ describe('the guarded /admin router', () => {
   );
 
   // Traefik's GHSA-gm3x-23wp-hc2c (fixed in v3.6.4): an encoded `/` lets `..` climb out of a
-  // public prefix after the server decodes it. Traefik now rejects with 400 a path with an encoded
-  // `/`, `\`, NUL, `;`, `?` or `#` unless the entry point allows it. Berth routes
-  // `/public/..%2Fadmin/secret.txt` by the public router.
+  // public prefix after the server decodes it. Berth rejects with 400 a path where an encoded
+  // slash or a backslash hides a dot segment.
   test('guards /public/..%2Fadmin/secret.txt', async () => {
     const port = await startGuardedBerth(await decodingFileServer());
     const received = await sendRaw(port, get('/public/..%2Fadmin/secret.txt'));
