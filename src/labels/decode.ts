@@ -42,6 +42,9 @@ function fillPlaceholders(known: readonly string[], written: readonly string[]):
   });
 }
 
+/** Length of the longest key, in characters, that gets a "did you mean" suggestion. */
+export const MAX_SUGGESTED_KEY_LENGTH = 256;
+
 /**
  * Picks the known key closest to `written` (both given as segments relative to the same node).
  * A candidate that ends in the same option name (known keys are lower case) wins over closer spellings, so
@@ -49,6 +52,10 @@ function fillPlaceholders(known: readonly string[], written: readonly string[]):
  * Ties go to the shorter key, then to alphabetical order, so the suggestion is stable.
  */
 export function closestKey(written: readonly string[], known: readonly (readonly string[])[]): string[] | undefined {
+  // The distance takes time in proportion to the product of the two lengths, and placeholders make
+  // candidates as long as the key, so a key of thousands of characters would block the event loop
+  // for seconds at every decoding. No real key is that long, so it gets no suggestion.
+  if (written.reduce((length, segment) => length + segment.length + 1, 0) > MAX_SUGGESTED_KEY_LENGTH) return undefined;
   const target = written.map((segment) => segment.toLowerCase());
   const last = target[target.length - 1];
   let best: { key: string[]; rank: number; distance: number; text: string } | undefined;
@@ -283,7 +290,7 @@ export function decodeLabels<F extends Record<string, FieldSchema>>(
   const decoder = new LabelDecoder();
   const root: Position = { node: tree.root, path: [], end: keyPrefix.length };
   const value = decoder.decodeObject(schema, root, true) ?? {};
-  const malformed = tree.malformed.map((entry) => ({ key: entry.key, path: [], message: entry.message }));
+  const malformed = tree.malformed.map((entry) => ({ key: entry.key, path: entry.path ?? [], message: entry.message }));
 
   // The caller's schema fixes the shape; the decoder builds it option by option.
   return { value: value as Infer<ObjectField<F>>, issues: [...malformed, ...decoder.issues] };

@@ -19,6 +19,12 @@ export interface LabelNode {
 export interface MalformedLabel {
   key: string;
   message: string;
+  /**
+   * Segments of the option that two labels set differently, as first written, with the section and
+   * kind (`http`, `routers`) in lower case, so the caller can disable just the item it belongs to.
+   * Unset for a key that cannot be parsed.
+   */
+  path?: string[];
 }
 
 export interface LabelTree {
@@ -81,6 +87,7 @@ export function buildLabelTree(labels: Record<string, string>, keyPrefix = ''): 
     }
 
     let node = root;
+    const names: string[] = [];
     for (const segment of segments) {
       let child = node.children.find((candidate) => sameSegment(candidate.segment, segment));
       if (child === undefined) {
@@ -88,11 +95,13 @@ export function buildLabelTree(labels: Record<string, string>, keyPrefix = ''): 
         node.children.push(child);
       }
       node = child;
+      const name = 'name' in child.segment ? child.segment.name : String(child.segment.index);
+      names.push(names.length < 2 ? name.toLowerCase() : name);
     }
 
     // Two keys that differ only in case name the same option; identical values are harmless.
     if (node.key !== undefined && node.value !== value) {
-      malformed.push({ key: fullKey, message: `labels "${node.key}" and "${fullKey}" set the same option to different values` });
+      malformed.push({ key: fullKey, message: `labels "${node.key}" and "${fullKey}" set the same option to different values`, path: names });
       continue;
     }
     node.value = value;
