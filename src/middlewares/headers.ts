@@ -5,6 +5,7 @@
 // checks run on the result. On the server's response, the security fields are applied first and
 // the custom response fields and CORS fields after them, so a custom field can override or remove
 // a security field.
+import { replaceRequestHost } from '../proxy/forwarded.js';
 import { addCorsHeaders, corsSettings, isPreflight, sendPreflightResponse } from './cors.js';
 import { checkHeadersOptions } from './header-fields.js';
 import { stringMap } from './options.js';
@@ -32,8 +33,14 @@ export function createHeaders(options: Record<string, unknown>, warn: (message: 
 
     for (const [name, value] of requestHeaders) {
       const key = name.toLowerCase();
-      if (value === '') delete context.request.headers[key];
-      else context.request.headers[key] = value;
+      // Traefik's empty value deletes a header line, which never touches Go's `req.Host`.
+      if (key === 'host') {
+        if (value !== '') replaceRequestHost(context.request, value);
+      } else if (value === '') {
+        delete context.request.headers[key];
+      } else {
+        context.request.headers[key] = value;
+      }
     }
 
     if (responseHeaders.size > 0 || cors !== undefined) {

@@ -13,11 +13,28 @@ export function editResponseHeaders(response: ServerResponse, edit: (headers: He
     const reason = typeof rest[0] === 'string' ? rest[0] : undefined;
     const given = (reason === undefined ? rest[0] : rest[1]) as OutgoingHttpHeaders | HeaderList | undefined;
 
-    const headers = edit([...toList(this.getHeaders()), ...toList(given)]);
+    let headers = edit([...toList(this.getHeaders()), ...toList(given)]);
+    if ('stream' in this) headers = withoutConnectionFields(headers);
     for (const name of this.getHeaderNames()) this.removeHeader(name);
     if (reason === undefined) return original.call(this, statusCode, headers);
     return (original as (code: number, reason: string, headers: HeaderList) => ServerResponse).call(this, statusCode, reason, headers);
   } as typeof original;
+}
+
+/**
+ * Fields that belong to one HTTP/1 connection, which an HTTP/2 message must not carry (RFC 9113
+ * §8.2.2) and which Node.js refuses in an HTTP/2 response, ending the stream without a status.
+ */
+const CONNECTION_FIELDS: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te']);
+
+/** Removes the fields that a middleware set for HTTP/1 connections from a list for an HTTP/2 response. */
+function withoutConnectionFields(headers: HeaderList): HeaderList {
+  const result: HeaderList = [];
+  for (let i = 0; i + 1 < headers.length; i += 2) {
+    const key = headers[i] as string;
+    if (!CONNECTION_FIELDS.has(key.toLowerCase())) result.push(key, headers[i + 1] as string);
+  }
+  return result;
 }
 
 function toList(headers: OutgoingHttpHeaders | HeaderList | undefined): HeaderList {

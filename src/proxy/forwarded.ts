@@ -34,7 +34,7 @@ export interface ForwardedOptions {
 export function forwardedHeaders(request: IncomingMessage, context: ForwardContext, options: ForwardedOptions): Record<string, string> {
   const headers: Record<string, string> = {};
   const peer = peerAddress(request.socket?.remoteAddress);
-  const host = requestHost(request);
+  const host = clientHosts.get(request) ?? requestHost(request);
 
   const clientFor = options.trusted ? headerValue(request, 'x-forwarded-for') : undefined;
   const forwardedFor = [clientFor, peer].filter((part): part is string => part !== undefined && part !== '').join(', ');
@@ -80,6 +80,20 @@ export function forwardedProto(request: IncomingMessage, scheme: 'http' | 'https
 }
 
 /** Returns the authority the client asked for: `Host`, or `:authority` when the request came over HTTP/2. */
+/** The host each client asked for, kept for X-Forwarded-Host when a middleware changed the request's Host. */
+const clientHosts = new WeakMap<IncomingMessage, string>();
+
+/**
+ * Sets the Host that the server receives, as the `headers` middleware's `customRequestHeaders.Host`
+ * does in Traefik (Go's `req.Host`). X-Forwarded-Host keeps the host the client asked for, because
+ * Traefik sets it at the entry point, before any middleware runs.
+ */
+export function replaceRequestHost(request: IncomingMessage, host: string): void {
+  const original = requestHost(request);
+  if (original !== undefined && !clientHosts.has(request)) clientHosts.set(request, original);
+  request.headers.host = host;
+}
+
 export function requestHost(request: IncomingMessage): string | undefined {
   const host = request.headers.host;
   if (host !== undefined && host !== '') {

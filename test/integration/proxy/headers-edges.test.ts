@@ -1,5 +1,5 @@
-// Findings of a review of the headers middleware on the real request path. Each test shows a fault
-// that is not fixed yet.
+// The headers middleware on the real request path with fields that need care: connection-specific
+// response fields on HTTP/2, and a configured Host.
 import { afterEach, describe, expect, test } from 'vitest';
 
 import { send, startServer, type RunningServer } from '../../proxy/harness.js';
@@ -13,10 +13,8 @@ afterEach(async () => {
 
 describe('customResponseHeaders with a connection-specific field', () => {
   // Node.js refuses Keep-Alive, Upgrade, Proxy-Connection and TE (other than `trailers`) in an
-  // HTTP/2 response. Berth accepts them in customResponseHeaders, and then every
-  // HTTP/2 response of the router ends with no status at all. Traefik (Go's HTTP/2 server)
-  // still sends the response: it drops Connection and sends the rest. Berth should either leave these fields out
-  // on HTTP/2 or reject the option when the middleware is built.
+  // HTTP/2 response and ends the stream with no status. Berth leaves them out of HTTP/2 responses
+  // and still sends them over HTTP/1.1.
   test.each([['Proxy-Connection', 'keep-alive'], ['Keep-Alive', 'timeout=5'], ['Upgrade', 'foo'], ['TE', 'gzip']])(
     '%s still gives HTTP/2 clients a response',
     async (name, value) => {
@@ -61,9 +59,7 @@ describe('customRequestHeaders.Host', () => {
   }
 
   // Traefik deletes a field with an empty value with req.Header.Del, which never touches req.Host,
-  // so `Host: ""` changes nothing. Berth deletes the Host field on HTTP/1.1, and the server then
-  // gets Host: 127.0.0.1:PORT (its own address) and no X-Forwarded-Host, although passHostHeader
-  // is on. Over HTTP/2 the same option keeps the client's host, so the two protocols differ.
+  // so `Host: ""` changes nothing.
   test('an empty value keeps the client host over HTTP/1.1', async () => {
     const berth = await hostEcho({ Host: '' });
     const response = await send(berth.port, { headers: { host: 'app.example.test' } });
@@ -72,8 +68,7 @@ describe('customRequestHeaders.Host', () => {
   });
 
   // Traefik sets X-Forwarded-Host at the entry point, before any middleware, so it stays the host
-  // the client asked for while the server gets the configured Host. Berth sends the configured
-  // host in both fields, and the server loses the client's host.
+  // the client asked for while the server gets the configured Host.
   test('X-Forwarded-Host keeps the host the client asked for', async () => {
     const berth = await hostEcho({ Host: 'internal.example.test' });
     const response = await send(berth.port, { headers: { host: 'app.example.test' } });
