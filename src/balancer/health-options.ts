@@ -4,6 +4,7 @@
 import type { HealthCheckConfig, LoadBalancerConfig } from '../dynamic/model.js';
 import type { PassivePolicy } from './server-health.js';
 import { checkHeaderName, checkHeaderValue } from '../middlewares/header-fields.js';
+import { timerMs } from '../config/timer-limit.js';
 
 /** Options of one service's active health check, with defaults applied. */
 export interface ActiveCheckOptions {
@@ -153,5 +154,5 @@ function positiveDuration(name: string, text: string | undefined, fallbackMs: nu
     settings.warnings.push(`${name} "${text}" is invalid, so the default ${fallbackMs} ms is used: write a duration greater than zero, such as 10s or 500ms`);
     return fallbackMs;
   }
-  return value;
+  return timerMs(value);
 }

@@ -20,6 +20,7 @@ import { InFlightResponses } from './in-flight.js';
 import { MAX_WAITING_REQUESTS, servePipelined, type PipelineTurn } from './pipeline.js';
 import { dropRedundantHost, isHttp2Stream, rejectRequest, type RequestRejection } from './request-validation.js';
 import { DEFAULT_SESSION_LIVENESS, watchSessionLiveness, type SessionLivenessOptions } from './session-liveness.js';
+import { timerMs } from '../config/timer-limit.js';
 
 export type Scheme = 'http' | 'https';
 export type RequestHandler = (request: IncomingMessage, response: ServerResponse, scheme: Scheme) => void | Promise<void>;
@@ -71,6 +72,8 @@ export class EntryPoint {
   readonly #h2c: Http2Server | undefined;
   readonly #sessions = new Set<Http2Session>();
   readonly #sockets = new Set<Socket>();
+  /** Connections whose protocol is not known yet, because too few bytes arrived: no request can have started on them. */
+  readonly #silent = new Set<Socket>();
   /** HTTP/1.1 responses not finished yet, which shutdown makes the last of their connection. */
   readonly #inFlight = new InFlightResponses();
   #closing = false;
@@ -79,7 +82,8 @@ export class EntryPoint {
     this.name = options.name;
     this.#options = options;
     this.#logger = options.logger.child({ [Fields.entryPoint]: options.name });
-    this.#timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+    const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+    this.#timeouts = { readTimeoutMs: timerMs(timeouts.readTimeoutMs), writeTimeoutMs: timerMs(timeouts.writeTimeoutMs), idleTimeoutMs: timerMs(timeouts.idleTimeoutMs) };
     this.#trust = new ForwardedHeadersTrust(options.forwardedHeaders ?? { trustedIPs: [], insecure: false });
 
     const serverOptions = {
@@ -139,12 +143,16 @@ export class EntryPoint {
    * GOAWAY and close after their last stream. Whatever is still open at the deadline, WebSocket
    * tunnels included, is closed.
    */
-  async close(graceMs: number = this.#options.graceTimeOutMs ?? DEFAULT_GRACE_TIMEOUT_MS): Promise<void> {
+  async close(grace: number = this.#options.graceTimeOutMs ?? DEFAULT_GRACE_TIMEOUT_MS): Promise<void> {
+    const graceMs = timerMs(grace);
     this.#closing = true;
     const closed = new Promise<void>((resolve) => this.#listener.close(() => resolve()));
     this.#inFlight.forEach((response) => this.#closeAfter(response));
     this.#closeIdle();
     for (const session of this.#sessions) session.close();
+    // NOTE: a connection that finished its TLS handshake but sent no request still waits for the
+    // deadline; Go's server closes such a connection once it has been quiet for 5 s.
+    for (const socket of this.#silent) socket.destroy();
 
     const timer = setTimeout(() => {
       for (const socket of this.#sockets) socket.destroy();
@@ -158,7 +166,11 @@ export class EntryPoint {
 
   #accept(socket: Socket): void {
     this.#sockets.add(socket);
-    socket.once('close', () => this.#sockets.delete(socket));
+    this.#silent.add(socket);
+    socket.once('close', () => {
+      this.#sockets.delete(socket);
+      this.#silent.delete(socket);
+    });
     // Errors of the raw socket, such as a reset during the TLS handshake, need a listener, while
     // the protocol servers report what matters for requests.
     socket.on('error', (error) => this.#logger.debug({ err: error }, 'client connection failed'));
@@ -171,6 +183,7 @@ export class EntryPoint {
   }
 
   #handOver(socket: Socket, protocol: ConnectionProtocol, hello: ClientHelloInfo | undefined): void {
+    this.#silent.delete(socket);
     if (protocol === 'tls') {
       if (this.#secure === undefined) socket.destroy();
       else if (hello !== undefined && this.#tlsServers !== undefined) this.#tlsServers.handOver(socket, hello);
@@ -202,6 +215,23 @@ export class EntryPoint {
       this.#onRequest(request, response as ServerResponse, scheme);
     });
     server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(request, socket, head, scheme));
+    // Berth tunnels no CONNECT requests. node:http would destroy the connection without a response, even
+    // with an earlier pipelined response unwritten, so the 405 takes its turn like an upgrade.
+    server.on('connect', (request: IncomingMessage | Http2ServerRequest, socket: Duplex | Http2ServerResponse) => {
+      // With a 'connect' listener, the TLS server emits HTTP/2 CONNECT streams here too, with a response.
+      if (isHttp2Stream(request)) {
+        const response = socket as Http2ServerResponse;
+        response.writeHead(405, { 'content-length': 0 });
+        response.end();
+        return;
+      }
+      const tunnel = socket as Duplex;
+      this.#logTurn(servePipelined(request.socket, undefined, () => {
+        this.#logger.debug({ [Fields.status]: 405, [Fields.reason]: 'CONNECT is not supported' }, 'rejected a request');
+        tunnel.on('error', () => undefined);
+        tunnel.end('HTTP/1.1 405 Method Not Allowed\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      }));
+    });
     server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => answerClientError(error, socket, this.#logger));
   }
 

@@ -13,6 +13,7 @@ import { ResponseRelay } from './response-relay.js';
 import type { ForwardContext, ForwardOptions, ForwardOutcome, Forwarder, Upstream } from './types.js';
 import { UpgradeRelay } from './upgrade.js';
 import { hasRequestBody, RequestBodyStream, upstreamPath } from './upstream-request.js';
+import { timerMs } from '../config/timer-limit.js';
 
 export interface ForwarderOptions {
   logger?: Logger;
@@ -199,5 +200,5 @@ function checkedMilliseconds(name: string, value: number, zeroAllowed: boolean):
     const expected = zeroAllowed ? 'a number of milliseconds >= 0' : 'a number of milliseconds > 0';
     throw new RangeError(`invalid forwarder option ${name}: ${String(value)}, expected ${expected}`);
   }
-  return value;
+  return timerMs(value);
 }

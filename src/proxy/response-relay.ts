@@ -92,7 +92,10 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     }
 
     const raw = controller.rawHeaders;
-    const list = clientResponseHeaders(Array.isArray(raw) ? raw : flattenHeaders(headers));
+    let list = clientResponseHeaders(Array.isArray(raw) ? raw : flattenHeaders(headers));
+    // A 204 has no content (RFC 9110 §15.3.5) and must not carry Content-Length (§8.6). Go's server drops
+    // it too; an HTTP/2 client would otherwise reset the stream for a length that no DATA frame matches.
+    if (statusCode === 204) list = withoutContentLength(list);
     // `Trailer` is removed with the hop-by-hop fields, as Go's proxy does, and announced again here
     // because the trailer fields it names are passed on at the end (RFC 9110 section 6.6.2).
     const announced = headers.trailer;
@@ -334,4 +337,13 @@ function flattenHeaders(headers: IncomingHttpHeaders): string[] {
     }
   }
   return list;
+}
+
+/** Removes every Content-Length field from a flat header list. */
+function withoutContentLength(list: string[]): string[] {
+  const result: string[] = [];
+  for (let i = 0; i + 1 < list.length; i += 2) {
+    if ((list[i] as string).toLowerCase() !== 'content-length') result.push(list[i] as string, list[i + 1] as string);
+  }
+  return result;
 }
