@@ -118,6 +118,12 @@ export const MiddlewareSchemas = {
     recoveryDuration: field.duration(),
     responseCode: field.integer(0, 599, 'an HTTP status code'),
   }),
+  errors: field.object({
+    status: field.list(),
+    statusRewrites: field.map(field.integer(100, 599, 'an HTTP status code'), '<status>'),
+    service: field.string(),
+    query: field.string(),
+  }),
   forwardauth: field.object({
     address: field.string(),
     trustForwardHeader: field.bool(),

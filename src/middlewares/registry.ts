@@ -1,5 +1,5 @@
 // Maps a middleware type name, as written in labels, to the factory that builds it.
-import type { Middleware, MiddlewareFactory } from './types.js';
+import type { Middleware, MiddlewareBuildContext, MiddlewareFactory } from './types.js';
 import { createAddPrefix } from './addprefix.js';
 import { createStripPrefix } from './stripprefix.js';
 import { createHeaders } from './headers.js';
@@ -14,6 +14,7 @@ import { createIpAllowList } from './ipallowlist.js';
 import { createInFlightReq } from './inflightreq.js';
 import { createRateLimit } from './ratelimit.js';
 import { createCircuitBreaker } from './circuitbreaker.js';
+import { createErrors } from './errors.js';
 
 const factories = new Map<string, MiddlewareFactory>([
   ['addprefix', createAddPrefix],
@@ -32,7 +33,15 @@ const factories = new Map<string, MiddlewareFactory>([
   ['inflightreq', createInFlightReq],
   ['ratelimit', (options, warn) => createRateLimit(options, warn)],
   ['circuitbreaker', (options) => createCircuitBreaker(options)],
+  ['errors', (options, _warn, build) => createErrors(options, build)],
 ]);
+
+/** Used where no configuration is at hand: every service name is reported as missing. */
+const NO_SERVICES: MiddlewareBuildContext = {
+  resolveService(name) {
+    throw new Error(`service "${name}" does not exist; define it or fix the name`);
+  },
+};
 
 /** Names of the middleware types Berth implements, for messages. */
 export function supportedMiddlewareTypes(): string[] {
@@ -41,12 +50,12 @@ export function supportedMiddlewareTypes(): string[] {
 
 /**
  * Builds a middleware; throws an Error naming the type or option when it cannot. Warnings, such as
- * a deprecated option, go to `warn`.
+ * a deprecated option, go to `warn`. `build` resolves service names for middlewares that call a service.
  */
-export function createMiddleware(type: string, options: Record<string, unknown>, warn: (message: string) => void = () => {}): Middleware {
+export function createMiddleware(type: string, options: Record<string, unknown>, warn: (message: string) => void = () => {}, build: MiddlewareBuildContext = NO_SERVICES): Middleware {
   const factory = factories.get(type.toLowerCase());
   if (!factory) {
     throw new Error(`middleware type "${type}" is not supported yet; supported types: ${supportedMiddlewareTypes().join(', ')}`);
   }
-  return factory(options, warn);
+  return factory(options, warn, build);
 }

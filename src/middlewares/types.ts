@@ -13,6 +13,25 @@ export interface RequestContext {
   router?: string;
   /** Set by the `retry` middleware; the service call then retries failed attempts within it. */
   retry?: RetryPolicy;
+  /** Set by the dispatcher for a router with middlewares, so a middleware such as `errors` can call another service. */
+  callService?: ServiceCaller;
+}
+
+/**
+ * Forwards the request of `context` to the service with the qualified name `service` and writes the
+ * server's response to `context.response`. Returns false, having written nothing, when the service
+ * does not exist or has no available server.
+ */
+export type ServiceCaller = (service: string, context: RequestContext) => Promise<boolean>;
+
+/** Lookups in the configuration being built, for middleware factories. */
+export interface MiddlewareBuildContext {
+  /**
+   * Returns the qualified name (`name@provider`) of the usable service `name`. A name without
+   * `@provider` refers to the middleware's own provider. Throws an Error naming the service when it
+   * does not exist or is disabled.
+   */
+  resolveService(name: string): string;
 }
 
 /** Retry budget of one request: the number of attempts and the wait before each retry. */
@@ -32,5 +51,6 @@ export type Middleware = (context: RequestContext, next: Next) => Promise<void>;
 /**
  * Builds a middleware from decoded label options; throws an Error whose message names the bad
  * option. `warn` records a problem that does not stop the middleware, such as a deprecated option.
+ * `build` resolves the names of other configuration items, such as the service of `errors`.
  */
-export type MiddlewareFactory = (options: Record<string, unknown>, warn: (message: string) => void) => Middleware;
+export type MiddlewareFactory = (options: Record<string, unknown>, warn: (message: string) => void, build: MiddlewareBuildContext) => Middleware;

@@ -126,6 +126,7 @@ export class Dispatcher {
         await last(context, route, service);
       } else {
         const chain = route.middlewares.map((name) => runtime.middlewares.get(name)).filter((item): item is Middleware => item !== undefined);
+        context.callService = (name, serviceContext) => this.#callNamedService(runtime, route, name, serviceContext, options);
         await runChain(chain, context, () => last(context, route, service));
       }
     } catch (error) {
@@ -133,6 +134,15 @@ export class Dispatcher {
       if (!response.headersSent) sendText(response, 500, '500 Internal Server Error');
       else response.destroy();
     }
+  }
+
+  /** Forwards `context` to the service `name` of `runtime` for a middleware, such as the page service of `errors`. */
+  async #callNamedService(runtime: Runtime, route: Route, name: string, context: RequestContext, options: DispatchOptions): Promise<boolean> {
+    const service = runtime.services.get(name);
+    const currentService = () => this.#runtime.services.get(name);
+    const served = service !== undefined && (await callService(context, route, service, { forwarder: this.#forwarder, logger: this.#logger, forwardContext: options, currentService }));
+    if (!served) this.#logger.warn({ [Fields.router]: route.name, [Fields.service]: name }, 'no server is available for the service a middleware called');
+    return served;
   }
 
   async #forwardToService(context: RequestContext, route: Route, service: RuntimeService | undefined, options: DispatchOptions): Promise<void> {

@@ -1,12 +1,12 @@
 // Builds the immutable runtime from the merged dynamic configuration: compiled rules per entry
 // point, services with their balancers, middleware chains. A change builds a new runtime; the
 // entry points swap one reference to it, so requests in flight finish on the old one.
-import { DEFAULT_TLS_OPTIONS_NAME, resolveReferences, withOrigin, type MergedConfig, type MergedRouter } from '../dynamic/merged.js';
+import { DEFAULT_TLS_OPTIONS_NAME, qualifyName, resolveReferences, withOrigin, type MergedConfig, type MergedMiddleware, type MergedRouter } from '../dynamic/merged.js';
 import type { RouterTlsConfig } from '../dynamic/model.js';
 import { compileRule, defaultPriority, literalHosts, parseRule } from '../rules/index.js';
 import { buildChains, isChain } from '../middlewares/chain.js';
 import { createMiddleware } from '../middlewares/registry.js';
-import type { Middleware } from '../middlewares/types.js';
+import type { Middleware, MiddlewareBuildContext } from '../middlewares/types.js';
 import type { HealthRegistry } from '../balancer/health-registry.js';
 import { DEFAULT_TLS_OPTIONS, resolveTlsOptions, type TlsOptions } from '../tls/options.js';
 import { buildTlsOptionsSelector, type TlsOptionsSelector, type TlsRouterUse } from '../tls/options-by-host.js';
@@ -68,7 +68,7 @@ export function routeTableFor(runtime: Runtime, entryPoint: string, scheme: 'htt
 /** Compiles `config` into a runtime. Problems are recorded on the items; this never throws for bad input. */
 export function buildRuntime(config: MergedConfig, options: BuildOptions): Runtime {
   const services = buildServices(config, options.health);
-  const middlewares = buildMiddlewares(config);
+  const middlewares = buildMiddlewares(config, services);
   const tlsOptions = buildTlsOptions(config);
   resolveReferences(config);
 
@@ -141,7 +141,7 @@ function checkTlsOptionsReference(router: MergedRouter, name: string, config: Me
   if (!router.errors.includes(withOrigin(router, message))) router.errors.push(withOrigin(router, message));
 }
 
-function buildMiddlewares(config: MergedConfig): Map<string, Middleware> {
+function buildMiddlewares(config: MergedConfig, services: ReadonlyMap<string, RuntimeService>): Map<string, Middleware> {
   const middlewares = new Map<string, Middleware>();
   for (const middleware of config.middlewares.values()) {
     if (middleware.errors.length > 0 || isChain(middleware)) continue;
@@ -150,7 +150,7 @@ function buildMiddlewares(config: MergedConfig): Map<string, Middleware> {
         const warning = withOrigin(middleware, message);
         if (!middleware.warnings.includes(warning)) middleware.warnings.push(warning);
       };
-      middlewares.set(middleware.name, createMiddleware(middleware.type, middleware.options, warn));
+      middlewares.set(middleware.name, createMiddleware(middleware.type, middleware.options, warn, serviceResolver(middleware, config, services)));
     } catch (error) {
       middleware.errors.push(withOrigin(middleware, (error as Error).message));
     }
@@ -158,6 +158,19 @@ function buildMiddlewares(config: MergedConfig): Map<string, Middleware> {
   // Chains come last because they run the middlewares built above.
   buildChains(config, middlewares);
   return middlewares;
+}
+
+/** Resolves the service names a middleware refers to, such as the page service of `errors`. */
+function serviceResolver(middleware: MergedMiddleware, config: MergedConfig, services: ReadonlyMap<string, RuntimeService>): MiddlewareBuildContext {
+  return {
+    resolveService(name) {
+      const qualified = qualifyName(name.trim(), middleware.provider);
+      if (services.has(qualified)) return qualified;
+      const item = config.services.get(qualified);
+      if (item === undefined) throw new Error(`service "${qualified}" does not exist; define it or fix the name`);
+      throw new Error(`service "${qualified}" is disabled: ${item.errors[0] ?? 'see that service in the API'}`);
+    },
+  };
 }
 
 /** Entry points named by the router, or all of them; unknown names are errors on the router. */

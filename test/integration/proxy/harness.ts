@@ -21,6 +21,8 @@ export const LOOPBACK = '127.0.0.1';
 export interface InProcessOptions {
   /** Server URLs of the one service, such as `http://127.0.0.1:8080`. */
   servers: string[];
+  /** Further services by name, with their server URLs, for middlewares that call a service. */
+  services?: Record<string, string[]>;
   /** Middlewares by name, all applied to the router in this order. */
   middlewares?: Record<string, Pick<MiddlewareConfig, 'type' | 'options'>>;
   entryPoint?: Partial<Omit<EntryPointOptions, 'name' | 'address' | 'handler' | 'upgradeHandler' | 'logger' | 'tls'>>;
@@ -93,16 +95,12 @@ function providerConfig(options: InProcessOptions): ProviderConfig {
     middlewares[name] = { ...middleware, errors: [], warnings: [], sources };
   }
   const router = { rule: 'PathPrefix(`/`)', entryPoints: ['web'], service: 'app', middlewares: Object.keys(middlewares), errors: [], warnings: [], sources };
+  const service = (servers: string[]) => ({ loadBalancer: { servers: servers.map((url) => ({ url, weight: 1 })), passHostHeader: true }, errors: [], warnings: [], sources });
+  const services: ProviderConfig['services'] = { app: service(options.servers) };
+  for (const [name, servers] of Object.entries(options.services ?? {})) services[name] = service(servers);
   return {
     routers: { app: router, 'app-tls': { ...router, tls: {} } },
-    services: {
-      app: {
-        loadBalancer: { servers: options.servers.map((url) => ({ url, weight: 1 })), passHostHeader: true },
-        errors: [],
-        warnings: [],
-        sources,
-      },
-    },
+    services,
     middlewares,
     skipped: [],
   };

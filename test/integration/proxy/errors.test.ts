@@ -1,0 +1,140 @@
+// The errors and buffering middlewares on the real request path: a client, Berth's entry point and
+// forwarder, an application server and an error-page server, all on 127.0.0.1.
+import type http from 'node:http';
+
+import { afterEach, describe, expect, test } from 'vitest';
+
+import { closedPort, send, startServer, type RunningServer } from '../../proxy/harness.js';
+import { startInProcessBerth, type InProcessBerth } from './harness.js';
+
+const running: Array<RunningServer | InProcessBerth> = [];
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((item) => item.close()));
+});
+
+const HOST = 'app.example.test';
+
+interface SeenRequest {
+  method: string | undefined;
+  url: string | undefined;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** Starts a server that records each request with its body and lets `respond` write the response. */
+async function recordingServer(respond: (request: SeenRequest, response: http.ServerResponse) => void): Promise<{ server: RunningServer; seen: SeenRequest[] }> {
+  const seen: SeenRequest[] = [];
+  const server = await startServer(async (request, response) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const item = { method: request.method, url: request.url, headers: request.headers, body: Buffer.concat(chunks).toString('utf8') };
+    seen.push(item);
+    respond(item, response);
+  });
+  running.push(server);
+  return { server, seen };
+}
+
+/** Starts an application server that responds with the status in the path, such as `/status/503`. */
+function appServer() {
+  return recordingServer((request, response) => {
+    const status = Number(/^\/status\/(\d{3})/.exec(request.url ?? '')?.[1] ?? 200);
+    response.writeHead(status, { 'content-type': 'text/plain', 'x-app': 'yes' });
+    response.end(`app body ${status}`);
+  });
+}
+
+/** Starts an error-page server that responds 200 with the requested path. */
+function pageServer() {
+  return recordingServer((request, response) => {
+    response.writeHead(200, { 'content-type': 'text/html' });
+    response.end(`<h1>page ${request.url ?? ''}</h1>`);
+  });
+}
+
+async function berth(options: Parameters<typeof startInProcessBerth>[0]): Promise<InProcessBerth> {
+  const started = await startInProcessBerth(options);
+  running.push(started);
+  return started;
+}
+
+describe('errors through Berth', () => {
+  test('503 replaced by page with status kept', async () => {
+    const app = await appServer();
+    const pages = await pageServer();
+    const proxy = await berth({
+      servers: [app.server.url.origin],
+      services: { pages: [pages.server.url.origin] },
+      middlewares: { oops: { type: 'errors', options: { status: ['500-599'], service: 'pages', query: '/{status}.html' } } },
+    });
+
+    const response = await send(proxy.port, { path: '/status/503', headers: { host: HOST, 'x-trace': 't1' } });
+    expect(response.status).toBe(503);
+    expect(response.body).toBe('<h1>page /503.html</h1>');
+    expect(response.headers['content-type']).toBe('text/html');
+    expect(response.headers['x-app']).toBeUndefined();
+    expect(pages.seen).toHaveLength(1);
+    expect(pages.seen[0]?.method).toBe('GET');
+    expect(pages.seen[0]?.headers.host).toBe(HOST);
+    expect(pages.seen[0]?.headers['x-trace']).toBe('t1');
+  });
+
+  test('other status passes through', async () => {
+    const app = await appServer();
+    const pages = await pageServer();
+    const proxy = await berth({
+      servers: [app.server.url.origin],
+      services: { pages: [pages.server.url.origin] },
+      middlewares: { oops: { type: 'errors', options: { status: ['500-599'], service: 'pages', query: '/{status}.html' } } },
+    });
+
+    const response = await send(proxy.port, { path: '/status/404', headers: { host: HOST } });
+    expect(response.status).toBe(404);
+    expect(response.body).toBe('app body 404');
+    expect(pages.seen).toHaveLength(0);
+  });
+
+  test('status, rewrite and url placeholders', async () => {
+    const app = await appServer();
+    const pages = await pageServer();
+    const proxy = await berth({
+      servers: [app.server.url.origin],
+      services: { pages: [pages.server.url.origin] },
+      middlewares: {
+        oops: { type: 'errors', options: { status: ['404', '418'], statusRewrites: { '418': 404 }, service: 'pages', query: '/e/{status}/{originalStatus}?from={url}' } },
+      },
+    });
+
+    const response = await send(proxy.port, { path: '/status/418?tea=1', headers: { host: HOST } });
+    expect(response.status).toBe(404);
+    expect(response.body).toBe('<h1>page /e/404/418?from=%2Fstatus%2F418%3Ftea%3D1</h1>');
+  });
+
+  test('unreachable page service keeps status', async () => {
+    const app = await appServer();
+    const proxy = await berth({
+      servers: [app.server.url.origin],
+      services: { pages: [`http://127.0.0.1:${await closedPort()}`] },
+      middlewares: { oops: { type: 'errors', options: { status: ['500-599'], service: 'pages' } } },
+    });
+
+    const response = await send(proxy.port, { path: '/status/500', headers: { host: HOST } });
+    expect(response.status).toBe(500);
+    expect(response.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(response.body.length).toBeLessThan(100);
+  });
+
+  test('missing page service disables router', async () => {
+    const app = await appServer();
+    const proxy = await berth({
+      servers: [app.server.url.origin],
+      middlewares: { oops: { type: 'errors', options: { status: ['500-599'], service: 'nowhere' } } },
+    });
+
+    const response = await send(proxy.port, { path: '/status/500', headers: { host: HOST } });
+    expect(response.status).toBe(404);
+    expect(app.seen).toHaveLength(0);
+    expect(JSON.stringify(proxy.logs())).toContain('service \\"nowhere@test\\" does not exist');
+  });
+});
