@@ -118,6 +118,13 @@ export const MiddlewareSchemas = {
     recoveryDuration: field.duration(),
     responseCode: field.integer(0, 599, 'an HTTP status code'),
   }),
+  buffering: field.object({
+    maxRequestBodyBytes: field.integer(0, Number.MAX_SAFE_INTEGER, 'a number of bytes'),
+    memRequestBodyBytes: field.integer(0, Number.MAX_SAFE_INTEGER, 'a number of bytes'),
+    maxResponseBodyBytes: field.integer(0, Number.MAX_SAFE_INTEGER, 'a number of bytes'),
+    memResponseBodyBytes: field.integer(0, Number.MAX_SAFE_INTEGER, 'a number of bytes'),
+    retryExpression: field.string(),
+  }),
   errors: field.object({
     status: field.list(),
     statusRewrites: field.map(field.integer(100, 599, 'an HTTP status code'), '<status>'),

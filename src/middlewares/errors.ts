@@ -1,11 +1,12 @@
 // The `errors` middleware (Traefik's custom error pages). When the response status is one of
 // `status`, the server's body is dropped and the page that `service` serves at `query` is sent in
 // its place. The client gets the original status, or the one `statusRewrites` maps it to. The
-// middleware holds the status line at writeHead, so no byte of the server's own body goes out first.
-import { IncomingMessage, type ServerResponse } from 'node:http';
+// middleware keeps the status line back at writeHead, so no byte of the server's own body goes out first.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { sendErrorResponse } from '../proxy/error-response.js';
 import { option, stringList, stringMap } from './options.js';
+import { ReplayRequest } from './replay-request.js';
 import type { Middleware, MiddlewareBuildContext, RequestContext } from './types.js';
 
 /** An inclusive range of status codes, such as `[500, 599]`. */
@@ -212,21 +213,5 @@ async function sendErrorPage(context: RequestContext, settings: ErrorsSettings, 
  * sends) without the body's framing fields, on the client's connection for the X-Forwarded fields.
  */
 function pageRequest(original: IncomingMessage, path: string): IncomingMessage {
-  const headers = { ...original.headers };
-  delete headers['content-length'];
-  delete headers['transfer-encoding'];
-  delete headers.expect;
-
-  const request = new IncomingMessage(original.socket);
-  request.method = 'GET';
-  request.url = path;
-  request.headers = headers;
-  // The forwarder reads the framing fields from `rawHeaders`, so an empty list means no body.
-  request.rawHeaders = [];
-  request.httpVersionMajor = 1;
-  request.httpVersionMinor = 1;
-  request.httpVersion = '1.1';
-  request.complete = true;
-  request.push(null);
-  return request;
+  return new ReplayRequest(original, { method: 'GET', url: path, headers: original.headers });
 }

@@ -15,6 +15,7 @@ import { createInFlightReq } from './inflightreq.js';
 import { createRateLimit } from './ratelimit.js';
 import { createCircuitBreaker } from './circuitbreaker.js';
 import { createErrors } from './errors.js';
+import { createBuffering } from './buffering.js';
 
 const factories = new Map<string, MiddlewareFactory>([
   ['addprefix', createAddPrefix],
@@ -34,6 +35,7 @@ const factories = new Map<string, MiddlewareFactory>([
   ['ratelimit', (options, warn) => createRateLimit(options, warn)],
   ['circuitbreaker', (options) => createCircuitBreaker(options)],
   ['errors', (options, _warn, build) => createErrors(options, build)],
+  ['buffering', createBuffering],
 ]);
 
 /** Used where no configuration is at hand: every service name is reported as missing. */

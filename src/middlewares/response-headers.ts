@@ -37,7 +37,8 @@ function withoutConnectionFields(headers: HeaderList): HeaderList {
   return result;
 }
 
-function toList(headers: OutgoingHttpHeaders | HeaderList | undefined): HeaderList {
+/** Flattens header fields given as an object or a list into a header list. */
+export function toList(headers: OutgoingHttpHeaders | HeaderList | undefined): HeaderList {
   if (headers === undefined) return [];
   if (Array.isArray(headers)) return headers.map(String);
   const list: HeaderList = [];

@@ -1,7 +1,5 @@
 // The errors middleware without a network: the settings, the page path, and the response it makes
 // when a fake server and a fake page service write to a real ServerResponse.
-import { Writable } from 'node:stream';
-
 import { describe, expect, it } from 'vitest';
 
 import { decodeLabels } from '../../src/labels/decode.js';
@@ -9,6 +7,7 @@ import { middlewareSchema } from '../../src/labels/middleware-schemas.js';
 import { createErrors, errorsSettings, goQueryEscape, pagePath, rewrittenStatus } from '../../src/middlewares/errors.js';
 import type { MiddlewareBuildContext, RequestContext, ServiceCaller } from '../../src/middlewares/types.js';
 import { contextFor } from './header-context.js';
+import { captureResponse } from './response-capture.js';
 
 const SERVICES: MiddlewareBuildContext = {
   resolveService(name) {
@@ -17,35 +16,6 @@ const SERVICES: MiddlewareBuildContext = {
     return qualified;
   },
 };
-
-interface Captured {
-  status: number;
-  headers: Record<string, unknown>;
-  body: string;
-}
-
-/** Attaches the response of `context` to a socket that records what Node.js writes. */
-function capture(context: RequestContext): () => Captured {
-  const chunks: Buffer[] = [];
-  const socket = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      chunks.push(Buffer.from(chunk));
-      callback();
-    },
-  });
-  context.response.assignSocket(socket as never);
-  return () => {
-    const text = Buffer.concat(chunks).toString('latin1');
-    const [head = '', ...rest] = text.split('\r\n\r\n');
-    const [statusLine = '', ...lines] = head.split('\r\n');
-    const headers: Record<string, unknown> = {};
-    for (const line of lines) {
-      const index = line.indexOf(':');
-      headers[line.slice(0, index).toLowerCase()] = line.slice(index + 1).trim();
-    }
-    return { status: Number(statusLine.split(' ')[1]), headers, body: rest.join('\r\n\r\n') };
-  };
-}
 
 /** Returns a page service that responds 200 with `page <path>` and records the requests it gets. */
 function pageService(seen: Array<{ service: string; url: string | undefined; method: string | undefined; headers: Record<string, unknown> }>): ServiceCaller {
@@ -61,7 +31,7 @@ function pageService(seen: Array<{ service: string; url: string | undefined; met
 async function run(options: Record<string, unknown>, serverStatus: number, caller: ServiceCaller | undefined, url = '/app?x=1') {
   const context = contextFor({ method: 'POST', url, headers: [['Host', 'app.example.test'], ['Content-Length', '3'], ['X-Trace', 't1']] });
   if (caller !== undefined) context.callService = caller;
-  const read = capture(context);
+  const read = captureResponse(context.response);
   const middleware = createErrors(options, SERVICES);
   await middleware(context, async () => {
     context.response.writeHead(serverStatus, ['Content-Type', 'text/plain', 'X-Server', 'app']);
@@ -200,7 +170,7 @@ describe('errors middleware', () => {
     const seen: Parameters<typeof pageService>[0] = [];
     const context = contextFor({ url: '/x' });
     context.callService = pageService(seen);
-    const read = capture(context);
+    const read = captureResponse(context.response);
     await createErrors({ status: '500', service: 'pages' }, SERVICES)(context, async () => {
       context.response.statusCode = 500;
       context.response.end('server');
@@ -213,7 +183,7 @@ describe('errors middleware', () => {
   it('failing next lets the 500 through', async () => {
     const context = contextFor();
     context.callService = pageService([]);
-    const read = capture(context);
+    const read = captureResponse(context.response);
     const middleware = createErrors({ status: '500', service: 'pages' }, SERVICES);
     await expect(
       middleware(context, async () => {

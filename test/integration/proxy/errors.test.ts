@@ -1,6 +1,8 @@
 // The errors and buffering middlewares on the real request path: a client, Berth's entry point and
 // forwarder, an application server and an error-page server, all on 127.0.0.1.
+import { once } from 'node:events';
 import type http from 'node:http';
+import { request as httpRequest } from 'node:http';
 
 import { afterEach, describe, expect, test } from 'vitest';
 
@@ -136,5 +138,105 @@ describe('errors through Berth', () => {
     expect(response.status).toBe(404);
     expect(app.seen).toHaveLength(0);
     expect(JSON.stringify(proxy.logs())).toContain('service \\"nowhere@test\\" does not exist');
+  });
+});
+
+/** Sends a chunked POST with `chunks` as its body and reads the whole response. */
+async function sendChunked(port: number, chunks: string[], headers: http.OutgoingHttpHeaders = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  const request = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/upload', agent: false, headers: { host: HOST, ...headers } });
+  for (const chunk of chunks) request.write(chunk);
+  request.end();
+  const [response] = (await once(request, 'response')) as [http.IncomingMessage];
+  const parts: Buffer[] = [];
+  for await (const part of response) parts.push(part as Buffer);
+  return { status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(parts).toString('utf8') };
+}
+
+describe('buffering through Berth', () => {
+  test('chunked upload reaches server with length', async () => {
+    const app = await recordingServer((_request, response) => response.end('stored'));
+    const proxy = await berth({ servers: [app.server.url.origin], middlewares: { buffer: { type: 'buffering', options: { maxRequestBodyBytes: 100, memRequestBodyBytes: 8 } } } });
+
+    const response = await sendChunked(proxy.port, ['0123456789', 'abcdefghij', 'KLMNOPQRST']);
+    expect(response.status).toBe(200);
+    expect(response.body).toBe('stored');
+    expect(app.seen).toHaveLength(1);
+    expect(app.seen[0]?.headers['content-length']).toBe('30');
+    expect(app.seen[0]?.headers['transfer-encoding']).toBeUndefined();
+    expect(app.seen[0]?.body).toBe('0123456789abcdefghijKLMNOPQRST');
+  });
+
+  test('upload over limit gets 413', async () => {
+    const app = await recordingServer((_request, response) => response.end('stored'));
+    const proxy = await berth({ servers: [app.server.url.origin], middlewares: { buffer: { type: 'buffering', options: { maxRequestBodyBytes: 15 } } } });
+
+    const chunked = await sendChunked(proxy.port, ['0123456789', 'abcdefghij']);
+    expect(chunked.status).toBe(413);
+
+    const declared = await send(proxy.port, { method: 'POST', path: '/upload', headers: { host: HOST, 'content-length': '20' }, body: '0123456789abcdefghij' });
+    expect(declared.status).toBe(413);
+    expect(app.seen).toHaveLength(0);
+  });
+
+  test('response over limit gets 500', async () => {
+    const app = await recordingServer((_request, response) => {
+      response.write('0123456789');
+      response.end('abcdefghij');
+    });
+    const proxy = await berth({ servers: [app.server.url.origin], middlewares: { buffer: { type: 'buffering', options: { maxResponseBodyBytes: 15 } } } });
+
+    const response = await send(proxy.port, { path: '/', headers: { host: HOST } });
+    expect(response.status).toBe(500);
+  });
+
+  test('streamed response gets length', async () => {
+    const app = await recordingServer((_request, response) => {
+      response.write('0123456789');
+      response.end('abcdefghij');
+    });
+    const proxy = await berth({ servers: [app.server.url.origin], middlewares: { buffer: { type: 'buffering', options: { memResponseBodyBytes: 4 } } } });
+
+    const response = await send(proxy.port, { path: '/', headers: { host: HOST } });
+    expect(response.status).toBe(200);
+    expect(response.headers['content-length']).toBe('20');
+    expect(response.body).toBe('0123456789abcdefghij');
+  });
+
+  test('error page behind buffering', async () => {
+    const app = await appServer();
+    const pages = await pageServer();
+    const proxy = await berth({
+      servers: [app.server.url.origin],
+      services: { pages: [pages.server.url.origin] },
+      middlewares: {
+        oops: { type: 'errors', options: { status: ['500-599'], service: 'pages', query: '/{status}.html' } },
+        buffer: { type: 'buffering', options: { maxRequestBodyBytes: 100 } },
+      },
+    });
+
+    const response = await sendChunked(proxy.port, ['abc']);
+    expect(response.status).toBe(200);
+    const failed = await send(proxy.port, { method: 'POST', path: '/status/502', headers: { host: HOST, 'content-length': '3' }, body: 'abc' });
+    expect(failed.status).toBe(502);
+    expect(failed.body).toBe('<h1>page /502.html</h1>');
+    expect(app.seen.at(-1)?.body).toBe('abc');
+  });
+
+  test('buffering before error page', async () => {
+    const app = await appServer();
+    const pages = await pageServer();
+    const proxy = await berth({
+      servers: [app.server.url.origin],
+      services: { pages: [pages.server.url.origin] },
+      middlewares: {
+        buffer: { type: 'buffering', options: { maxResponseBodyBytes: 1000, memResponseBodyBytes: 4 } },
+        oops: { type: 'errors', options: { status: ['500-599'], service: 'pages', query: '/{status}.html' } },
+      },
+    });
+
+    const failed = await send(proxy.port, { path: '/status/503', headers: { host: HOST } });
+    expect(failed.status).toBe(503);
+    expect(failed.headers['content-length']).toBe('23');
+    expect(failed.body).toBe('<h1>page /503.html</h1>');
   });
 });
