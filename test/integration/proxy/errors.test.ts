@@ -7,7 +7,7 @@ import { request as httpRequest } from 'node:http';
 import { afterEach, describe, expect, test } from 'vitest';
 
 import { closedPort, send, startServer, type RunningServer } from '../../proxy/harness.js';
-import { startInProcessBerth, type InProcessBerth } from './harness.js';
+import { connectHttp2, requestHttp2, startInProcessBerth, type InProcessBerth } from './harness.js';
 
 const running: Array<RunningServer | InProcessBerth> = [];
 
@@ -238,5 +238,34 @@ describe('buffering through Berth', () => {
     expect(failed.status).toBe(503);
     expect(failed.headers['content-length']).toBe('23');
     expect(failed.body).toBe('<h1>page /503.html</h1>');
+  });
+
+  test('HTTP/2 upload and error page', async () => {
+    const app = await appServer();
+    const pages = await pageServer();
+    const proxy = await berth({
+      servers: [app.server.url.origin],
+      services: { pages: [pages.server.url.origin] },
+      middlewares: {
+        oops: { type: 'errors', options: { status: ['500-599'], service: 'pages', query: '/{status}.html' } },
+        buffer: { type: 'buffering', options: { maxRequestBodyBytes: 100 } },
+      },
+    });
+    const session = await connectHttp2(proxy.port);
+    try {
+      const failed = await requestHttp2(session, { ':method': 'POST', ':path': '/status/500' }, 'hello');
+      expect(failed.status).toBe(500);
+      expect(failed.body).toBe('<h1>page /500.html</h1>');
+      expect(app.seen.at(-1)?.headers['content-length']).toBe('5');
+      expect(app.seen.at(-1)?.body).toBe('hello');
+      expect(pages.seen.at(-1)?.method).toBe('GET');
+      expect(pages.seen.at(-1)?.headers['content-length']).toBeUndefined();
+      expect(pages.seen.at(-1)?.headers['transfer-encoding']).toBeUndefined();
+
+      const tooLarge = await requestHttp2(session, { ':method': 'POST', ':path': '/upload' }, 'x'.repeat(101));
+      expect(tooLarge.status).toBe(413);
+    } finally {
+      session.close();
+    }
   });
 });
