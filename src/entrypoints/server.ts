@@ -6,6 +6,7 @@ import { STATUS_CODES, type IncomingMessage, type Server as Http1Server, type Se
 import type { Http2SecureServer, Http2Server, Http2ServerRequest, Http2ServerResponse, Http2Session } from 'node:http2';
 import { createServer as createListener, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../observability/logger.js';
 import { Fields } from '../observability/fields.js';
 import { hasRequestBody } from '../proxy/upstream-request.js';
@@ -72,8 +73,11 @@ export class EntryPoint {
   readonly #h2c: Http2Server | undefined;
   readonly #sessions = new Set<Http2Session>();
   readonly #sockets = new Set<Socket>();
-  /** Connections whose protocol is not known yet, because too few bytes arrived: no request can have started on them. */
-  readonly #silent = new Set<Socket>();
+  /**
+   * Connections on which no request has started: sockets whose protocol is not known yet, TLS sockets
+   * for HTTP/1.1 before their first request, and HTTP/2 sessions before their first stream.
+   */
+  readonly #silent = new Set<{ destroy(): void }>();
   /** HTTP/1.1 responses not finished yet, which shutdown makes the last of their connection. */
   readonly #inFlight = new InFlightResponses();
   #closing = false;
@@ -105,6 +109,14 @@ export class EntryPoint {
       this.#serveHttp1(secure, 'https');
       this.#serveHttp2(secure, 'https');
       secure.on('tlsClientError', (error: Error) => this.#logger.debug({ err: error }, 'TLS handshake failed'));
+      secure.on('secureConnection', (tlsSocket: TLSSocket) => {
+        tlsSocket.once('close', () => this.#silent.delete(tlsSocket));
+        // An HTTP/2 connection is tracked by its session instead.
+        if (tlsSocket.alpnProtocol === 'h2') return;
+        // A handshake that ends after shutdown began leaves a connection that can have no request yet.
+        if (this.#closing) tlsSocket.destroy();
+        else this.#silent.add(tlsSocket);
+      });
       tls.store.onChange(() => secure.setSecureContext(defaultContextOptions(tls.store)));
       this.#secure = secure;
       this.#tlsServers = new TlsOptionsServers(tls, secure, handshakeTimeoutMs(serverOptions));
@@ -150,9 +162,9 @@ export class EntryPoint {
     this.#inFlight.forEach((response) => this.#closeAfter(response));
     this.#closeIdle();
     for (const session of this.#sessions) session.close();
-    // NOTE: a connection that finished its TLS handshake but sent no request still waits for the
-    // deadline; Go's server closes such a connection once it has been quiet for 5 s.
-    for (const socket of this.#silent) socket.destroy();
+    // No request has started on these, so closing them loses nothing. Go's server waits until such a
+    // connection has been quiet for 5 s, which only delays the stop.
+    for (const connection of this.#silent) connection.destroy();
 
     const timer = setTimeout(() => {
       for (const socket of this.#sockets) socket.destroy();
@@ -226,6 +238,7 @@ export class EntryPoint {
         return;
       }
       const tunnel = socket as Duplex;
+      this.#silent.delete(request.socket);
       this.#logTurn(servePipelined(request.socket, undefined, () => {
         this.#logger.debug({ [Fields.status]: 405, [Fields.reason]: 'CONNECT is not supported' }, 'rejected a request');
         tunnel.on('error', () => undefined);
@@ -238,7 +251,12 @@ export class EntryPoint {
   #serveHttp2(server: Http2SecureServer | Http2Server, scheme: Scheme): void {
     server.on('session', (session: Http2Session) => {
       this.#sessions.add(session);
-      session.once('close', () => this.#sessions.delete(session));
+      this.#silent.add(session);
+      session.once('stream', () => this.#silent.delete(session));
+      session.once('close', () => {
+        this.#sessions.delete(session);
+        this.#silent.delete(session);
+      });
       session.on('error', (error) => this.#logger.debug({ err: error }, 'HTTP/2 session failed'));
       closeWhenIdle(session, this.#timeouts.idleTimeoutMs);
       watchSessionLiveness(session, this.#options.sessionLiveness ?? DEFAULT_SESSION_LIVENESS, (waitedMs) => {
@@ -259,6 +277,7 @@ export class EntryPoint {
   }
 
   #onRequest(request: IncomingMessage, response: ServerResponse, scheme: Scheme): void {
+    this.#silent.delete(request.socket);
     const rejection = rejectRequest(request);
     if (isHttp2Stream(request)) {
       if (rejection !== undefined) {
@@ -320,6 +339,7 @@ export class EntryPoint {
   }
 
   #onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, scheme: Scheme): void {
+    this.#silent.delete(request.socket);
     // node:http emits an upgrade request as soon as it is parsed, even while the response to an earlier
     // request on the connection is still being written.
     this.#logTurn(servePipelined(request.socket, undefined, () => this.#upgrade(request, socket, head, scheme)));

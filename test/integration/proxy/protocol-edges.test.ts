@@ -2,6 +2,7 @@
 // beyond what a timer holds, and connections that never sent a request at shutdown.
 import { once } from 'node:events';
 import net, { type AddressInfo } from 'node:net';
+import tls from 'node:tls';
 
 import { afterEach, describe, expect, test } from 'vitest';
 
@@ -158,22 +159,48 @@ describe('timeouts longer than 24.8 days', () => {
 });
 
 describe('graceful shutdown', () => {
-  // Browsers open spare connections ahead of time. One that has sent nothing is closed at once when
-  // Berth stops, as an idle keep-alive connection is, instead of holding the stop until the deadline.
-  test('a connection without a request does not hold the stop', async () => {
+  // Browsers open spare connections ahead of time. One that has sent no request is closed at once
+  // when Berth stops, as an idle keep-alive connection is, instead of holding the stop until the deadline.
+  const quietClients: Array<[string, (port: number) => Promise<{ destroy(): unknown }>]> = [
+    [
+      'TCP',
+      async (port) => {
+        const socket = net.connect(port, LOOPBACK);
+        socket.on('error', () => undefined);
+        await once(socket, 'connect');
+        return socket;
+      },
+    ],
+    [
+      'TLS for HTTP/1.1',
+      async (port) => {
+        const socket = tls.connect({ host: LOOPBACK, port, servername: 'app.example.test', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+        socket.on('error', () => undefined);
+        await once(socket, 'secureConnect');
+        return socket;
+      },
+    ],
+    [
+      'HTTP/2 session',
+      async (port) => {
+        const session = await connectHttp2(port);
+        session.on('error', () => undefined);
+        return session;
+      },
+    ],
+  ];
+
+  test.each(quietClients)('a %s connection without a request does not hold the stop', async (_kind, connect) => {
     const server = await startServer((_request, response) => response.end('ok'));
     running.push(server);
     const berth = await startInProcessBerth({ servers: [server.url.origin] });
 
-    const socket = net.connect(berth.port, LOOPBACK);
-    socket.on('error', () => undefined);
-    await once(socket, 'connect');
+    const client = await connect(berth.port);
     const started = performance.now();
     await berth.close(5_000);
     const elapsedMs = performance.now() - started;
-    socket.destroy();
+    client.destroy();
 
     expect(elapsedMs).toBeLessThan(1_000);
   });
 });
-
