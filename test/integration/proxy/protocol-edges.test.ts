@@ -47,7 +47,7 @@ afterEach(async () => {
 describe('CONNECT', () => {
   // Berth tunnels no CONNECT requests. node:http destroys the connection of a CONNECT without a
   // response when nothing listens for it, even with a pipelined response before it unwritten; Berth
-  // answers 405 in turn, as it does over HTTP/2.
+  // responds 405 in turn, as it does over HTTP/2.
   test('HTTP/1.1 CONNECT gets a status line', async () => {
     const server = await startServer((_request, response) => response.end('server'));
     running.push(server);
