@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import bcrypt from 'bcryptjs';
 import { afterEach, expect, test } from 'vitest';
 
-import { send, startServer, type RunningServer } from '../../proxy/harness.js';
+import { closedPort, send, startServer, type RunningServer } from '../../proxy/harness.js';
 import { LOOPBACK, startInProcessBerth, type InProcessBerth } from './harness.js';
 
 const running: Array<RunningServer | InProcessBerth> = [];
@@ -205,4 +205,59 @@ test('buffering survives server close mid-body', async () => {
     child.kill('SIGKILL');
     for (const name of readdirSync(tmpdir()).filter((item) => item.startsWith('berth-buffer-') && !before.has(item))) rmSync(join(tmpdir(), name), { force: true });
   }
+});
+
+/** Sends `bytes` on a new connection and returns what Berth sends until it closes the connection or 2 s pass. */
+async function exchange(port: number, bytes: string): Promise<string> {
+  const socket = net.connect(port, LOOPBACK);
+  const chunks: Buffer[] = [];
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+  socket.write(bytes);
+  await Promise.race([once(socket, 'close'), sleep(2_000)]);
+  socket.destroy();
+  return Buffer.concat(chunks).toString('latin1');
+}
+
+// Observed: the client gets the server's own `503` with its body "app down". The upgrade path
+// writes a non-101 response straight to the socket, past the errors middleware's wrapper, while
+// the same request without Upgrade gets the page.
+// Expected: the error page, as in Traefik, whose proxy writes a refused upgrade's response through
+// the ResponseWriter that the errors middleware wraps.
+test('errors page replaces a rejected upgrade response', async () => {
+  const server = await startServer((_request, response) => response.writeHead(503, { 'content-length': '8' }).end('app down'));
+  running.push(server);
+  const pages = await startServer((request, response) => response.end(`custom page ${request.url ?? ''}`));
+  running.push(pages);
+  const berth = await startInProcessBerth({
+    servers: [server.url.origin],
+    services: { pages: [pages.url.origin] },
+    middlewares: { pages: { type: 'errors', options: { status: ['500-599'], service: 'pages', query: '/{status}.html' } } },
+  });
+  running.push(berth);
+
+  expect((await send(berth.port, { headers: { host: 'app.example.test' } })).body).toBe('custom page /503.html');
+  const upgraded = await exchange(berth.port, HANDSHAKE);
+  expect(upgraded.split('\r\n')[0]).toBe('HTTP/1.1 503 Service Unavailable');
+  expect(upgraded).toContain('custom page /503.html');
+});
+
+// Observed: 5 upgrade requests to a server that is down each get 502, yet the breaker stays in
+// standby, and only the first plain request trips it (so that request still gets 502). The
+// upgrade path writes its 502 to the socket, so `response.headersSent` stays false and the breaker
+// records nothing. A WebSocket-only service never trips its breaker.
+// Expected: failed upgrades count as network errors, as in Traefik, so the breaker is tripped and
+// the next plain request gets 503 without reaching the service.
+test('circuitBreaker counts failed upgrades', async () => {
+  const port = await closedPort();
+  const berth = await startInProcessBerth({
+    servers: [`http://${LOOPBACK}:${port}`],
+    middlewares: { breaker: { type: 'circuitbreaker', options: { expression: 'NetworkErrorRatio() > 0.5', checkPeriod: '1ms' } } },
+  });
+  running.push(berth);
+
+  for (let i = 0; i < 5; i += 1) {
+    expect((await exchange(berth.port, HANDSHAKE)).split('\r\n')[0]).toBe('HTTP/1.1 502 Bad Gateway');
+    await sleep(5);
+  }
+  expect((await send(berth.port, { headers: { host: 'app.example.test' } })).status).toBe(503);
 });
