@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import bcrypt from 'bcryptjs';
 import { afterEach, expect, test } from 'vitest';
 
-import { closedPort, send, startServer, type RunningServer } from '../../proxy/harness.js';
+import { closedPort, send, sendRaw, startServer, type RunningServer } from '../../proxy/harness.js';
 import { LOOPBACK, startInProcessBerth, type InProcessBerth } from './harness.js';
 
 const running: Array<RunningServer | InProcessBerth> = [];
@@ -174,10 +174,10 @@ async function statusWithin(port: number, path: string, timeoutMs: number): Prom
 // Observed: the Berth process spins at 100% CPU and never responds again, neither to the request
 // (no 502, no closed connection) nor to any later request. With the body in a temporary file,
 // buffering's write() returns false even for an empty chunk and emits 'drain' from a promise.
-// After the server's connection closed mid-body, the forwarder is then handed empty chunks
-// over and over (millions of write(<0 bytes>) calls, traced), each answered by another 'drain',
-// a loop of microtasks that starves the event loop. Berth runs in a child process here, so the
-// test can time out and kill it.
+// After the server's connection closed mid-body, buffering's write() is called with empty chunks
+// over and over (millions of calls, traced with a temporary log line), and each call schedules
+// another 'drain'. This loop of microtasks starves the event loop. Berth runs in a child process
+// here, so the test can time out and kill it.
 // Expected: the client gets 502 (the held header was never sent) or a closed connection, and
 // Berth keeps serving other requests, as Traefik does when a server fails mid-body.
 test('buffering survives server close mid-body', async () => {
@@ -197,7 +197,7 @@ test('buffering survives server close mid-body', async () => {
       child.once('exit', (code) => reject(new Error(`the fixture exited with code ${String(code)}`)));
     });
 
-    // 0 means the connection closed without a response; undefined means no answer at all.
+    // 0 means the connection closed without a response, and undefined means no response at all.
     expect([0, 502]).toContain(await statusWithin(port, '/', 3_000));
     // The process still responds: the fixture serves /__rss itself, without the router.
     expect(await statusWithin(port, '/__rss', 2_000)).toBe(200);
@@ -221,8 +221,8 @@ async function exchange(port: number, bytes: string): Promise<string> {
 // Observed: the client gets the server's own `503` with its body "app down". The upgrade path
 // writes a non-101 response straight to the socket, past the errors middleware's wrapper, while
 // the same request without Upgrade gets the page.
-// Expected: the error page, as in Traefik, whose proxy writes a refused upgrade's response through
-// the ResponseWriter that the errors middleware wraps.
+// Expected: the error page, as in Traefik. Go's httputil.ReverseProxy copies a non-101 response to
+// an upgrade request through the ResponseWriter that the errors middleware wraps (from memory of Go's source, not rechecked).
 test('errors page replaces a rejected upgrade response', async () => {
   const server = await startServer((_request, response) => response.writeHead(503, { 'content-length': '8' }).end('app down'));
   running.push(server);
@@ -245,8 +245,9 @@ test('errors page replaces a rejected upgrade response', async () => {
 // standby, and only the first plain request trips it (so that request still gets 502). The
 // upgrade path writes its 502 to the socket, so `response.headersSent` stays false and the breaker
 // records nothing. A WebSocket-only service never trips its breaker.
-// Expected: failed upgrades count as network errors, as in Traefik, so the breaker is tripped and
-// the next plain request gets 503 without reaching the service.
+// Expected: failed upgrades count as network errors, so the breaker is tripped and the next plain
+// request gets 503 without reaching the service. In Traefik the proxy's 502 for a failed upgrade goes
+// through the ResponseWriter that the breaker wraps (from memory of Go's source, not rechecked).
 test('circuitBreaker counts failed upgrades', async () => {
   const port = await closedPort();
   const berth = await startInProcessBerth({
@@ -260,4 +261,19 @@ test('circuitBreaker counts failed upgrades', async () => {
     await sleep(5);
   }
   expect((await send(berth.port, { headers: { host: 'app.example.test' } })).status).toBe(503);
+});
+
+// Observed: 500 Internal Server Error, "the redirect target is not a valid URL (invalid host or
+// port ...)", for a Host whose port is not a number. The fault is in the client's request, yet it
+// is reported as a server error, which also counts against circuit breakers and 5xx alerts.
+// Expected: 400 Bad Request naming the invalid Host, as redirectScheme already does for a request
+// without Host.
+test('redirectScheme rejects invalid Host port', async () => {
+  const server = await startServer((_request, response) => response.end('ok'));
+  running.push(server);
+  const berth = await startInProcessBerth({ servers: [server.url.origin], middlewares: { https: { type: 'redirectscheme', options: { scheme: 'https' } } } });
+  running.push(berth);
+
+  const reply = await sendRaw(berth.port, 'GET /path HTTP/1.1\r\nHost: app.example.test:abc\r\nConnection: close\r\n\r\n');
+  expect(reply.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
 });
