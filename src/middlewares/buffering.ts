@@ -175,6 +175,13 @@ function bufferResponse(request: IncomingMessage, response: ServerResponse, sett
     endCalled = resolve;
   });
 
+  // A client that leaves before the held response was written gets nothing, so its spool file goes now.
+  response.once('close', () => {
+    if (phase.kind !== 'buffering') return;
+    void phase.spool.dispose();
+    phase = { kind: 'sent' };
+  });
+
   const writeThrough = (chunk: Buffer): boolean => (originalWrite as (chunk: Buffer) => boolean).call(response, chunk);
   const sendHead = (statusCode: number, reason: string | undefined, headers: HeaderList): void => {
     if (reason === undefined) originalWriteHead.call(response, statusCode, headers);
@@ -238,7 +245,14 @@ function bufferResponse(request: IncomingMessage, response: ServerResponse, sett
     if (phase.kind === 'waiting') this.writeHead(this.statusCode);
     const callback = rest.find((item): item is WriteCallback => typeof item === 'function');
     const encoding = typeof rest[0] === 'string' ? (rest[0] as BufferEncoding) : undefined;
-    const stored = append(toBuffer(chunk, encoding));
+    const buffer = toBuffer(chunk, encoding);
+    // An empty chunk adds nothing to wait for. Answering false to it, then 'drain', made a writer that
+    // writes again on 'drain' loop without end once the spool was on disk.
+    if (buffer.length === 0) {
+      if (callback) process.nextTick(callback);
+      return true;
+    }
+    const stored = append(buffer);
     const current = phase;
     if (stored || current.kind !== 'buffering') {
       if (callback) process.nextTick(callback);
