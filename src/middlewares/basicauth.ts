@@ -102,6 +102,10 @@ function addUser(users: Map<string, string>, entry: string, where: string): void
     throw new Error(`${where}${named} is invalid: write name:hash with exactly one colon, as htpasswd -nB name prints`);
   }
   const [name = '', hash = ''] = parts;
+  const cost = /^\$2[abxy]\$(\d{2})\$/.exec(hash)?.[1];
+  if (hashScheme(hash) === undefined && cost !== undefined) {
+    throw new Error(`${where} (user ${JSON.stringify(name)}) has bcrypt cost ${cost}, outside 4 to 31: hash the password again, for example with htpasswd -nB -C 10 ${name}`);
+  }
   if (hashScheme(hash) === undefined) {
     throw new Error(
       `${where} (user ${JSON.stringify(name)}) has no supported password hash: use bcrypt ($2y$), SHA-1 ({SHA}) or MD5 ($apr1$) as htpasswd -nB ${name} prints. Plain-text passwords are not accepted`,

@@ -9,7 +9,7 @@
 // Each router that uses the middleware gets its own breaker, as in Traefik. The breaker runs no
 // timer: every state change happens while a request is handled.
 import { parseDurationMs } from '../balancer/health-options.js';
-import { isGatewayErrorResponse } from '../proxy/error-response.js';
+import { isGatewayErrorResponse, isSettledUpgrade } from '../proxy/error-response.js';
 import { BreakerMetrics } from './breaker-metrics.js';
 import { parseBreakerExpression, type BreakerCondition } from './breaker-expression.js';
 import { integerOption, option } from './options.js';
@@ -61,7 +61,7 @@ export function createCircuitBreaker(options: Record<string, unknown>, runtime: 
     await next();
     const { response } = context;
     // A response that never started (the client left first) has no status to record.
-    if (!response.headersSent) return;
+    if (!response.headersSent && !isSettledUpgrade(response)) return;
     const status = response.statusCode;
     const networkError = (status === 502 || status === 504) && isGatewayErrorResponse(response);
     breaker.recordResponse(status, networkError, now() - startedAt);

@@ -3,12 +3,13 @@
 // (`{SHA}` and the Base64 digest) and MD5-crypt (`$apr1$` from htpasswd, `$1$` from
 // `openssl passwd -1`). A plain-text password matches nothing in Traefik, so Berth rejects it at load.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { compareOnWorker } from './bcrypt-worker.js';
 
-import bcrypt from 'bcryptjs';
 
 export type HashScheme = 'bcrypt' | 'sha1' | 'md5-crypt';
 
-const BCRYPT = /^\$2[abxy]\$\d{2}\$[./A-Za-z0-9]{53}$/;
+/** bcrypt with a cost from 4 to 31, the range bcrypt defines; bcryptjs throws on any other cost. */
+const BCRYPT = /^\$2[abxy]\$(0[4-9]|[12]\d|3[01])\$[./A-Za-z0-9]{53}$/;
 const SHA1 = /^\{SHA\}[A-Za-z0-9+/]{27}=$/;
 const MD5_CRYPT = /^\$(apr1|1)\$([^$]{0,8})\$[./A-Za-z0-9]{22}$/;
 
@@ -22,14 +23,13 @@ export function hashScheme(hash: string): HashScheme | undefined {
 
 /**
  * Checks `password` against an htpasswd `hash` whose scheme `hashScheme` accepted. Digests are
- * compared in constant time. bcrypt runs in slices between other work, so a check does not block
- * the event loop for its whole cost.
+ * compared in constant time. bcrypt runs on a worker thread, so a check does not block the event loop.
  */
 export async function verifyPassword(password: string, hash: string): Promise<boolean> {
   switch (hashScheme(hash)) {
     case 'bcrypt':
       // bcryptjs rejects the `$2x$` prefix, so it is checked as `$2a$`. go-http-auth also handles `$2x$` like `$2a$`.
-      return bcrypt.compare(password, hash.startsWith('$2x$') ? `$2a$${hash.slice(4)}` : hash);
+      return compareOnWorker(password, hash.startsWith('$2x$') ? `$2a$${hash.slice(4)}` : hash);
     case 'sha1': {
       const digest = createHash('sha1').update(password, 'utf8').digest();
       return timingSafeEqual(digest, Buffer.from(hash.slice('{SHA}'.length), 'base64'));

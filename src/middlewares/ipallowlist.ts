@@ -37,8 +37,10 @@ export function ipAllowListSettings(options: Record<string, unknown>, warn: (mes
   const ranges = sourceRange.map((item) => parseRange(item, 'ipallowlist sourceRange entry'));
 
   const rejectStatusCode = integerOption(options, 'ipallowlist', 'rejectStatusCode', { fallback: 403, min: 100, example: 404 });
-  if (STATUS_CODES[rejectStatusCode] === undefined) {
-    throw new Error(`ipallowlist rejectStatusCode ${rejectStatusCode} is invalid: write a known HTTP status code, for example rejectStatusCode=404`);
+  // A 1xx is an interim response that the client waits past, and a 204 or 304 cannot carry the body.
+  const bodiless = rejectStatusCode < 200 || rejectStatusCode === 204 || rejectStatusCode === 304;
+  if (STATUS_CODES[rejectStatusCode] === undefined || bodiless) {
+    throw new Error(`ipallowlist rejectStatusCode ${rejectStatusCode} is invalid: write a known final status code with a body, from 200 to 599 except 204 and 304, for example rejectStatusCode=404`);
   }
 
   return { ranges, strategy: ipStrategyFrom(option(options, 'ipStrategy'), 'ipallowlist', warn), rejectStatusCode };

@@ -40,7 +40,13 @@ export function createRedirectScheme(options: Record<string, unknown>): Middlewa
   return async (context, next) => {
     const { request } = context;
     const target = requestTarget(request);
-    const { host, port: currentPort } = splitAuthority(target.authority ?? requestAuthority(request));
+    const authority = target.authority ?? requestAuthority(request);
+    const split = splitAuthority(authority);
+    if (split === undefined) {
+      sendText(context.response, 400, `400 Bad Request: the Host ${JSON.stringify(authority)} is not a host with an optional numeric port`);
+      return;
+    }
+    const { host, port: currentPort } = split;
     const currentScheme = schemeOf(context);
     const uri = target.path + target.query;
 
@@ -110,10 +116,10 @@ function schemeOf(context: RequestContext): string {
   return scheme;
 }
 
-/** Splits `host:port`, `[v6]:port` or a bare host; the IPv6 brackets are kept in `host`. */
-function splitAuthority(authority: string): { host: string; port: string | undefined } {
+/** Splits `host:port`, `[v6]:port` or a bare host, keeping IPv6 brackets in `host`; undefined for anything else. */
+function splitAuthority(authority: string): { host: string; port: string | undefined } | undefined {
   const match = /^(\[[^\]]*\]|[^:]*)(?::(\d*))?$/.exec(authority);
-  if (match === null) return { host: authority, port: undefined };
+  if (match === null) return undefined;
   const port = match[2];
   return { host: match[1] as string, port: port === undefined || port === '' ? undefined : port };
 }

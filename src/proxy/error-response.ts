@@ -16,6 +16,26 @@ export function isGatewayErrorResponse(response: ServerResponse): boolean {
   return gatewayErrorResponses.has(response);
 }
 
+/** Stand-in responses of upgrade requests whose tunnel or failure has ended. */
+const settledUpgrades = new WeakSet<ServerResponse>();
+
+/**
+ * Records on the stand-in response of an upgrade request how the exchange ended, then emits 'close'.
+ * The tunnel writes to the socket directly, so without this the middlewares that watch the response
+ * (inFlightReq, circuitBreaker) never saw its status or its end.
+ */
+export function settleUpgradeResponse(response: ServerResponse, status: number, gatewayError: boolean): void {
+  response.statusCode = status;
+  if (gatewayError) gatewayErrorResponses.add(response);
+  settledUpgrades.add(response);
+  response.emit('close');
+}
+
+/** Returns true for the stand-in response of an upgrade request that `settleUpgradeResponse` settled. */
+export function isSettledUpgrade(response: ServerResponse): boolean {
+  return settledUpgrades.has(response);
+}
+
 /**
  * Sends an error response on a ServerResponse that has not sent its headers. With `closeConnection`,
  * the response requests that the client close the connection. Berth does so when part of the request body is

@@ -14,6 +14,7 @@ import { normalizeServerName } from '../tls/options-by-host.js';
 import { routeTableFor, type Runtime, type RuntimeService } from './runtime.js';
 import { callService } from './service-call.js';
 import type { Route } from './table.js';
+import { settleUpgradeResponse } from '../proxy/error-response.js';
 
 /** Retry-After value, in seconds, for a service that has no server. */
 const RETRY_AFTER_SECONDS = '5';
@@ -94,6 +95,8 @@ export class Dispatcher {
       const outcome = await this.#forwarder
         .forwardUpgrade(request, socket, head, { url: server.target, passHostHeader: service.passHostHeader }, forwardContext)
         .finally(end);
+      const gatewayError = outcome.error !== undefined && (outcome.status === 502 || outcome.status === 504);
+      settleUpgradeResponse(response, outcome.status, gatewayError);
       if (outcome.error && outcome.status >= 500) {
         this.#logger.warn({ err: outcome.error, [Fields.router]: route.name, [Fields.server]: server.url, [Fields.status]: outcome.status }, 'upgrade request failed');
       }

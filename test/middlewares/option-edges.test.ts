@@ -1,5 +1,5 @@
-// Review findings for the middlewares' option checks. Each test fails on purpose, and its comment
-// states what Berth does now and what a Traefik v3 user expects.
+// Middleware options at their edges. Each comment records, as "Observed", the fault a review found
+// before the fix, and as "Expected", what the test now holds.
 import { describe, expect, it } from 'vitest';
 
 import { basicAuthSettings, CredentialChecker } from '../../src/middlewares/basicauth.js';
