@@ -1,7 +1,6 @@
 // Middlewares at their edges through a real entry point: upgrades, floods, servers failing mid-body.
 // Each comment records, as "Observed", the fault a review found before the fix, and as "Expected",
 // what the test now holds.
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { readdirSync, rmSync } from 'node:fs';
@@ -9,7 +8,6 @@ import http, { type IncomingMessage } from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -17,6 +15,7 @@ import bcrypt from 'bcryptjs';
 import { afterEach, expect, test } from 'vitest';
 
 import { closedPort, send, sendRaw, startServer, type RunningServer } from '../../proxy/harness.js';
+import { startBerthChild } from './child.js';
 import { LOOPBACK, startInProcessBerth, type InProcessBerth } from './harness.js';
 
 const running: Array<RunningServer | InProcessBerth> = [];
@@ -193,20 +192,17 @@ test('buffering survives server close mid-body', async () => {
   running.push(server);
 
   const before = new Set(readdirSync(tmpdir()).filter((name) => name.startsWith('berth-buffer-')));
-  const fixture = fileURLToPath(new URL('./fixtures/buffering-child.mjs', import.meta.url));
-  const child = spawn(process.execPath, [fixture], { env: { ...process.env, BERTH_FIXTURE_SERVER: server.url.origin }, stdio: ['ignore', 'pipe', 'inherit'] });
+  // Berth runs in a process of its own, so a spinning event loop cannot stall the test process.
+  const middlewares = { hold: { type: 'buffering', options: { memResponseBodyBytes: 1024 } } };
+  const child = await startBerthChild(server.url.origin, { BERTH_FIXTURE_MIDDLEWARES: JSON.stringify(middlewares) });
+  const port = child.port;
   try {
-    const port = await new Promise<number>((resolve, reject) => {
-      child.stdout.setEncoding('utf8').once('data', (line: string) => resolve((JSON.parse(line.split('\n')[0] ?? '') as { port: number }).port));
-      child.once('exit', (code) => reject(new Error(`the fixture exited with code ${String(code)}`)));
-    });
-
     // 0 means the connection closed without a response, and undefined means no response at all.
     expect([0, 502]).toContain(await statusWithin(port, '/', 3_000));
     // The process still responds: the fixture serves /__rss itself, without the router.
     expect(await statusWithin(port, '/__rss', 2_000)).toBe(200);
   } finally {
-    child.kill('SIGKILL');
+    await child.stop();
     for (const name of readdirSync(tmpdir()).filter((item) => item.startsWith('berth-buffer-') && !before.has(item))) rmSync(join(tmpdir(), name), { force: true });
   }
 });
