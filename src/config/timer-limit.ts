@@ -1,6 +1,6 @@
-// The longest delay a Node.js timer can hold. A longer one makes Node.js print a
-// TimeoutOverflowWarning and fire after 1 ms, so a timeout of `1000h`, which Traefik (Go) accepts,
-// would end every request at once. Durations used as timers are capped at this maximum instead.
+// The maximum delay of a Node.js timer. A longer delay makes Node.js print a TimeoutOverflowWarning
+// and fire after 1 ms, so a `1000h` timeout, which Traefik (Go) accepts, would end every request at
+// once. Durations used as timers are capped at this maximum instead.
 
 /** 2^31 - 1 ms, about 24.8 days. */
 export const MAX_TIMER_MS = 2_147_483_647;

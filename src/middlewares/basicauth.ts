@@ -104,7 +104,7 @@ function addUser(users: Map<string, string>, entry: string, where: string): void
   const [name = '', hash = ''] = parts;
   const cost = /^\$2[abxy]\$(\d{2})\$/.exec(hash)?.[1];
   if (hashScheme(hash) === undefined && cost !== undefined) {
-    throw new Error(`${where} (user ${JSON.stringify(name)}) has bcrypt cost ${cost}, outside 4 to 31: hash the password again, for example with htpasswd -nB -C 10 ${name}`);
+    throw new Error(`${where} (user ${JSON.stringify(name)}) has an invalid bcrypt cost ${cost} (valid costs are 4 to 31): hash the password again, for example with htpasswd -nB -C 10 ${name}`);
   }
   if (hashScheme(hash) === undefined) {
     throw new Error(

@@ -246,8 +246,8 @@ function bufferResponse(request: IncomingMessage, response: ServerResponse, sett
     const callback = rest.find((item): item is WriteCallback => typeof item === 'function');
     const encoding = typeof rest[0] === 'string' ? (rest[0] as BufferEncoding) : undefined;
     const buffer = toBuffer(chunk, encoding);
-    // An empty chunk adds nothing to wait for. Answering false to it, then 'drain', made a writer that
-    // writes again on 'drain' loop without end once the spool was on disk.
+    // An empty chunk adds nothing to wait for, so it returns true. Returning false and then emitting
+    // 'drain' made a writer that writes again on 'drain' loop forever once the spool was on disk.
     if (buffer.length === 0) {
       if (callback) process.nextTick(callback);
       return true;

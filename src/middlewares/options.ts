@@ -48,7 +48,7 @@ export function booleanOption(options: Record<string, unknown>, subject: string,
 /**
  * Reads a whole-number option, given as a number or as decimal digits. A missing or empty option
  * returns `fallback`. Throws an Error naming `subject`, the option, the value and the fix when the
- * value is not a safe integer of at least `min`; `example` is a valid value shown in that fix.
+ * value is not a safe integer of at least `min`. The fix shows `example` as a valid value.
  */
 export function integerOption(options: Record<string, unknown>, subject: string, name: string, limits: { fallback: number; min: number; example: number }): number {
   const value = option(options, name);

@@ -151,3 +151,13 @@ export function rawValues(rawHeaders: readonly string[], name: string): string[]
   }
   return values;
 }
+
+/** Reads from the socket until the text received contains `marker`, and returns that text. */
+export async function readUntil(socket: net.Socket, marker: string): Promise<string> {
+  let text = '';
+  while (!text.includes(marker)) {
+    const [chunk] = (await once(socket, 'data')) as [Buffer];
+    text += chunk.toString('latin1');
+  }
+  return text;
+}

@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { UpstreamConnectError } from '../../src/errors.js';
-import { closedPort, LOOPBACK, sendRaw, startProxy, startServer, type RunningServer } from './harness.js';
+import { closedPort, LOOPBACK, readUntil, sendRaw, startProxy, startServer, type RunningServer } from './harness.js';
 
 const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const SAMPLE_KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
@@ -50,16 +50,6 @@ function upgradeRequest(extra = ''): string {
     'Connection: keep-alive, Upgrade\r\nUpgrade: websocket\r\n' +
     `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${SAMPLE_KEY}\r\n${extra}\r\n`
   );
-}
-
-/** Reads from the socket until the text contains `marker`. */
-async function readUntil(socket: net.Socket, marker: string): Promise<string> {
-  let text = '';
-  while (!text.includes(marker)) {
-    const [chunk] = (await once(socket, 'data')) as [Buffer];
-    text += chunk.toString('latin1');
-  }
-  return text;
 }
 
 describe('forwardUpgrade', () => {

@@ -1,10 +1,10 @@
 // A public router and a router for `/admin` with a middleware, in front of a server that decodes
 // percent-escapes: no spelling of the path may reach `/admin` past that middleware.
 //
-// Setup as a user writes it: a public router for the host and a router `PathPrefix(/admin)` that
-// guards the same server with a middleware (here `headers.allowedHosts`, which responds 500 to
-// every host; an auth middleware would do the same job). The server is a file server that
-// decodes percent-escapes, as busybox httpd, nginx, Go's net/http and most frameworks do.
+// The setup is what a user writes: a public router for the host, and a router `PathPrefix(/admin)`
+// that guards the same server with a middleware. Here that is `headers.allowedHosts`, which responds
+// 500 to every host, where an auth middleware would do the same job. The server decodes
+// percent-escapes, as busybox httpd, nginx, Go's net/http and most frameworks do.
 import { Writable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 

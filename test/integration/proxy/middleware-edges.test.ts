@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import bcrypt from 'bcryptjs';
 import { afterEach, expect, test } from 'vitest';
 
-import { closedPort, send, sendRaw, startServer, type RunningServer } from '../../proxy/harness.js';
+import { closedPort, readUntil, send, sendRaw, startServer, type RunningServer } from '../../proxy/harness.js';
 import { startBerthChild } from './child.js';
 import { LOOPBACK, startInProcessBerth, type InProcessBerth } from './harness.js';
 
@@ -38,15 +38,6 @@ async function websocketServer(): Promise<RunningServer> {
   });
   running.push(server);
   return server;
-}
-
-async function readUntil(socket: net.Socket, marker: string): Promise<string> {
-  let text = '';
-  while (!text.includes(marker)) {
-    const [chunk] = (await once(socket, 'data')) as [Buffer];
-    text += chunk.toString('latin1');
-  }
-  return text;
 }
 
 function basic(user: string, password: string): string {

@@ -167,9 +167,9 @@ async function upload(port: number, size: number): Promise<string> {
 // main thread, where the next reads reuse it. Measured on a 2-core machine: Node.js 20 grew by 0-30 MiB,
 // usually 6-14 MiB (seven runs), and Node.js 24 by 1.6-4.1 MiB in six runs of this test beside busy
 // cores. bench/stream-memory.mjs, with a heavier load beside it, saw 2-12 MiB and once 33 MiB.
-// NOTE: so the growth is bounded but not always "a few MiB": after a warm-up of small requests only,
-// or on a busy machine, some read buffers live long enough to reach the old generation, and those
-// pile up until a full collection. The limit is the young generation's trigger plus 8 MiB.
+// NOTE: the growth is bounded but not always "a few MiB". After a warm-up of small requests only, or
+// on a busy machine, some read buffers live long enough to reach the old generation. Those pile up
+// until a full collection. The limit is the young generation's trigger plus 8 MiB.
 const GROWTH_LIMIT_MIB = servingV8Flags(process.versions.v8).length > 0 ? 16 : 40;
 
 describe('bounded memory', () => {

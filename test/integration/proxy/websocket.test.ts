@@ -10,7 +10,7 @@ import tls from 'node:tls';
 
 import { afterEach, expect, test } from 'vitest';
 
-import { startServer, type RunningServer } from '../../proxy/harness.js';
+import { readUntil, startServer, type RunningServer } from '../../proxy/harness.js';
 import { LOOPBACK, startInProcessBerth, type InProcessBerth } from './harness.js';
 
 const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -41,15 +41,6 @@ async function echoBerth(timeoutsMs: number): Promise<{ berth: InProcessBerth; s
 const HANDSHAKE =
   'GET /chat HTTP/1.1\r\nHost: app.example.test\r\nConnection: keep-alive, Upgrade\r\nUpgrade: websocket\r\n' +
   'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
-
-async function readUntil(socket: net.Socket, marker: string): Promise<string> {
-  let text = '';
-  while (!text.includes(marker)) {
-    const [chunk] = (await once(socket, 'data')) as [Buffer];
-    text += chunk.toString('latin1');
-  }
-  return text;
-}
 
 /** Performs the handshake, then checks that bytes echo before and after a pause of `pauseMs`. */
 async function exerciseTunnel(socket: net.Socket, pauseMs: number): Promise<string> {
