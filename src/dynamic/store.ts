@@ -46,6 +46,7 @@ export class ConfigurationStore {
       entryPoints: this.#options.entryPoints,
       generation: ++this.#generation,
       ...(this.#options.health ? { health: this.#options.health } : {}),
+      logger: this.#options.logger,
       ...(this.#options.entryPointTls ? { entryPointTls: this.#options.entryPointTls } : {}),
     });
     this.#logProblems(runtime);

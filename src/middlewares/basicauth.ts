@@ -1,10 +1,15 @@
 // The `basicAuth` middleware (Traefik v3's pkg/middlewares/auth/basic_auth.go): lets a request
 // through only with `Authorization: Basic` credentials that match one of the htpasswd lines of
 // `users` and `usersFile`. Any other request gets 401 with `WWW-Authenticate: Basic realm="..."`.
+// A bcrypt check that cannot run (full queue, failed worker thread) also gets 401, and is logged.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
+import { Fields } from '../observability/fields.js';
+import { silentLogger, type Logger } from '../observability/logger.js';
+import { BcryptCheckError } from './bcrypt-worker.js';
 import { hashScheme, verifyPassword } from './htpasswd.js';
+import { throttledLog } from './log-throttle.js';
 import { booleanOption, option, stringList } from './options.js';
 import { sendStatus } from './status-response.js';
 import type { Middleware, RequestContext } from './types.js';
@@ -28,14 +33,30 @@ export interface BasicAuthSettings {
   removeHeader: boolean;
 }
 
-export function createBasicAuth(options: Record<string, unknown>): Middleware {
+export function createBasicAuth(options: Record<string, unknown>, logger: Logger = silentLogger()): Middleware {
   const settings = basicAuthSettings(options);
   const checker = new CredentialChecker(settings.users);
   const challenge = `Basic realm="${settings.realm.replace(/["\\]/g, '\\$&')}"`;
+  // A flood of guesses fills the queue on every request, so both events are throttled.
+  const logQueueFull = throttledLog(logger, 'warn');
+  const logWorkerFailed = throttledLog(logger, 'warn');
+
+  const passes = async (context: RequestContext, user: string, password: string): Promise<boolean> => {
+    try {
+      return await checker.check(user, password);
+    } catch (error) {
+      if (!(error instanceof BcryptCheckError)) throw error;
+      // Neither the user name nor the password is logged; the error contains neither.
+      const fields = { [Fields.router]: context.router, [Fields.status]: 401, err: error };
+      if (error.failure === 'queue full') logQueueFull(fields, 'bcrypt check queue is full, so a request was rejected');
+      else logWorkerFailed(fields, 'bcrypt worker thread failed, so a request was rejected');
+      return false;
+    }
+  };
 
   return async (context, next) => {
     const credentials = basicCredentials(context);
-    if (credentials === undefined || !(await checker.check(credentials.user, credentials.password))) {
+    if (credentials === undefined || !(await passes(context, credentials.user, credentials.password))) {
       sendStatus(context, 401, ['WWW-Authenticate', challenge], '401 Unauthorized\n');
       return;
     }
@@ -143,6 +164,7 @@ export class CredentialChecker {
     this.#decoy = users.values().next().value ?? '';
   }
 
+  /** Returns whether the credentials match; rejects with a BcryptCheckError when a bcrypt check cannot run. */
   async check(user: string, password: string): Promise<boolean> {
     const hash = this.#users.get(user);
     if (hash === undefined) {

@@ -27,9 +27,29 @@ interface Reply {
   matched: boolean;
 }
 
+/** Why a bcrypt check did not run: the password was neither matched nor rejected. */
+export type BcryptFailure = 'queue full' | 'worker failed';
+
+/** A bcrypt check that could not run. The message and cause never contain the password or the hash. */
+export class BcryptCheckError extends Error {
+  constructor(
+    readonly failure: BcryptFailure,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'BcryptCheckError';
+  }
+}
+
+interface PendingCheck {
+  resolve: (matched: boolean) => void;
+  reject: (error: BcryptCheckError) => void;
+}
+
 let worker: Worker | undefined;
 let nextId = 0;
-const pending = new Map<number, (matched: boolean) => void>();
+const pending = new Map<number, PendingCheck>();
 
 /** Starts the worker on first use. It does not keep the process alive. */
 function workerThread(): Worker {
@@ -38,31 +58,50 @@ function workerThread(): Worker {
   const started = new Worker(WORKER_SOURCE, { eval: true, workerData: { bcryptjs } });
   started.unref();
   started.on('message', (reply: Reply) => {
-    pending.get(reply.id)?.(reply.matched);
+    pending.get(reply.id)?.resolve(reply.matched);
     pending.delete(reply.id);
   });
   // A worker that fails or exits fails the checks it held, and the next check starts a new one.
-  const stop = (): void => {
+  // An uncaught error emits 'error' and then 'exit', and the checks fail with the first of them.
+  const stop = (cause: Error): void => {
     if (worker === started) worker = undefined;
-    for (const settle of pending.values()) settle(false);
+    const error = new BcryptCheckError('worker failed', 'the bcrypt worker thread stopped during the check', { cause });
+    for (const check of pending.values()) check.reject(error);
     pending.clear();
   };
   started.on('error', stop);
-  started.on('exit', stop);
+  started.on('exit', (code: number) => stop(new Error(`the bcrypt worker thread exited with code ${code}`)));
   worker = started;
   return started;
 }
 
 /**
  * Returns whether `password` matches the bcrypt `hash`, computed on the worker thread. A hash that
- * bcryptjs cannot read is a mismatch. With more checks waiting than the limit, the check fails at
- * once, so a flood of guesses costs later logins, not the rest of the traffic.
+ * bcryptjs cannot read is a mismatch. With more checks waiting than the limit, the check rejects at
+ * once, so a flood of guesses costs later logins, not the rest of the traffic. Rejects with a
+ * BcryptCheckError when the check cannot run: the queue is full, or the worker failed.
  */
 export function compareOnWorker(password: string, hash: string): Promise<boolean> {
-  if (pending.size >= MAX_WAITING_CHECKS) return Promise.resolve(false);
+  if (pending.size >= MAX_WAITING_CHECKS) {
+    return Promise.reject(new BcryptCheckError('queue full', `${MAX_WAITING_CHECKS} bcrypt checks are waiting already, the maximum`));
+  }
+  let thread: Worker;
+  try {
+    thread = workerThread();
+  } catch (cause) {
+    return Promise.reject(new BcryptCheckError('worker failed', 'starting the bcrypt worker thread failed', { cause }));
+  }
   const id = nextId++;
-  return new Promise<boolean>((resolve) => {
-    pending.set(id, resolve);
-    workerThread().postMessage({ id, password, hash });
+  return new Promise<boolean>((resolve, reject) => {
+    pending.set(id, { resolve, reject });
+    thread.postMessage({ id, password, hash });
   });
+}
+
+/**
+ * Stops the worker thread. Checks in progress fail as when the worker dies, and the next check
+ * starts a new worker. Tests call it to see a worker failure.
+ */
+export async function terminateBcryptWorker(): Promise<void> {
+  await worker?.terminate();
 }

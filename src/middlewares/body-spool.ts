@@ -11,8 +11,12 @@ import { Readable } from 'node:stream';
 /** Prefix of the temporary files, so that leftovers of a crash can be recognized in the temp folder. */
 const FILE_PREFIX = 'berth-buffer-';
 
+/** Receives an error of the temporary file at `path`: a failed write (or open), or a failed removal. */
+export type SpoolFileErrorListener = (error: Error, operation: 'write' | 'remove', path: string) => void;
+
 export class BodySpool {
   readonly #memoryLimit: number;
+  readonly #onFileError: SpoolFileErrorListener;
   readonly #chunks: Buffer[] = [];
   #memoryBytes = 0;
   #size = 0;
@@ -23,9 +27,13 @@ export class BodySpool {
   #error: Error | undefined;
   #disposed = false;
 
-  /** Keeps up to `memoryLimit` bytes in memory; the rest goes to a temporary file. */
-  constructor(memoryLimit: number) {
+  /**
+   * Keeps up to `memoryLimit` bytes in memory; the rest goes to a temporary file. `onFileError`
+   * gets the first failed write of the file, and a failed removal, which `dispose` does not throw.
+   */
+  constructor(memoryLimit: number, onFileError: SpoolFileErrorListener = () => {}) {
     this.#memoryLimit = memoryLimit;
+    this.#onFileError = onFileError;
   }
 
   /** Bytes appended so far. */
@@ -45,9 +53,11 @@ export class BodySpool {
       return true;
     }
 
-    this.#path ??= join(tmpdir(), `${FILE_PREFIX}${randomUUID()}`);
+    const path = (this.#path ??= join(tmpdir(), `${FILE_PREFIX}${randomUUID()}`));
     this.#pending = this.#pending.then(() => this.#writeToFile(chunk)).catch((error: unknown) => {
-      this.#error ??= error instanceof Error ? error : new Error(String(error));
+      if (this.#error !== undefined) return;
+      this.#error = error instanceof Error ? error : new Error(String(error));
+      this.#onFileError(this.#error, 'write', path);
     });
     return false;
   }
@@ -71,14 +81,23 @@ export class BodySpool {
     return Readable.from(parts(), { objectMode: false });
   }
 
-  /** Drops the body and removes the temporary file. Safe to call more than once. */
+  /**
+   * Drops the body and removes the temporary file. Safe to call more than once, and never rejects,
+   * because callers run it without waiting: a failed removal goes to the error listener.
+   */
   async dispose(): Promise<void> {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#chunks.length = 0;
     await this.#pending;
     await this.#file?.close().catch(() => undefined);
-    if (this.#path !== undefined) await rm(this.#path, { force: true });
+    const path = this.#path;
+    if (path === undefined) return;
+    try {
+      await rm(path, { force: true });
+    } catch (error) {
+      this.#onFileError(error instanceof Error ? error : new Error(String(error)), 'remove', path);
+    }
   }
 
   async #writeToFile(chunk: Buffer): Promise<void> {

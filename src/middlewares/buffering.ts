@@ -5,9 +5,12 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 
+import { Fields } from '../observability/fields.js';
+import { silentLogger, type Logger } from '../observability/logger.js';
 import { sendErrorResponse } from '../proxy/error-response.js';
 import { hasRequestBody } from '../proxy/upstream-request.js';
-import { BodySpool } from './body-spool.js';
+import { BodySpool, type SpoolFileErrorListener } from './body-spool.js';
+import { throttledLog } from './log-throttle.js';
 import { integerOption, option } from './options.js';
 import { ReplayRequest } from './replay-request.js';
 import { toList, withoutHeader, type HeaderList } from './response-headers.js';
@@ -25,15 +28,24 @@ export interface BufferingSettings {
   memResponseBodyBytes: number;
 }
 
-export function createBuffering(options: Record<string, unknown>): Middleware {
+export function createBuffering(options: Record<string, unknown>, logger: Logger = silentLogger()): Middleware {
   const settings = bufferingSettings(options);
+  // A full disk fails the file of every large body, so each kind of failure is throttled.
+  const logWriteFailed = throttledLog(logger, 'warn');
+  const logRemoveFailed = throttledLog(logger, 'warn');
+
   return async (context, next) => {
+    const onFileError: SpoolFileErrorListener = (error, operation, path) => {
+      const fields = { [Fields.router]: context.router, [Fields.path]: path, err: error };
+      if (operation === 'write') logWriteFailed(fields, 'writing a buffered body to a temporary file failed, so the request failed');
+      else logRemoveFailed(fields, 'removing the temporary file of a buffered body failed');
+    };
     let requestSpool: BodySpool | undefined;
     if (hasRequestBody(context.request)) {
-      requestSpool = await bufferRequestBody(context, settings);
+      requestSpool = await bufferRequestBody(context, settings, onFileError);
       if (requestSpool === undefined) return;
     }
-    const heldResponse = bufferResponse(context.request, context.response, settings);
+    const heldResponse = bufferResponse(context.request, context.response, settings, onFileError);
     try {
       await next();
       // Middlewares before this one, such as `errors`, see the response only once it is written.
@@ -66,7 +78,7 @@ export function bufferingSettings(options: Record<string, unknown>): BufferingSe
  * `context`. Returns undefined when the middleware responded itself: 413 for a body over the limit,
  * or nothing for a client that went away.
  */
-async function bufferRequestBody(context: RequestContext, settings: BufferingSettings): Promise<BodySpool | undefined> {
+async function bufferRequestBody(context: RequestContext, settings: BufferingSettings, onFileError: SpoolFileErrorListener): Promise<BodySpool | undefined> {
   const { request, response } = context;
   const max = settings.maxRequestBodyBytes;
   const declared = Number(request.headers['content-length']);
@@ -79,7 +91,7 @@ async function bufferRequestBody(context: RequestContext, settings: BufferingSet
   // The entry point leaves `100 Continue` to Berth, and the client sends nothing before it.
   if (expectsContinue(request)) response.writeContinue();
 
-  const spool = new BodySpool(settings.memRequestBodyBytes);
+  const spool = new BodySpool(settings.memRequestBodyBytes, onFileError);
   const result = await readInto(request, spool, max);
   if (result !== 'complete') {
     await spool.dispose();
@@ -163,7 +175,7 @@ interface HeldResponse {
  * end and then written at once, with a Content-Length when the server sent none. A body over
  * `maxResponseBodyBytes` is dropped and replaced by 500 at once.
  */
-function bufferResponse(request: IncomingMessage, response: ServerResponse, settings: BufferingSettings): HeldResponse {
+function bufferResponse(request: IncomingMessage, response: ServerResponse, settings: BufferingSettings, onFileError: SpoolFileErrorListener): HeldResponse {
   const originalWriteHead = response.writeHead;
   const originalWrite = response.write;
   const originalEnd = response.end;
@@ -234,7 +246,7 @@ function bufferResponse(request: IncomingMessage, response: ServerResponse, sett
     const headers = [...toList(this.getHeaders()), ...toList(passedHeaders)];
     for (const name of this.getHeaderNames()) this.removeHeader(name);
 
-    phase = { kind: 'buffering', statusCode, reason, headers, spool: new BodySpool(settings.memResponseBodyBytes) };
+    phase = { kind: 'buffering', statusCode, reason, headers, spool: new BodySpool(settings.memResponseBodyBytes, onFileError) };
     const declared = Number(headerValue(headers, 'content-length'));
     if (max > 0 && request.method !== 'HEAD' && Number.isFinite(declared) && declared > max) overflow();
     return this;

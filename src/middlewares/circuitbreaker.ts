@@ -7,8 +7,11 @@
 // checking the expression, which trips it again when true. After that it is back in standby.
 //
 // Each router that uses the middleware gets its own breaker, as in Traefik. The breaker runs no
-// timer: every state change happens while a request is handled.
+// timer: every state change happens while a request is handled, and is logged then. A breaker that
+// trips is logged at warn, its recovery and its return to standby at info.
 import { parseDurationMs } from '../balancer/health-options.js';
+import { Fields } from '../observability/fields.js';
+import { silentLogger, type Logger } from '../observability/logger.js';
 import { isGatewayErrorResponse, isSettledUpgrade } from '../proxy/error-response.js';
 import { BreakerMetrics } from './breaker-metrics.js';
 import { parseBreakerExpression, type BreakerCondition } from './breaker-expression.js';
@@ -34,13 +37,19 @@ export interface CircuitBreakerSettings {
 export interface CircuitBreakerRuntime {
   /** Clock in milliseconds; tests pass a fake one. */
   now?: () => number;
+  /** Receives the state changes of the breakers; nothing is logged without it. */
+  logger?: Logger;
 }
 
 export type BreakerState = 'standby' | 'tripped' | 'recovering';
 
+/** Called when a breaker moves from `previous` to `state`. */
+export type BreakerStateListener = (state: BreakerState, previous: BreakerState) => void;
+
 export function createCircuitBreaker(options: Record<string, unknown>, runtime: CircuitBreakerRuntime = {}): Middleware {
   const settings = circuitBreakerSettings(options);
   const now = runtime.now ?? (() => performance.now());
+  const logger = runtime.logger ?? silentLogger();
   // Keyed by router name, so bounded by the routers of the configuration.
   const breakers = new Map<string, CircuitBreaker>();
 
@@ -48,7 +57,7 @@ export function createCircuitBreaker(options: Record<string, unknown>, runtime: 
     const key = context.router ?? '';
     let breaker = breakers.get(key);
     if (breaker === undefined) {
-      breaker = new CircuitBreaker(settings, now);
+      breaker = new CircuitBreaker(settings, now, stateLogger(logger, settings, context.router));
       breakers.set(key, breaker);
     }
 
@@ -65,6 +74,24 @@ export function createCircuitBreaker(options: Record<string, unknown>, runtime: 
     const status = response.statusCode;
     const networkError = (status === 502 || status === 504) && isGatewayErrorResponse(response);
     breaker.recordResponse(status, networkError, now() - startedAt);
+  };
+}
+
+/** Returns a listener that logs the state changes of the breaker of `router`. */
+function stateLogger(logger: Logger, settings: CircuitBreakerSettings, router: string | undefined): BreakerStateListener {
+  const fields = router === undefined ? {} : { [Fields.router]: router };
+  return (state, previous) => {
+    if (state === 'tripped') {
+      // `status` is what the rejected requests get, and `durationMs` how long before recovery starts.
+      logger.warn(
+        { ...fields, [Fields.status]: settings.responseCode, [Fields.durationMs]: settings.fallbackDurationMs, [Fields.previousState]: previous },
+        'circuit breaker tripped: requests get the fallback status without reaching the service',
+      );
+    } else if (state === 'recovering') {
+      logger.info({ ...fields, [Fields.durationMs]: settings.recoveryDurationMs, [Fields.previousState]: previous }, 'circuit breaker recovering: a growing share of requests reaches the service');
+    } else {
+      logger.info({ ...fields, [Fields.previousState]: previous }, 'circuit breaker recovered: every request reaches the service');
+    }
   };
 }
 
@@ -113,6 +140,7 @@ export class CircuitBreaker {
   constructor(
     readonly settings: CircuitBreakerSettings,
     readonly now: () => number,
+    readonly onStateChange: BreakerStateListener = () => {},
   ) {
     this.metrics = new BreakerMetrics(now);
   }
@@ -128,13 +156,13 @@ export class CircuitBreaker {
     const now = this.now();
     if (this.#state === 'tripped') {
       if (now < this.#until) return false;
-      this.#state = 'recovering';
+      this.#setState('recovering');
       this.#until = now + this.settings.recoveryDurationMs;
       this.#recovery = new RecoveryRamp(now, this.settings.recoveryDurationMs);
     }
 
     if (now > this.#until) {
-      this.#state = 'standby';
+      this.#setState('standby');
       this.#recovery = undefined;
       return true;
     }
@@ -150,10 +178,16 @@ export class CircuitBreaker {
     this.#nextCheckAt = now + this.settings.checkPeriodMs;
     if (this.#state === 'tripped' || !this.settings.condition(this.metrics)) return;
 
-    this.#state = 'tripped';
+    this.#setState('tripped');
     this.#until = now + this.settings.fallbackDurationMs;
     this.#recovery = undefined;
     this.metrics.reset();
+  }
+
+  #setState(state: BreakerState): void {
+    const previous = this.#state;
+    this.#state = state;
+    this.onStateChange(state, previous);
   }
 }
 

@@ -4,7 +4,9 @@
 // middleware keeps the status line back at writeHead, so no byte of the server's own body goes out first.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
+import { Fields } from '../observability/fields.js';
 import { sendErrorResponse } from '../proxy/error-response.js';
+import { throttledLog, type EventLog } from './log-throttle.js';
 import { option, stringList, stringMap } from './options.js';
 import { ReplayRequest } from './replay-request.js';
 import type { Middleware, MiddlewareBuildContext, RequestContext } from './types.js';
@@ -24,6 +26,8 @@ export interface ErrorsSettings {
 
 export function createErrors(options: Record<string, unknown>, build: MiddlewareBuildContext): Middleware {
   const settings = errorsSettings(options, build);
+  // A page service without a server fails every caught response, so the event is throttled.
+  const logPageFailure = throttledLog(build.logger, 'warn');
   return async (context, next) => {
     const catcher = catchStatus(context.response, settings.ranges);
     try {
@@ -35,7 +39,7 @@ export function createErrors(options: Record<string, unknown>, build: Middleware
     }
     const caught = catcher.caught();
     if (caught === undefined) return;
-    await sendErrorPage(context, settings, caught, catcher);
+    await sendErrorPage(context, settings, caught, catcher, logPageFailure);
   };
 }
 
@@ -185,11 +189,11 @@ function catchStatus(response: ServerResponse, ranges: readonly StatusRange[]): 
 
 /**
  * Fetches the error page and sends it with the caught (or rewritten) status. When the page service
- * has no available server, the client gets that status with a short plain-text body. The service
- * call writes a failure of the page server itself (such as `502 Bad Gateway` text), and that body
- * goes out with the caught status too, as in Traefik.
+ * has no available server, the client gets that status with a short plain-text body, and
+ * `logFailure` gets the event. The service call writes a failure of the page server itself (such as
+ * `502 Bad Gateway` text), and that body goes out with the caught status too, as in Traefik.
  */
-async function sendErrorPage(context: RequestContext, settings: ErrorsSettings, originalStatus: number, catcher: StatusCatcher): Promise<void> {
+async function sendErrorPage(context: RequestContext, settings: ErrorsSettings, originalStatus: number, catcher: StatusCatcher, logFailure: EventLog): Promise<void> {
   const { request, response } = context;
   const status = rewrittenStatus(originalStatus, settings);
   catcher.forceStatus(status);
@@ -198,9 +202,12 @@ async function sendErrorPage(context: RequestContext, settings: ErrorsSettings, 
   const pageContext: RequestContext = { ...context, request: pageRequest(request, path) };
   delete pageContext.retry;
 
-  // The dispatcher's service caller logs a page service without an available server.
+  // The dispatcher's service caller logs a page service without an available server too, but
+  // without the middleware and the statuses.
   const served = context.callService === undefined ? false : await context.callService(settings.service, pageContext);
   if (served || response.writableEnded) return;
+  const reason = context.callService === undefined ? 'no service caller for this request' : 'no server is available';
+  logFailure({ [Fields.router]: context.router, [Fields.service]: settings.service, [Fields.status]: status, [Fields.originalStatus]: originalStatus, [Fields.reason]: reason }, 'calling the error page service failed');
   if (response.headersSent) {
     response.destroy();
     return;

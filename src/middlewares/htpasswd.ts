@@ -23,7 +23,8 @@ export function hashScheme(hash: string): HashScheme | undefined {
 
 /**
  * Checks `password` against an htpasswd `hash` whose scheme `hashScheme` accepted. Digests are
- * compared in constant time. bcrypt runs on a worker thread, so a check does not block the event loop.
+ * compared in constant time. bcrypt runs on a worker thread, so a check does not block the event
+ * loop. Rejects with a BcryptCheckError when a bcrypt check cannot run.
  */
 export async function verifyPassword(password: string, hash: string): Promise<boolean> {
   switch (hashScheme(hash)) {

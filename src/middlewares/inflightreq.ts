@@ -2,6 +2,9 @@
 // connlimit): at most `amount` requests of one source are in progress at a time, and a request
 // over that gets 429. A request stops counting when its response has ended (the last byte was
 // handed to Node.js) or the client has gone away, whichever comes first.
+import { Fields } from '../observability/fields.js';
+import { silentLogger, type Logger } from '../observability/logger.js';
+import { throttledLog } from './log-throttle.js';
 import { integerOption, option } from './options.js';
 import { sourceExtractorFrom, type SourceExtractor } from './client-source.js';
 import { sendStatus } from './status-response.js';
@@ -12,13 +15,16 @@ export interface InFlightReqSettings {
   source: SourceExtractor;
 }
 
-export function createInFlightReq(options: Record<string, unknown>, warn: (message: string) => void = () => {}): Middleware {
+export function createInFlightReq(options: Record<string, unknown>, warn: (message: string) => void = () => {}, logger: Logger = silentLogger()): Middleware {
   const settings = inFlightReqSettings(options, warn);
   const counter = new InFlightCounter(settings.amount);
+  const logRejection = throttledLog(logger, 'debug');
 
   return async (context, next) => {
     const source = settings.source(context);
     if (!counter.acquire(source)) {
+      // The source stays out of the log: with sourceCriterion.requestHeaderName it can be a credential.
+      logRejection({ [Fields.router]: context.router, [Fields.status]: 429, [Fields.reason]: `more than ${settings.amount} requests of the source in flight` }, 'rejected a request');
       sendStatus(context, 429);
       return;
     }

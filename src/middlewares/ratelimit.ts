@@ -4,6 +4,9 @@
 // wait (half the refill interval, at most 500 ms) waits for it. Any other gets 429 with
 // Retry-After, in whole seconds rounded up, and X-Retry-In, the exact wait as a Go duration.
 import { parseDurationMs } from '../balancer/health-options.js';
+import { Fields } from '../observability/fields.js';
+import { silentLogger, type Logger } from '../observability/logger.js';
+import { throttledLog } from './log-throttle.js';
 import { integerOption, option } from './options.js';
 import { sourceExtractorFrom, type SourceExtractor } from './client-source.js';
 import { sendStatus } from './status-response.js';
@@ -27,6 +30,8 @@ export interface RateLimitOptions {
   /** Waits before a request passes; tests pass a fake one. */
   sleep?: (ms: number) => Promise<void>;
   maxSources?: number;
+  /** Receives the rejections, at debug and throttled; nothing is logged without it. */
+  logger?: Logger;
 }
 
 export function createRateLimit(options: Record<string, unknown>, warn: (message: string) => void = () => {}, runtime: RateLimitOptions = {}): Middleware {
@@ -35,10 +40,13 @@ export function createRateLimit(options: Record<string, unknown>, warn: (message
 
   const sleep = runtime.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const buckets = new TokenBuckets(settings.ratePerSecond, settings.burst, runtime.now ?? (() => performance.now()), runtime.maxSources ?? MAX_SOURCES);
+  const logRejection = throttledLog(runtime.logger ?? silentLogger(), 'debug', runtime.now ? { now: runtime.now } : {});
 
   return async (context, next) => {
     const waitMs = buckets.reserve(settings.source(context), settings.maxDelayMs);
     if (waitMs > settings.maxDelayMs) {
+      // The source stays out of the log: with sourceCriterion.requestHeaderName it can be a credential.
+      logRejection({ [Fields.router]: context.router, [Fields.status]: 429, [Fields.delayMs]: Math.ceil(waitMs), [Fields.reason]: 'rate limit exceeded' }, 'rejected a request');
       sendStatus(context, 429, ['Retry-After', String(Math.ceil(waitMs / 1_000)), 'X-Retry-In', goDuration(waitMs)]);
       return;
     }

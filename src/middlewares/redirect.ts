@@ -15,6 +15,9 @@
 // gets 307, or 308 when permanent, so that the client repeats the method and the body.
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 
+import { Fields } from '../observability/fields.js';
+import { silentLogger, type Logger } from '../observability/logger.js';
+import { throttledLog, type EventLog } from './log-throttle.js';
 import { booleanOption, option } from './options.js';
 import { compileGoReplacer } from './regexp-replace.js';
 import { firstHeaderValue, requestAuthority } from './request-headers.js';
@@ -67,9 +70,10 @@ export function createRedirectScheme(options: Record<string, unknown>): Middlewa
 
 /**
  * Builds `redirectRegex`. Throws an Error naming the option and the value when `regex` or
- * `replacement` is missing or invalid.
+ * `replacement` is missing or invalid. A replacement that gives an invalid URL is logged at warn,
+ * at most once per 10 s, because it usually means the `replacement` needs fixing.
  */
-export function createRedirectRegex(options: Record<string, unknown>): Middleware {
+export function createRedirectRegex(options: Record<string, unknown>, logger: Logger = silentLogger()): Middleware {
   const regex = stringOption(options, 'regex');
   const replacement = stringOption(options, 'replacement');
   if (regex === '') {
@@ -80,6 +84,7 @@ export function createRedirectRegex(options: Record<string, unknown>): Middlewar
   }
   const replacer = compileGoReplacer('redirectRegex regex', regex, replacement, 'redirectRegex replacement');
   const permanent = booleanOption(options, 'redirectRegex', 'permanent');
+  const logInvalidTarget = throttledLog(logger, 'warn');
 
   return async (context, next) => {
     const target = requestTarget(context.request);
@@ -97,7 +102,7 @@ export function createRedirectRegex(options: Record<string, unknown>): Middlewar
       await next();
       return;
     }
-    sendRedirect(context, newUrl, permanent);
+    sendRedirect(context, newUrl, permanent, logInvalidTarget);
   };
 }
 
@@ -124,10 +129,12 @@ function splitAuthority(authority: string): { host: string; port: string | undef
   return { host: match[1] as string, port: port === undefined || port === '' ? undefined : port };
 }
 
-/** Sends the redirect, or 500 with the reason when `url` cannot be a Location value. */
-function sendRedirect(context: RequestContext, url: string, permanent: boolean): void {
+/** Sends the redirect, or 500 with the reason when `url` cannot be a Location value, which goes to `logInvalid` too. */
+function sendRedirect(context: RequestContext, url: string, permanent: boolean, logInvalid?: EventLog): void {
   const location = locationValue(url);
   if (!location.ok) {
+    // The URL itself stays out of the log, because its query may contain a token.
+    logInvalid?.({ [Fields.router]: context.router, [Fields.status]: 500, [Fields.reason]: location.problem }, 'redirect target is not a valid URL');
     sendText(context.response, 500, `500 Internal Server Error: the redirect target is not a valid URL (${location.reason})`);
     return;
   }
@@ -144,6 +151,9 @@ export function redirectStatus(request: IncomingMessage, permanent: boolean): 30
   return permanent ? 308 : 307;
 }
 
+/** What makes a URL invalid as a Location value, in words that contain no part of the URL. */
+export type LocationProblem = 'control character' | 'invalid escape' | 'no host' | 'invalid host or port';
+
 /** Characters a URI reference may contain unescaped (RFC 3986), besides `%`. */
 const URI_CHARACTER = /[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=]/;
 
@@ -153,15 +163,15 @@ const URI_CHARACTER = /[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=]/;
  * has a control character, a `%` without two hex digits, or (for http and https) a missing or
  * invalid host or port.
  */
-export function locationValue(url: string): { ok: true; value: string } | { ok: false; reason: string } {
+export function locationValue(url: string): { ok: true; value: string } | { ok: false; reason: string; problem: LocationProblem } {
   let value = '';
   for (let i = 0; i < url.length; i++) {
     const character = url[i] as string;
     const code = character.charCodeAt(0);
-    if (code < 0x20 || code === 0x7f) return { ok: false, reason: `control character ${JSON.stringify(character)}` };
+    if (code < 0x20 || code === 0x7f) return { ok: false, reason: `control character ${JSON.stringify(character)}`, problem: 'control character' };
     if (character === '%') {
       if (!/^[0-9A-Fa-f]{2}$/.test(url.slice(i + 1, i + 3))) {
-        return { ok: false, reason: `invalid escape ${JSON.stringify(url.slice(i, i + 3))}` };
+        return { ok: false, reason: `invalid escape ${JSON.stringify(url.slice(i, i + 3))}`, problem: 'invalid escape' };
       }
       value += character;
       continue;
@@ -177,11 +187,11 @@ export function locationValue(url: string): { ok: true; value: string } | { ok: 
 
   const absolute = /^(https?):\/\/([^/?#]*)/i.exec(value);
   if (absolute !== null) {
-    if (absolute[2] === '') return { ok: false, reason: `no host in ${JSON.stringify(value)}` };
+    if (absolute[2] === '') return { ok: false, reason: `no host in ${JSON.stringify(value)}`, problem: 'no host' };
     try {
       new URL(value);
     } catch {
-      return { ok: false, reason: `invalid host or port in ${JSON.stringify(value)}` };
+      return { ok: false, reason: `invalid host or port in ${JSON.stringify(value)}`, problem: 'invalid host or port' };
     }
   }
   return { ok: true, value };

@@ -1,4 +1,5 @@
 // Maps a middleware type name, as written in labels, to the factory that builds it.
+import { silentLogger } from '../observability/logger.js';
 import type { Middleware, MiddlewareBuildContext, MiddlewareFactory } from './types.js';
 import { createAddPrefix } from './addprefix.js';
 import { createStripPrefix } from './stripprefix.js';
@@ -25,21 +26,22 @@ const factories = new Map<string, MiddlewareFactory>([
   ['compress', createCompress],
   ['forwardauth', createForwardAuth],
   ['redirectscheme', createRedirectScheme],
-  ['redirectregex', createRedirectRegex],
+  ['redirectregex', (options, _warn, build) => createRedirectRegex(options, build.logger)],
   ['replacepath', createReplacePath],
   ['replacepathregex', createReplacePathRegex],
   ['stripprefixregex', createStripPrefixRegex],
-  ['basicauth', createBasicAuth],
+  ['basicauth', (options, _warn, build) => createBasicAuth(options, build.logger)],
   ['ipallowlist', createIpAllowList],
-  ['inflightreq', createInFlightReq],
-  ['ratelimit', (options, warn) => createRateLimit(options, warn)],
-  ['circuitbreaker', (options) => createCircuitBreaker(options)],
+  ['inflightreq', (options, warn, build) => createInFlightReq(options, warn, build.logger)],
+  ['ratelimit', (options, warn, build) => createRateLimit(options, warn, { logger: build.logger })],
+  ['circuitbreaker', (options, _warn, build) => createCircuitBreaker(options, { logger: build.logger })],
   ['errors', (options, _warn, build) => createErrors(options, build)],
-  ['buffering', createBuffering],
+  ['buffering', (options, _warn, build) => createBuffering(options, build.logger)],
 ]);
 
-/** Used where no configuration is at hand: every service name is reported as missing. */
+/** Used where no configuration is at hand: every service name is reported as missing, and nothing is logged. */
 const NO_SERVICES: MiddlewareBuildContext = {
+  logger: silentLogger(),
   resolveService(name) {
     throw new Error(`service "${name}" does not exist; define it or fix the name`);
   },
@@ -52,7 +54,8 @@ export function supportedMiddlewareTypes(): string[] {
 
 /**
  * Builds a middleware; throws an Error naming the type or option when it cannot. Warnings, such as
- * a deprecated option, go to `warn`. `build` resolves service names for middlewares that call a service.
+ * a deprecated option, go to `warn`. `build` resolves service names for middlewares that call a service,
+ * and its logger receives the middleware's runtime events.
  */
 export function createMiddleware(type: string, options: Record<string, unknown>, warn: (message: string) => void = () => {}, build: MiddlewareBuildContext = NO_SERVICES): Middleware {
   const factory = factories.get(type.toLowerCase());

@@ -1,5 +1,6 @@
 // The contract between the request pipeline and each middleware type.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../observability/logger.js';
 import type { RequestFacts } from '../rules/types.js';
 
 /** One request on its way through a router's middleware chain. */
@@ -24,8 +25,13 @@ export interface RequestContext {
  */
 export type ServiceCaller = (service: string, context: RequestContext) => Promise<boolean>;
 
-/** Lookups in the configuration being built, for middleware factories. */
+/** Lookups in the configuration being built, and the logger, for middleware factories. */
 export interface MiddlewareBuildContext {
+  /**
+   * Logger for the middleware's runtime events, such as a circuit breaker that trips. Its lines
+   * carry the middleware's qualified name (`middlewareName`) and type (`middlewareType`).
+   */
+  logger: Logger;
   /**
    * Returns the qualified name (`name@provider`) of the usable service `name`. A name without
    * `@provider` refers to the middleware's own provider. Throws an Error naming the service when it
@@ -51,6 +57,7 @@ export type Middleware = (context: RequestContext, next: Next) => Promise<void>;
 /**
  * Builds a middleware from decoded label options; throws an Error whose message names the bad
  * option. `warn` records a problem that does not stop the middleware, such as a deprecated option.
- * `build` resolves the names of other configuration items, such as the service of `errors`.
+ * `build` resolves the names of other configuration items, such as the service of `errors`, and
+ * contains the logger for events while the middleware serves requests.
  */
 export type MiddlewareFactory = (options: Record<string, unknown>, warn: (message: string) => void, build: MiddlewareBuildContext) => Middleware;

@@ -7,6 +7,8 @@ export const Fields = {
   router: 'routerName',
   service: 'serviceName',
   middleware: 'middlewareName',
+  /** The type of a middleware as written in its configuration, such as `inFlightReq`. */
+  middlewareType: 'middlewareType',
   tlsOptions: 'tlsOptionsName',
   server: 'serverUrl',
   provider: 'providerName',
@@ -18,10 +20,16 @@ export const Fields = {
   delayMs: 'delayMs',
   durationMs: 'durationMs',
   status: 'status',
+  /** The status a middleware replaced, such as the server's status under an `errors` page. */
+  originalStatus: 'originalStatus',
   address: 'address',
   counts: 'counts',
   problem: 'problem',
   /** A file or directory on disk, such as a dynamic configuration file. */
   path: 'path',
   reason: 'reason',
+  /** The state that a state machine, such as a circuit breaker, has just left. */
+  previousState: 'previousState',
+  /** Events of the same kind left out of the log since the last one logged. */
+  suppressed: 'suppressed',
 } as const;

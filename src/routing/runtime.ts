@@ -8,6 +8,8 @@ import { buildChains, isChain } from '../middlewares/chain.js';
 import { createMiddleware } from '../middlewares/registry.js';
 import type { Middleware, MiddlewareBuildContext } from '../middlewares/types.js';
 import type { HealthRegistry } from '../balancer/health-registry.js';
+import { Fields } from '../observability/fields.js';
+import { silentLogger, type Logger } from '../observability/logger.js';
 import { DEFAULT_TLS_OPTIONS, resolveTlsOptions, type TlsOptions } from '../tls/options.js';
 import { buildTlsOptionsSelector, type TlsOptionsSelector, type TlsRouterUse } from '../tls/options-by-host.js';
 import { buildServices, type RuntimeService } from './services.js';
@@ -58,6 +60,8 @@ export interface BuildOptions {
    * with it starts and stops health checks.
    */
   health?: HealthRegistry;
+  /** Parent of each middleware's logger; nothing is logged without it. */
+  logger?: Logger;
 }
 
 /** Returns the routers of `entryPoint` for requests of `scheme`: TLS routers for https, the others for http. */
@@ -68,7 +72,7 @@ export function routeTableFor(runtime: Runtime, entryPoint: string, scheme: 'htt
 /** Compiles `config` into a runtime. Problems are recorded on the items; this never throws for bad input. */
 export function buildRuntime(config: MergedConfig, options: BuildOptions): Runtime {
   const services = buildServices(config, options.health);
-  const middlewares = buildMiddlewares(config, services);
+  const middlewares = buildMiddlewares(config, services, options.logger ?? silentLogger());
   const tlsOptions = buildTlsOptions(config);
   resolveReferences(config);
 
@@ -141,7 +145,7 @@ function checkTlsOptionsReference(router: MergedRouter, name: string, config: Me
   if (!router.errors.includes(withOrigin(router, message))) router.errors.push(withOrigin(router, message));
 }
 
-function buildMiddlewares(config: MergedConfig, services: ReadonlyMap<string, RuntimeService>): Map<string, Middleware> {
+function buildMiddlewares(config: MergedConfig, services: ReadonlyMap<string, RuntimeService>, logger: Logger): Map<string, Middleware> {
   const middlewares = new Map<string, Middleware>();
   for (const middleware of config.middlewares.values()) {
     if (middleware.errors.length > 0 || isChain(middleware)) continue;
@@ -150,7 +154,7 @@ function buildMiddlewares(config: MergedConfig, services: ReadonlyMap<string, Ru
         const warning = withOrigin(middleware, message);
         if (!middleware.warnings.includes(warning)) middleware.warnings.push(warning);
       };
-      middlewares.set(middleware.name, createMiddleware(middleware.type, middleware.options, warn, serviceResolver(middleware, config, services)));
+      middlewares.set(middleware.name, createMiddleware(middleware.type, middleware.options, warn, buildContext(middleware, config, services, logger)));
     } catch (error) {
       middleware.errors.push(withOrigin(middleware, (error as Error).message));
     }
@@ -160,9 +164,10 @@ function buildMiddlewares(config: MergedConfig, services: ReadonlyMap<string, Ru
   return middlewares;
 }
 
-/** Resolves the service names a middleware refers to, such as the page service of `errors`. */
-function serviceResolver(middleware: MergedMiddleware, config: MergedConfig, services: ReadonlyMap<string, RuntimeService>): MiddlewareBuildContext {
+/** Resolves the service names a middleware refers to, such as the page service of `errors`, and names the middleware in its log lines. */
+function buildContext(middleware: MergedMiddleware, config: MergedConfig, services: ReadonlyMap<string, RuntimeService>, logger: Logger): MiddlewareBuildContext {
   return {
+    logger: logger.child({ [Fields.module]: 'middleware', [Fields.middleware]: middleware.name, [Fields.middlewareType]: middleware.type }),
     resolveService(name) {
       const qualified = qualifyName(name.trim(), middleware.provider);
       if (services.has(qualified)) return qualified;

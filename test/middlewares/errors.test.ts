@@ -6,10 +6,12 @@ import { decodeLabels } from '../../src/labels/decode.js';
 import { middlewareSchema } from '../../src/labels/middleware-schemas.js';
 import { createErrors, errorsSettings, goQueryEscape, pagePath, rewrittenStatus } from '../../src/middlewares/errors.js';
 import type { MiddlewareBuildContext, RequestContext, ServiceCaller } from '../../src/middlewares/types.js';
+import { silentLogger } from '../../src/observability/logger.js';
 import { contextFor } from './header-context.js';
 import { captureResponse } from './response-capture.js';
 
 const SERVICES: MiddlewareBuildContext = {
+  logger: silentLogger(),
   resolveService(name) {
     const qualified = name.includes('@') ? name : `${name}@docker`;
     if (qualified !== 'pages@docker') throw new Error(`service "${qualified}" does not exist; define it or fix the name`);
