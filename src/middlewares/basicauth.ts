@@ -46,7 +46,7 @@ export function createBasicAuth(options: Record<string, unknown>, logger: Logger
       return await checker.check(user, password);
     } catch (error) {
       if (!(error instanceof BcryptCheckError)) throw error;
-      // Neither the user name nor the password is logged; the error contains neither.
+      // The log line contains neither the user name nor the password, and neither does the error.
       const fields = { [Fields.router]: context.router, [Fields.status]: 401, err: error };
       if (error.failure === 'queue full') logQueueFull(fields, 'bcrypt check queue is full, so a request was rejected');
       else logWorkerFailed(fields, 'bcrypt worker thread failed, so a request was rejected');
@@ -164,7 +164,7 @@ export class CredentialChecker {
     this.#decoy = users.values().next().value ?? '';
   }
 
-  /** Returns whether the credentials match; rejects with a BcryptCheckError when a bcrypt check cannot run. */
+  /** Returns whether the credentials match. Rejects with a BcryptCheckError when a bcrypt check cannot run. */
   async check(user: string, password: string): Promise<boolean> {
     const hash = this.#users.get(user);
     if (hash === undefined) {

@@ -30,7 +30,10 @@ interface Reply {
 /** Why a bcrypt check did not run: the password was neither matched nor rejected. */
 export type BcryptFailure = 'queue full' | 'worker failed';
 
-/** A bcrypt check that could not run. The message and cause never contain the password or the hash. */
+/**
+ * A bcrypt check that could not run. Its message names neither the password nor the hash, and its
+ * cause is the worker thread's own error or exit code.
+ */
 export class BcryptCheckError extends Error {
   constructor(
     readonly failure: BcryptFailure,

@@ -37,7 +37,7 @@ export interface CircuitBreakerSettings {
 export interface CircuitBreakerRuntime {
   /** Clock in milliseconds; tests pass a fake one. */
   now?: () => number;
-  /** Receives the state changes of the breakers; nothing is logged without it. */
+  /** Logger for the state changes of the breakers. Nothing is logged without it. */
   logger?: Logger;
 }
 

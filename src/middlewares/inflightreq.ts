@@ -23,7 +23,7 @@ export function createInFlightReq(options: Record<string, unknown>, warn: (messa
   return async (context, next) => {
     const source = settings.source(context);
     if (!counter.acquire(source)) {
-      // The source stays out of the log: with sourceCriterion.requestHeaderName it can be a credential.
+      // The source stays out of the log, because with sourceCriterion.requestHeaderName it can be a credential.
       logRejection({ [Fields.router]: context.router, [Fields.status]: 429, [Fields.reason]: `more than ${settings.amount} requests of the source in flight` }, 'rejected a request');
       sendStatus(context, 429);
       return;

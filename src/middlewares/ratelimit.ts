@@ -30,7 +30,7 @@ export interface RateLimitOptions {
   /** Waits before a request passes; tests pass a fake one. */
   sleep?: (ms: number) => Promise<void>;
   maxSources?: number;
-  /** Receives the rejections, at debug and throttled; nothing is logged without it. */
+  /** Logger for rejections, at debug and throttled. Nothing is logged without it. */
   logger?: Logger;
 }
 
@@ -45,7 +45,7 @@ export function createRateLimit(options: Record<string, unknown>, warn: (message
   return async (context, next) => {
     const waitMs = buckets.reserve(settings.source(context), settings.maxDelayMs);
     if (waitMs > settings.maxDelayMs) {
-      // The source stays out of the log: with sourceCriterion.requestHeaderName it can be a credential.
+      // The source stays out of the log, because with sourceCriterion.requestHeaderName it can be a credential.
       logRejection({ [Fields.router]: context.router, [Fields.status]: 429, [Fields.delayMs]: Math.ceil(waitMs), [Fields.reason]: 'rate limit exceeded' }, 'rejected a request');
       sendStatus(context, 429, ['Retry-After', String(Math.ceil(waitMs / 1_000)), 'X-Retry-In', goDuration(waitMs)]);
       return;

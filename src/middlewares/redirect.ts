@@ -151,7 +151,7 @@ export function redirectStatus(request: IncomingMessage, permanent: boolean): 30
   return permanent ? 308 : 307;
 }
 
-/** What makes a URL invalid as a Location value, in words that contain no part of the URL. */
+/** The problem that makes a URL invalid as a Location value, named without any part of the URL. */
 export type LocationProblem = 'control character' | 'invalid escape' | 'no host' | 'invalid host or port';
 
 /** Characters a URI reference may contain unescaped (RFC 3986), besides `%`. */

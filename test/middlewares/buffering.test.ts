@@ -4,6 +4,7 @@ import { readdir } from 'node:fs/promises';
 import { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
@@ -11,6 +12,7 @@ import { BodySpool } from '../../src/middlewares/body-spool.js';
 import { bufferingSettings, createBuffering } from '../../src/middlewares/buffering.js';
 import type { RequestContext } from '../../src/middlewares/types.js';
 import { contextFor } from './header-context.js';
+import { captureLogs, LEVEL } from './log-capture.js';
 import { captureResponse } from './response-capture.js';
 
 async function readAll(stream: AsyncIterable<unknown>): Promise<string> {
@@ -210,5 +212,50 @@ describe('buffering socket', () => {
     await createBuffering({})(context, async () => {
       expect(context.request.socket).toBe(socket);
     });
+  });
+});
+
+describe('buffering logs', () => {
+  it('failed temporary file is a warning', async () => {
+    const { logger, records } = captureLogs('info');
+    // os.tmpdir() reads TMPDIR on every call, so the spool's file goes to a folder that does not exist.
+    const missing = join(tmpdir(), `berth-missing-${process.pid}`, 'nested');
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = missing;
+    try {
+      const context = { ...uploadContext(['01234', '56789'], [['Transfer-Encoding', 'chunked']]), router: 'upload@docker' };
+      let reached = false;
+      const run = createBuffering({ memRequestBodyBytes: 3 }, logger)(context, async () => {
+        reached = true;
+      });
+      await expect(run).rejects.toThrow('writing the buffered body to');
+      expect(reached).toBe(false);
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ level: LEVEL.warn, msg: 'writing a buffered body to a temporary file failed, so the request failed', routerName: 'upload@docker', suppressed: 0 });
+    expect(String(records[0]?.path)).toMatch(new RegExp(`^${missing}/berth-buffer-`));
+    expect(records[0]?.err).toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('spool reports failed write once', async () => {
+    const errors: Array<{ operation: string; code: unknown }> = [];
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = join(tmpdir(), `berth-missing-${process.pid}`);
+    let spool: BodySpool;
+    try {
+      spool = new BodySpool(1, (error, operation) => errors.push({ operation, code: (error as NodeJS.ErrnoException).code }));
+      spool.append(Buffer.from('ab'));
+      spool.append(Buffer.from('cd'));
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+    await expect(spool.flushed()).rejects.toThrow('writing the buffered body to');
+    await spool.dispose();
+    expect(errors).toEqual([{ operation: 'write', code: 'ENOENT' }]);
   });
 });

@@ -1,6 +1,7 @@
 // Builds runtimes from a few router and service definitions, without Docker.
 import { mergeProviders } from '../../src/dynamic/merged.js';
 import type { MiddlewareConfig, ProviderConfig, RouterConfig, ServiceConfig } from '../../src/dynamic/model.js';
+import type { Logger } from '../../src/observability/logger.js';
 import { buildRuntime, type Runtime } from '../../src/routing/runtime.js';
 
 export interface RouterInput {
@@ -20,6 +21,8 @@ export interface RuntimeInput {
   services?: Record<string, string[]>;
   middlewares?: Record<string, { type: string; options: Record<string, unknown> }>;
   entryPoints?: string[];
+  /** Parent of the middlewares' loggers; silent when left out. */
+  logger?: Logger;
 }
 
 /** Builds the runtime of one `docker` provider with the given items; names get `@docker`. */
@@ -58,5 +61,5 @@ export function runtimeOf(input: RuntimeInput): Runtime {
   }
 
   const provider: ProviderConfig = { routers, services, middlewares, skipped: [] };
-  return buildRuntime(mergeProviders(new Map([['docker', provider]])), { entryPoints: input.entryPoints ?? ['web'], generation: 1 });
+  return buildRuntime(mergeProviders(new Map([['docker', provider]])), { entryPoints: input.entryPoints ?? ['web'], generation: 1, ...(input.logger ? { logger: input.logger } : {}) });
 }
