@@ -1,14 +1,15 @@
 // How much a 1 GiB body raises the RSS of Berth's request path (bench/proxy-berth.mjs), for each
 // set of Node.js options in VARIANTS, taking turns ROUNDS times in one run. Each round starts a
 // new Berth process, warms it up, then sends 1 GiB down, 1 GiB down again and 1 GiB up, and reports
-// the peak RSS of each transfer above the RSS after the warm-up.
+// the peak RSS of each transfer above the RSS after the warm-up, and the CPU time of the three.
 //
 //   npm run build
 //   node bench/stream-memory.mjs
 //   VARIANTS='|--concurrent-array-buffer-sweeping' ROUNDS=4 WARMUP=small node bench/stream-memory.mjs
 //
 // VARIANTS: `|`-separated lists of options. An empty list runs with the flags that `berth run` sets,
-// and an option given here overrides the flag of the same name. WARMUP: `bulk` (16 MiB each way)
+// and an option given here overrides the flag of the same name. An item `NAME=value` sets an
+// environment variable of the Berth process instead (MALLOC_ARENA_MAX=1, say). WARMUP: `bulk` (16 MiB each way)
 // or `small` (200 requests of 4 KiB each way). All traffic stays on 127.0.0.1.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -72,6 +73,12 @@ function rssOf(pid) {
   return Number.parseInt(line.replace(/\D+/g, ''), 10) * 1024;
 }
 
+/** CPU time of a process in seconds (user and system), from /proc. */
+function cpuOf(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** Runs `transfer` and returns the highest RSS of `pid` seen every 50 ms meanwhile. */
 async function peakDuring(pid, transfer) {
   let done = false;
@@ -86,8 +93,11 @@ async function peakDuring(pid, transfer) {
 }
 
 async function measure(options, port) {
-  const child = spawn(process.execPath, [...options, new URL('./proxy-berth.mjs', import.meta.url).pathname], {
-    env: { ...process.env, BERTH_BENCH_PORT: String(port), BERTH_BENCH_SERVER: `http://127.0.0.1:${server.address().port}` },
+  // A `NAME=value` item sets an environment variable of the child, such as MALLOC_ARENA_MAX.
+  const settings = Object.fromEntries(options.filter((item) => !item.startsWith('-')).map((item) => item.split('=')));
+  const nodeOptions = options.filter((item) => item.startsWith('-'));
+  const child = spawn(process.execPath, [...nodeOptions, new URL('./proxy-berth.mjs', import.meta.url).pathname], {
+    env: { ...process.env, ...settings, BERTH_BENCH_PORT: String(port), BERTH_BENCH_SERVER: `http://127.0.0.1:${server.address().port}` },
     stdio: 'inherit',
   });
   await sleep(1000);
@@ -102,22 +112,24 @@ async function measure(options, port) {
   }
   await sleep(500);
   const baseline = rssOf(child.pid);
+  const cpuBefore = cpuOf(child.pid);
   const growth = [];
   for (const transfer of [() => download(port, GiB), () => download(port, GiB), () => upload(port, GiB)]) {
     growth.push(((await peakDuring(child.pid, transfer)) - baseline) / MiB);
   }
+  const cpu = cpuOf(child.pid) - cpuBefore;
   child.kill('SIGTERM');
   await once(child, 'exit');
-  return { baseline: baseline / MiB, growth };
+  return { baseline: baseline / MiB, growth, cpu };
 }
 
 console.log(`Node.js ${process.version}, warm-up ${warmup}: RSS growth in MiB (1 GiB down, again, 1 GiB up)`);
 let port = 18_300;
 for (let round = 0; round < rounds; round++) {
   for (const options of variants) {
-    const { baseline, growth } = await measure(options, port++);
+    const { baseline, growth, cpu } = await measure(options, port++);
     const label = options.length === 0 ? 'berth run flags' : options.join(' ');
-    console.log(`${label.padEnd(40)} baseline ${baseline.toFixed(1)}  growth ${growth.map((value) => value.toFixed(1)).join(' / ')}`);
+    console.log(`${label.padEnd(40)} baseline ${baseline.toFixed(1)}  growth ${growth.map((value) => value.toFixed(1)).join(' / ')}  cpu ${cpu.toFixed(2)} s`);
   }
 }
 server.close();
