@@ -144,7 +144,9 @@ export class Dispatcher {
     const service = runtime.services.get(name);
     const currentService = () => this.#runtime.services.get(name);
     const served = service !== undefined && (await callService(context, route, service, { forwarder: this.#forwarder, logger: this.#logger, forwardContext: options, currentService }));
-    if (!served) this.#logger.warn({ [Fields.router]: route.name, [Fields.service]: name }, 'no server is available for the service a middleware called');
+    // At debug: a client can cause this on every request, and the calling middleware logs its own
+    // throttled warning (`errors`: "calling the error page service failed").
+    if (!served) this.#logger.debug({ [Fields.router]: route.name, [Fields.service]: name }, 'no server is available for the service a middleware called');
     return served;
   }
 
