@@ -45,7 +45,7 @@ function rejectHttp1Request(request: IncomingMessage): RequestRejection | undefi
 
   const host = hosts[0];
   if (host !== undefined && !VALID_HOST.test(host)) return { status: 400, reason: 'invalid Host value' };
-  return rejectHiddenDotSegment(request.url);
+  return rejectTarget(request.method, request.url);
 }
 
 /**
@@ -65,7 +65,22 @@ function rejectHttp2Request(request: Http2ServerRequest): RequestRejection | und
   for (const value of [authority, host]) {
     if (typeof value === 'string' && !VALID_HOST.test(value)) return { status: 400, reason: 'invalid :authority or host value' };
   }
-  return rejectHiddenDotSegment(request.url);
+  return rejectTarget(request.method, request.url);
+}
+
+/**
+ * Returns true for `OPTIONS *`, a question about the server as a whole (RFC 9110 section 9.3.7).
+ * The entry point responds to it itself, as Go's server does for Traefik, since no router's path rule
+ * can match `*`.
+ */
+export function isServerWideOptions(request: { method?: string | undefined; url?: string | undefined }): boolean {
+  return request.url === '*' && request.method === 'OPTIONS';
+}
+
+/** Checks the request target: the asterisk form is for OPTIONS only (RFC 9112 section 3.2.4). */
+function rejectTarget(method: string | undefined, target: string | undefined): RequestRejection | undefined {
+  if (target === '*' && method !== 'OPTIONS') return { status: 400, reason: `asterisk-form target with method ${method ?? ''}` };
+  return rejectHiddenDotSegment(target);
 }
 
 /** A separator that Berth does not split the path on but that servers may: `%2F`, `%5C` or `\`. */

@@ -19,7 +19,7 @@ import { TlsOptionsServers, defaultContextOptions, type TlsHandshakeSource } fro
 import { answerClientError } from './client-error.js';
 import { InFlightResponses } from './in-flight.js';
 import { MAX_WAITING_REQUESTS, servePipelined, type PipelineTurn } from './pipeline.js';
-import { dropRedundantHost, isHttp2Stream, rejectRequest, type RequestRejection } from './request-validation.js';
+import { dropRedundantHost, isHttp2Stream, isServerWideOptions, rejectRequest, type RequestRejection } from './request-validation.js';
 import { DEFAULT_SESSION_LIVENESS, watchSessionLiveness, type SessionLivenessOptions } from './session-liveness.js';
 import { timerMs } from '../config/timer-limit.js';
 
@@ -309,6 +309,11 @@ export class EntryPoint {
     } else if (request.httpVersionMajor === 1) {
       this.#inFlight.track(response);
     }
+    if (isServerWideOptions(request)) {
+      response.writeHead(200, { 'content-length': '0' });
+      response.end();
+      return;
+    }
 
     let handled: unknown;
     try {
@@ -351,7 +356,8 @@ export class EntryPoint {
       socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       return;
     }
-    const rejection = rejectRequest(request);
+    // `OPTIONS *` names no resource that could be upgraded.
+    const rejection = isServerWideOptions(request) ? { status: 400, reason: 'upgrade of OPTIONS *' } : rejectRequest(request);
     if (rejection !== undefined) {
       this.#logger.debug({ [Fields.status]: rejection.status, [Fields.reason]: rejection.reason }, 'rejected a request');
       socket.end(`HTTP/1.1 ${rejection.status} ${STATUS_CODES[rejection.status]}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);

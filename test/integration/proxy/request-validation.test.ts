@@ -103,6 +103,28 @@ describe.each(TRANSPORTS)('HTTP/1 request checks over %s', (transport) => {
     expect(seen.map((request) => request.url)).toEqual(['/ok']);
   });
 
+  test.each(['GET', 'POST', 'CONNECT'])('400 and close: %s with the asterisk form', async (method) => {
+    seen.length = 0;
+    const { answer, closed } = await exchange(transport, `${method} * HTTP/1.1\r\nHost: app.example.test\r\nContent-Length: 0\r\n\r\n`);
+
+    expect(answer).toMatch(method === 'CONNECT' ? /^HTTP\/1\.1 (400|405) / : /^HTTP\/1\.1 400 /);
+    expect(closed).toBe(true);
+    expect(seen).toHaveLength(0);
+  });
+
+  test('OPTIONS * gets 200, next request routed', async () => {
+    seen.length = 0;
+    const options = 'OPTIONS * HTTP/1.1\r\nHost: app.example.test\r\n\r\n';
+    const next = 'GET /after HTTP/1.1\r\nHost: app.example.test\r\nConnection: close\r\n\r\n';
+    const { answer } = await exchange(transport, options + next);
+
+    const responses = answer.split(/(?=HTTP\/1\.1 )/);
+    expect(responses[0]).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(responses[0]).toMatch(/\r\ncontent-length: 0\r\n/i);
+    expect(responses[1]).toMatch(/^HTTP\/1\.1 200 /);
+    expect(seen.map((request) => request.url)).toEqual(['/after']);
+  });
+
   test('header lines after the 2000th kept', async () => {
     seen.length = 0;
     const filler = 'x: 1\r\n'.repeat(2_500);
@@ -146,6 +168,16 @@ describe('HTTP/2 authority checks', () => {
     // nghttp2 drops a host field with bytes invalid in an authority before Berth receives the request.
     expect(response.status).toBe(200);
     expect(seen[0]?.headers.host).toBe('app.example.test');
+  });
+
+  test('OPTIONS * gets 200 from Berth', async () => {
+    seen.length = 0;
+    const session = await connectHttp2(berth.port);
+    const response = await requestHttp2(session, { ':method': 'OPTIONS', ':path': '*', ':authority': 'app.example.test' });
+    session.close();
+
+    expect(response.status).toBe(200);
+    expect(seen).toHaveLength(0);
   });
 
   test('rejections logged at debug', () => {
