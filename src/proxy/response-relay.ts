@@ -4,7 +4,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 
-import { BadGatewayError, ClientClosedError, UpstreamTimeoutError } from '../errors.js';
+import { BadGatewayError, ClientClosedError, UpstreamResetError, UpstreamTimeoutError } from '../errors.js';
 import { Fields } from '../observability/fields.js';
 import { sendErrorResponse } from './error-response.js';
 import { clientResponseHeaders } from './headers.js';
@@ -26,6 +26,11 @@ export interface ResponseRelayOptions {
   writeRetryableError: boolean;
   /** When true, an idempotent request without a body that got no response is also safe to retry. */
   retryIdempotent: boolean;
+  /**
+   * When true, an idempotent request without a body is safe to retry when the server closed or reset
+   * its connection before any response byte, but not after a timeout.
+   */
+  replayAfterReset: boolean;
 }
 
 /** Methods whose repetition has the same effect as one request (RFC 9110 §9.2.2). */
@@ -180,7 +185,8 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     }
 
     logger.debug({ [Fields.server]: serverUrl, [Fields.status]: failure.status, err: failure }, 'forwarding to the server failed');
-    const replayable = this.#options.retryIdempotent && body === null && IDEMPOTENT_METHODS.has(this.#options.request.method ?? '');
+    const reset = this.#requestStarted && failure instanceof UpstreamResetError;
+    const replayable = (this.#options.retryIdempotent || (this.#options.replayAfterReset && reset)) && body === null && IDEMPOTENT_METHODS.has(this.#options.request.method ?? '');
     const safeToRetry = !this.#requestStarted || replayable;
     if (!safeToRetry || this.#options.writeRetryableError) {
       const bodyUnread = body !== null && body.started && !body.sourceEnded;
@@ -192,7 +198,7 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
         response.destroy();
       }
     }
-    this.#settle({ status: failure.status, safeToRetry, error: failure });
+    this.#settle({ status: failure.status, safeToRetry, staleConnection: reset && replayable, error: failure });
   }
 
   /**

@@ -29,6 +29,12 @@ export interface ForwardOptions {
    * retry after it reached the server, as long as no response byte went to the client. Defaults to false.
    */
   retryIdempotent?: boolean;
+  /**
+   * When true, an idempotent request without a body is safe to retry when the server closed or reset
+   * the connection after the request was sent and before any response byte. Most often the server
+   * closed an idle keep-alive connection as the request arrived. Defaults to false.
+   */
+  replayAfterReset?: boolean;
 }
 
 export interface Forwarder {
@@ -46,5 +52,10 @@ export interface ForwardOutcome {
    * server, or, with `retryIdempotent`, an idempotent request without a body got no response.
    */
   safeToRetry: boolean;
+  /**
+   * True when an idempotent request is safe to retry because its connection closed or reset before
+   * any response byte. A new connection to the same server may then succeed.
+   */
+  staleConnection?: boolean;
   error?: Error;
 }

@@ -3,7 +3,10 @@
 // flight, reports each result to the passive health check and decides each retry.
 //
 // Without the `retry` middleware, a request that never reached its server (a refused connection to
-// a container that just went away) is tried on up to two other servers at once. With it, the
+// a container that just went away) is tried on up to two other servers at once. Servers also close
+// idle keep-alive connections just as a request arrives. So an idempotent request without a body
+// whose connection was closed or reset before any response byte is sent again once, as Go's
+// Transport does: on a new connection, to another server or else the same one. With it, the
 // middleware's budget applies, idempotent requests without a body that got no response are
 // retried too, and a retry waits a little longer each time and may return to a server already
 // tried when no other is available. The forwarder leaves the body unread when nothing reached the
@@ -63,6 +66,8 @@ export async function callService(context: RequestContext, route: Route, service
   let tried: Set<string> | undefined;
 
   let target: Target = { server: first.server, service };
+  // Whether an idempotent request was already sent again after a closed connection.
+  let replayed = false;
   for (let attempt = 1; ; attempt++) {
     const { server } = target;
     pin?.(server.stickyValue);
@@ -74,8 +79,15 @@ export async function callService(context: RequestContext, route: Route, service
 
     tried ??= new Set();
     tried.add(server.url);
-    const retry = mayRetry && outcome.safeToRetry ? pickRetry(options.currentService?.() ?? target.service, tried, policy) : undefined;
-    options.logger.warn(
+    const stale = outcome.staleConnection === true;
+    let retry: Target | undefined;
+    if (mayRetry && retryAllowed(outcome, policy, replayed)) {
+      retry = pickRetry(options.currentService?.() ?? target.service, tried, policy !== undefined || stale);
+    }
+    if (stale) replayed = true;
+    // A server closing a keep-alive connection as a request arrives is routine, so its replay is logged at debug.
+    const level = retry !== undefined && stale ? 'debug' : 'warn';
+    options.logger[level](
       { ...logFields(route, service, server, attempt), err: outcome.error, [Fields.status]: outcome.status },
       retry ? 'forwarding failed; trying again' : 'forwarding failed',
     );
@@ -94,14 +106,14 @@ export async function callService(context: RequestContext, route: Route, service
   }
 }
 
-const LAST_ATTEMPT: ForwardOptions = { writeRetryableError: true, retryIdempotent: false };
-const EARLIER_ATTEMPT: ForwardOptions = { writeRetryableError: false, retryIdempotent: false };
-const EARLIER_ATTEMPT_WITH_RETRY_POLICY: ForwardOptions = { writeRetryableError: false, retryIdempotent: true };
+const LAST_ATTEMPT: ForwardOptions = { writeRetryableError: true, retryIdempotent: false, replayAfterReset: false };
+const EARLIER_ATTEMPT: ForwardOptions = { writeRetryableError: false, retryIdempotent: false, replayAfterReset: true };
+const EARLIER_ATTEMPT_WITH_RETRY_POLICY: ForwardOptions = { writeRetryableError: false, retryIdempotent: true, replayAfterReset: true };
 
 /**
  * Returns the forward options of an attempt. The last attempt writes its error. An earlier one
- * leaves a retryable error unwritten, and with the `retry` middleware an idempotent request that
- * got no response counts as retryable.
+ * leaves a retryable error unwritten. An idempotent request that got no response counts as
+ * retryable after a closed or reset connection, and with the `retry` middleware after any failure.
  */
 function attemptOptions(mayRetry: boolean, policy: RetryPolicy | undefined): ForwardOptions {
   if (!mayRetry) return LAST_ATTEMPT;
@@ -133,11 +145,20 @@ async function forwardCounted(
   return outcome;
 }
 
-/** Returns the server for the next attempt: one not tried yet, else, with the `retry` middleware, any available one. */
-function pickRetry(service: RuntimeService, tried: ReadonlySet<string>, policy: RetryPolicy | undefined): Target | undefined {
+/**
+ * Returns whether a failed attempt may be retried. Without the `retry` middleware, a request sent on
+ * a connection that the server then closed is sent again once only.
+ */
+function retryAllowed(outcome: ForwardOutcome, policy: RetryPolicy | undefined, replayed: boolean): boolean {
+  if (!outcome.safeToRetry) return false;
+  return policy !== undefined || outcome.staleConnection !== true || !replayed;
+}
+
+/** Returns the server for the next attempt: one not tried yet, else, when `anyServer` is true, any available one. */
+function pickRetry(service: RuntimeService, tried: ReadonlySet<string>, anyServer: boolean): Target | undefined {
   const fresh = service.balancer.pick(undefined, (server) => tried.has(server.url));
   if (fresh !== undefined) return { server: fresh.server, service };
-  if (policy === undefined) return undefined;
+  if (!anyServer) return undefined;
   const again = service.balancer.pick(undefined);
   return again === undefined ? undefined : { server: again.server, service };
 }

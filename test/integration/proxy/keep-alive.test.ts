@@ -1,6 +1,8 @@
 // Keep-alive races with servers that close idle connections early, servers that close after
 // every response, and requests that must never be sent twice.
 import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { afterEach, describe, expect, test } from 'vitest';
@@ -8,7 +10,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { send, startServer, type RunningServer } from '../../proxy/harness.js';
 import { LOOPBACK, startInProcessBerth, type InProcessBerth } from './harness.js';
 
-const running: Array<RunningServer | InProcessBerth> = [];
+const running: Array<{ close(): Promise<void> }> = [];
 
 afterEach(async () => {
   await Promise.all(running.splice(0).map((item) => item.close()));
@@ -94,6 +96,130 @@ describe('keep-alive races', () => {
 
     expect(response.status).toBe(502);
     expect(posts).toEqual(['failing']);
+  });
+});
+
+/**
+ * Starts a raw HTTP/1.1 server on loopback that records each request line in `seen`. `onRequest` gets
+ * the request line and the request's number on its connection (1 for the first). It returns the
+ * response text, or undefined to close the connection at once without a response.
+ */
+async function startClosingServer(onRequest: (line: string, nth: number) => string | undefined): Promise<{ url: string; seen: string[]; close: () => Promise<void> }> {
+  const seen: string[] = [];
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    let nth = 0;
+    let buffered = '';
+    socket.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('latin1');
+      // Each request of these tests has no body, so it ends with its blank line.
+      for (let end = buffered.indexOf('\r\n\r\n'); end !== -1; end = buffered.indexOf('\r\n\r\n')) {
+        const line = buffered.slice(0, buffered.indexOf('\r\n'));
+        buffered = buffered.slice(end + 4);
+        nth += 1;
+        seen.push(line);
+        const answer = onRequest(line, nth);
+        if (answer === undefined) {
+          socket.destroy();
+          return;
+        }
+        socket.write(answer);
+      }
+    });
+  });
+  server.listen(0, LOOPBACK);
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${LOOPBACK}:${port}`,
+    seen,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+      await once(server, 'close');
+    },
+  };
+}
+
+const OK = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
+
+describe('connection closed as a request arrives', () => {
+  test('GET sent again on a new connection', async () => {
+    // The server closes each connection when its second request arrives, as one whose idle timer fired would.
+    const server = await startClosingServer((_line, nth) => (nth === 1 ? OK : undefined));
+    running.push(server);
+    const berth = await startInProcessBerth({ servers: [server.url] });
+    running.push(berth);
+
+    const first = await send(berth.port, { path: '/one', headers: { host: 'app.example.test' } });
+    const second = await send(berth.port, { path: '/two', headers: { host: 'app.example.test' } });
+
+    expect(first.status).toBe(200);
+    expect(second.status).toBe(200);
+    expect(server.seen).toEqual(['GET /one HTTP/1.1', 'GET /two HTTP/1.1', 'GET /two HTTP/1.1']);
+    const replays = berth.logs().filter((entry) => entry.msg === 'forwarding failed; trying again');
+    expect(replays.map((entry) => entry.level)).toEqual([20]);
+  });
+
+  test('POST never sent again', async () => {
+    const server = await startClosingServer((_line, nth) => (nth === 1 ? OK : undefined));
+    running.push(server);
+    const berth = await startInProcessBerth({ servers: [server.url] });
+    running.push(berth);
+
+    await send(berth.port, { path: '/one', headers: { host: 'app.example.test' } });
+    const post = await send(berth.port, { method: 'POST', path: '/pay', headers: { host: 'app.example.test', 'content-length': '0' } });
+
+    expect(post.status).toBe(502);
+    expect(server.seen).toEqual(['GET /one HTTP/1.1', 'POST /pay HTTP/1.1']);
+  });
+
+  test('GET sent again once only', async () => {
+    const server = await startClosingServer(() => undefined);
+    running.push(server);
+    const berth = await startInProcessBerth({ servers: [server.url] });
+    running.push(berth);
+
+    const response = await send(berth.port, { path: '/down', headers: { host: 'app.example.test' } });
+
+    expect(response.status).toBe(502);
+    expect(server.seen).toEqual(['GET /down HTTP/1.1', 'GET /down HTTP/1.1']);
+  });
+
+  test('server closing 30 ms after each response', async () => {
+    // The reviewer's race: no Connection: close, and the next request arrives about as the server closes.
+    const sockets = new Set<net.Socket>();
+    const closer = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('data', () => {
+        socket.write(OK);
+        setTimeout(() => socket.end(), 30).unref();
+      });
+    });
+    closer.listen(0, LOOPBACK);
+    await once(closer, 'listening');
+    running.push({
+      close: async () => {
+        for (const socket of sockets) socket.destroy();
+        closer.close();
+      },
+    });
+    const berth = await startInProcessBerth({ servers: [`http://${LOOPBACK}:${(closer.address() as AddressInfo).port}`] });
+    running.push(berth);
+
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const statuses: number[] = [];
+    for (let i = 0; i < 80; i++) {
+      statuses.push((await send(berth.port, { agent, headers: { host: 'app.example.test' } })).status);
+      await sleep(28 + (i % 5));
+    }
+    agent.destroy();
+
+    expect(statuses.filter((status) => status !== 200)).toEqual([]);
   });
 });
 
