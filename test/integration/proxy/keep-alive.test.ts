@@ -7,8 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { afterEach, describe, expect, test } from 'vitest';
 
-import { send, startServer, type RunningServer } from '../../proxy/harness.js';
-import { LOOPBACK, startInProcessBerth, type InProcessBerth } from './harness.js';
+import { send, startServer } from '../../proxy/harness.js';
+import { LOOPBACK, startInProcessBerth } from './harness.js';
 
 const running: Array<{ close(): Promise<void> }> = [];
 
