@@ -293,10 +293,10 @@ export class EntryPoint {
     this.#logTurn(servePipelined(request.socket, response, start));
   }
 
-  /** Logs a connection that the pipeline closed because too many requests were waiting on it. */
+  /** Logs a request that the pipeline dropped because too many requests were waiting on its connection. */
   #logTurn(turn: PipelineTurn): void {
     if (turn === 'rejected') {
-      this.#logger.debug({ [Fields.reason]: `more than ${MAX_WAITING_REQUESTS} pipelined requests waiting` }, 'closed a client connection');
+      this.#logger.debug({ [Fields.reason]: `more than ${MAX_WAITING_REQUESTS} pipelined requests waiting` }, 'dropped a pipelined request unsent; the connection closes after the response before it');
     }
   }
 
