@@ -12,7 +12,8 @@
 import { parseDurationMs } from '../balancer/health-options.js';
 import { Fields } from '../observability/fields.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
-import { isGatewayErrorResponse, isSettledUpgrade } from '../proxy/error-response.js';
+import { isGatewayErrorResponse } from '../proxy/error-response.js';
+import { isSettledUpgrade } from '../proxy/upgrade-response.js';
 import { BreakerMetrics } from './breaker-metrics.js';
 import { parseBreakerExpression, type BreakerCondition } from './breaker-expression.js';
 import { integerOption, option } from './options.js';

@@ -143,6 +143,8 @@ function catchStatus(response: ServerResponse, ranges: readonly StatusRange[]): 
   let phase: Phase = { kind: 'waiting' };
 
   response.writeHead = function writeHeadWithCatch(this: ServerResponse, statusCode: number, ...rest: unknown[]) {
+    // A 101 starts a tunnel, and no page can follow it, so interim statuses always pass and leave the phase as it was.
+    if (statusCode < 200) return originalWriteHead.call(this, statusCode, ...(rest as []));
     if (phase.kind === 'waiting') {
       if (!inRanges(statusCode, ranges)) {
         phase = { kind: 'passthrough' };

@@ -1,6 +1,5 @@
 // The short plain-text responses Berth sends when forwarding fails before the server's response began.
 import { STATUS_CODES, type ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
 
 /** Returns the body of an error response, such as `502 Bad Gateway`, followed by a newline. */
 export function errorBody(status: number): string {
@@ -14,26 +13,6 @@ const gatewayErrorResponses = new WeakSet<ServerResponse>();
 /** Returns true when Berth wrote the response itself because forwarding failed, rather than relaying the server's. */
 export function isGatewayErrorResponse(response: ServerResponse): boolean {
   return gatewayErrorResponses.has(response);
-}
-
-/** Stand-in responses of upgrade requests whose tunnel or failure has ended. */
-const settledUpgrades = new WeakSet<ServerResponse>();
-
-/**
- * Records on the stand-in response of an upgrade request how the exchange ended, then emits 'close'.
- * The tunnel writes to the socket directly, so without this the middlewares that watch the response
- * (inFlightReq, circuitBreaker) never saw its status or its end.
- */
-export function settleUpgradeResponse(response: ServerResponse, status: number, gatewayError: boolean): void {
-  response.statusCode = status;
-  if (gatewayError) gatewayErrorResponses.add(response);
-  settledUpgrades.add(response);
-  response.emit('close');
-}
-
-/** Returns true for the stand-in response of an upgrade request that `settleUpgradeResponse` settled. */
-export function isSettledUpgrade(response: ServerResponse): boolean {
-  return settledUpgrades.has(response);
 }
 
 /**
@@ -55,24 +34,4 @@ export function sendErrorResponse(response: ServerResponse, status: number, clos
   gatewayErrorResponses.add(response);
   response.writeHead(status, headers);
   response.end(response.req.method === 'HEAD' ? undefined : body);
-}
-
-/**
- * Writes a complete HTTP/1.1 error response to a raw client socket, as used for upgrade requests where no
- * ServerResponse exists, and ends the socket after it.
- */
-export function sendRawErrorResponse(socket: Duplex, status: number): void {
-  const body = errorBody(status);
-  const head =
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
-    'Content-Type: text/plain; charset=utf-8\r\n' +
-    `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-    'Connection: close\r\n' +
-    '\r\n';
-
-  if (!socket.writable) {
-    socket.destroy();
-    return;
-  }
-  socket.end(head + body);
 }

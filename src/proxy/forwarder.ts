@@ -6,7 +6,7 @@ import { Agent, H2CClient, type Dispatcher } from 'undici';
 
 import { BadRequestError } from '../errors.js';
 import { silentLogger } from '../observability/logger.js';
-import { sendErrorResponse, sendRawErrorResponse } from './error-response.js';
+import { sendErrorResponse } from './error-response.js';
 import { ExpectContinueClient } from './expect-continue.js';
 import { isUpgradeRequest, upstreamRequestHeaders } from './headers.js';
 import { ResponseRelay } from './response-relay.js';
@@ -44,10 +44,11 @@ export interface ForwarderOptions {
 /** A forwarder that also tunnels protocol upgrades such as WebSocket. */
 export interface TunnelingForwarder extends Forwarder {
   /**
-   * Forwards an upgrade request from the server's 'upgrade' event. After a 101 the sockets are joined
-   * and the outcome settles when the tunnel closes. A failure before the response gets an error response on `socket`.
+   * Forwards an upgrade request from the server's 'upgrade' event. `response` is the stand-in response bound
+   * to `socket` (see `createUpgradeResponse`). After a 101 the sockets are joined and the outcome settles when
+   * the tunnel closes. Any other response, and the error response of a failure before it, goes through `response`.
    */
-  forwardUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, upstream: Upstream, context: ForwardContext): Promise<ForwardOutcome>;
+  forwardUpgrade(request: IncomingMessage, response: ServerResponse, socket: Duplex, head: Buffer, upstream: Upstream, context: ForwardContext): Promise<ForwardOutcome>;
 }
 
 const DEFAULT_DIAL_TIMEOUT_MS = 30_000;
@@ -126,6 +127,7 @@ export function createForwarder(options: ForwarderOptions = {}): TunnelingForwar
 
   async function forwardUpgrade(
     request: IncomingMessage,
+    response: ServerResponse,
     socket: Duplex,
     head: Buffer,
     upstream: Upstream,
@@ -135,11 +137,11 @@ export function createForwarder(options: ForwarderOptions = {}): TunnelingForwar
     const protocol = request.headers.upgrade;
     if (path === undefined || protocol === undefined || !isUpgradeRequest(request.headers)) {
       const error = new BadRequestError('the upgrade request has no path to forward or no Upgrade field');
-      sendRawErrorResponse(socket, error.status);
+      sendErrorResponse(response, error.status, false);
       return { status: error.status, safeToRetry: false, error };
     }
 
-    const relay = new UpgradeRelay({ socket, head, serverUrl: upstream.url.href, responseHeaderTimeoutMs, logger });
+    const relay = new UpgradeRelay({ request, response, socket, head, serverUrl: upstream.url.href, responseHeaderTimeoutMs, logger });
     try {
       const headers = upstreamRequestHeaders(request, upstream, context, forwarded);
       const dispatch: Dispatcher.DispatchOptions = {

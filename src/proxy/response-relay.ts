@@ -218,6 +218,22 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
   }
 
   /**
+   * Stops the response header timer and stops watching the response, because after a 101 the connection
+   * belongs to a tunnel. `outcome` then never settles. Returns false when the exchange had already ended,
+   * as when the client left first.
+   */
+  handOver(): boolean {
+    if (this.#settled) {
+      return false;
+    }
+    this.#settled = true;
+    this.#clearHeaderTimer();
+    this.#options.response.off('close', this.#onClientClose);
+    this.#options.response.off('drain', this.#onDrain);
+    return true;
+  }
+
+  /**
    * Returns whether `error` is undici's Content-Length mismatch at the end of a 204 or 304 response whose
    * header was already sent. Those responses never have a body (RFC 9110 §6.4.1), and a 304 may carry the
    * Content-Length of the representation (RFC 9110 §8.6). undici 7 checks Content-Length against the body

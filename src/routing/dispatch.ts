@@ -1,7 +1,6 @@
 // Serves one request of a user entry point: picks the router, runs its middlewares and forwards
 // to a server of its service. Holds the current runtime, which `swap` replaces atomically.
-import { ServerResponse, type IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../observability/logger.js';
 import { Fields } from '../observability/fields.js';
@@ -14,7 +13,7 @@ import { normalizeServerName } from '../tls/options-by-host.js';
 import { routeTableFor, type Runtime, type RuntimeService } from './runtime.js';
 import { callService } from './service-call.js';
 import type { Route } from './table.js';
-import { settleUpgradeResponse } from '../proxy/error-response.js';
+import { createUpgradeResponse } from '../proxy/upgrade-response.js';
 
 /** Retry-After value, in seconds, for a service that has no server. */
 const RETRY_AFTER_SECONDS = '5';
@@ -54,19 +53,16 @@ export class Dispatcher {
   }
 
   /**
-   * Serves a request for a protocol upgrade such as WebSocket. Middlewares see a normal
-   * response object bound to the socket, so one can still respond (a 401, say) before the tunnel.
+   * Serves a request for a protocol upgrade such as WebSocket. Middlewares see a normal response
+   * object bound to the socket, so one can still respond (a 401, say) before the tunnel. The
+   * server's response goes through it too, and after a 101 only the head does.
    */
   async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, options: DispatchOptions): Promise<void> {
     // RFC 9110 section 7.8: a server ignores Upgrade in an HTTP/1.0 request.
     const http10 = request.httpVersionMajor === 1 && request.httpVersionMinor === 0;
     removeHopByHopHeaders(request.headers, { keepUpgrade: !http10 });
     normalizeRequestTarget(request);
-    const response = new ServerResponse(request);
-    // Any response written here, rather than by the server through the tunnel, is the last on this connection.
-    (response as { shouldKeepAlive?: boolean }).shouldKeepAlive = false;
-    response.assignSocket(socket as Socket);
-    response.on('finish', () => socket.end());
+    const response = createUpgradeResponse(request, socket);
 
     if (request.headers.upgrade === undefined) {
       // The upgrade was to h2c only, which Berth never passes on (see `passedUpgrade`), or the request is
@@ -87,16 +83,13 @@ export class Dispatcher {
         sendText(response, 503, '503 Service Unavailable: no server is available');
         return;
       }
-      response.detachSocket(socket as Socket);
       this.#logger.debug({ [Fields.router]: route.name, [Fields.service]: service.name, [Fields.server]: server.url }, 'forwarding upgrade request');
       const forwardContext = { entryPoint: options.entryPoint, scheme: options.scheme, serverName: options.serverName };
       // A tunnel counts as a request in flight for as long as it is open.
       const end = server.health.begin();
       const outcome = await this.#forwarder
-        .forwardUpgrade(request, socket, head, { url: server.target, passHostHeader: service.passHostHeader }, forwardContext)
+        .forwardUpgrade(request, response, socket, head, { url: server.target, passHostHeader: service.passHostHeader }, forwardContext)
         .finally(end);
-      const gatewayError = outcome.error !== undefined && (outcome.status === 502 || outcome.status === 504);
-      settleUpgradeResponse(response, outcome.status, gatewayError);
       if (outcome.error && outcome.status >= 500) {
         this.#logger.warn({ err: outcome.error, [Fields.router]: route.name, [Fields.server]: server.url, [Fields.status]: outcome.status }, 'upgrade request failed');
       }

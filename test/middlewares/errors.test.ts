@@ -1,5 +1,7 @@
 // The errors middleware without a network: the settings, the page path, and the response it makes
 // when a fake server and a fake page service write to a real ServerResponse.
+import type { ServerResponse } from 'node:http';
+
 import { describe, expect, it } from 'vitest';
 
 import { decodeLabels } from '../../src/labels/decode.js';
@@ -128,6 +130,26 @@ describe('errors middleware', () => {
     expect(response.status).toBe(404);
     expect(response.body).toContain('server body');
     expect(response.headers['x-server']).toBe('app');
+    expect(seen).toHaveLength(0);
+  });
+
+  it('passes a 101 in its ranges', async () => {
+    const context = contextFor({ method: 'GET', url: '/chat', headers: [['Host', 'app.example.test'], ['Connection', 'Upgrade'], ['Upgrade', 'websocket']] });
+    const seen: Parameters<typeof pageService>[0] = [];
+    context.callService = pageService(seen);
+    // Records the status lines that reach the response, in place of writing them.
+    const written: number[] = [];
+    context.response.writeHead = function recordStatus(this: ServerResponse, statusCode: number) {
+      written.push(statusCode);
+      return this;
+    } as typeof context.response.writeHead;
+
+    await createErrors({ status: '100-599', service: 'pages' }, SERVICES)(context, async () => {
+      context.response.writeHead(101, ['Upgrade', 'websocket', 'Connection', 'Upgrade']);
+    });
+
+    // A 101 starts a tunnel, so no page may replace it.
+    expect(written).toEqual([101]);
     expect(seen).toHaveLength(0);
   });
 

@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 
 import { createForwarder, type ForwarderOptions, type TunnelingForwarder } from '../../src/proxy/forwarder.js';
 import type { ForwardContext, ForwardOutcome, Upstream } from '../../src/proxy/types.js';
+import { createUpgradeResponse } from '../../src/proxy/upgrade-response.js';
 
 export const LOOPBACK = '127.0.0.1';
 
@@ -91,7 +92,8 @@ export async function startProxy(target: URL, options: ProxyOptions = {}): Promi
   // As Berth's entry points do, leaves `100 Continue` to the forwarder.
   running.server.on('checkContinue', handler);
   running.server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    void forwarder.forwardUpgrade(request, socket, head, upstream, CONTEXT).then(record);
+    // As Berth's dispatcher does, binds a stand-in response to the socket for every response but the tunnel.
+    void forwarder.forwardUpgrade(request, createUpgradeResponse(request, socket), socket, head, upstream, CONTEXT).then(record);
   });
 
   return {

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import net from 'node:net';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import net, { type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { UpstreamConnectError } from '../../src/errors.js';
+import { ClientClosedError, UpstreamConnectError } from '../../src/errors.js';
 import { closedPort, LOOPBACK, readUntil, sendRaw, startProxy, startServer, type RunningServer } from './harness.js';
 
 const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -42,6 +42,38 @@ async function echoServer(seen: IncomingHttpHeaders[]): Promise<RunningServer> {
     socket.pipe(socket);
   });
   return server;
+}
+
+/** Starts a raw TCP server that sends `reply` once it has read a request head, then closes the connection. */
+async function rawServer(reply: string): Promise<RunningServer> {
+  const server = net.createServer((socket) => {
+    let received = '';
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+      if (received.includes('\r\n\r\n')) socket.end(reply, 'latin1');
+    });
+  });
+  server.listen(0, LOOPBACK);
+  await once(server, 'listening');
+  const port = (server.address() as AddressInfo).port;
+  return track(
+    Promise.resolve({
+      server: server as unknown as RunningServer['server'],
+      port,
+      url: new URL(`http://${LOOPBACK}:${port}`),
+      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    }),
+  );
+}
+
+/** Writes `total` bytes in 64 KiB chunks, waiting for 'drain' whenever write() returns false. */
+async function writeWithBackpressure(response: ServerResponse, total: number, progress: { written: number }): Promise<void> {
+  const chunk = Buffer.alloc(64 * 1024, 0x61);
+  while (progress.written < total) {
+    progress.written += chunk.length;
+    if (!response.write(chunk)) await once(response, 'drain');
+  }
+  response.end();
 }
 
 function upgradeRequest(extra = ''): string {
@@ -107,8 +139,117 @@ describe('forwardUpgrade', () => {
 
     expect(answer).toMatch(/^HTTP\/1\.1 403 Forbidden\r\n/);
     expect(answer).toMatch(/\r\nConnection: close\r\n/);
-    expect(answer).toMatch(/\r\n\r\nnot here$/);
+    // The stand-in response frames a body of unknown length as Node.js does for HTTP/1.1: chunked.
+    expect(answer).toMatch(/\r\nTransfer-Encoding: chunked\r\n/);
+    expect(answer).toMatch(/\r\n\r\n8\r\nnot here\r\n0\r\n\r\n$/);
     expect(outcome.status).toBe(403);
+  });
+
+  it('passes a close-delimited refusal whole', async () => {
+    const server = await rawServer('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\nthe whole body');
+    const proxy = await track(startProxy(server.url));
+
+    const answer = await sendRaw(proxy.port, upgradeRequest());
+    const outcome = await proxy.nextOutcome();
+
+    expect(answer).toMatch(/^HTTP\/1\.1 403 Forbidden\r\n/);
+    expect(answer).toMatch(/\r\nConnection: close\r\n/);
+    expect(answer).toMatch(/\r\n\r\ne\r\nthe whole body\r\n0\r\n\r\n$/);
+    expect(outcome.status).toBe(403);
+    expect(outcome.error).toBeUndefined();
+  });
+
+  it('sends no body to a HEAD refusal', async () => {
+    const server = await track(startServer((_request, response) => response.writeHead(403, { 'content-length': '8' }).end('not here')));
+    const proxy = await track(startProxy(server.url));
+
+    const answer = await sendRaw(proxy.port, upgradeRequest().replace(/^GET /, 'HEAD '));
+    const outcome = await proxy.nextOutcome();
+
+    expect(answer).toMatch(/^HTTP\/1\.1 403 Forbidden\r\n/);
+    expect(answer).toMatch(/\r\ncontent-length: 8\r\n/i);
+    expect(answer).toMatch(/\r\n\r\n$/);
+    expect(outcome.status).toBe(403);
+  });
+
+  it('sends a 204 refusal without body fields', async () => {
+    const server = await track(startServer((_request, response) => response.writeHead(204).end()));
+    const proxy = await track(startProxy(server.url));
+
+    const answer = await sendRaw(proxy.port, upgradeRequest());
+    const outcome = await proxy.nextOutcome();
+
+    expect(answer).toMatch(/^HTTP\/1\.1 204 No Content\r\n/);
+    expect(answer).not.toMatch(/content-length|transfer-encoding/i);
+    expect(answer).toMatch(/\r\n\r\n$/);
+    expect(outcome.status).toBe(204);
+  });
+
+  it('streams a large refusal with backpressure', async () => {
+    const total = 64 * 1024 * 1024;
+    const progress = { written: 0 };
+    const server = await track(
+      startServer((_request, response) => {
+        response.writeHead(403, { 'content-type': 'application/octet-stream', 'content-length': String(total) });
+        void writeWithBackpressure(response, total, progress);
+      }),
+    );
+    const proxy = await track(startProxy(server.url));
+
+    const socket = net.connect(proxy.port, LOOPBACK);
+    socket.write(upgradeRequest());
+    await readUntil(socket, '\r\n\r\n');
+    socket.pause();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Socket buffers on the way take a few MiB. A proxy that buffered the body would have read all of it.
+    const writtenWhilePaused = progress.written;
+
+    let received = 0;
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+    });
+    socket.resume();
+    await once(socket, 'close');
+    const outcome = await proxy.nextOutcome();
+
+    expect(writtenWhilePaused).toBeLessThan(total / 2);
+    expect(progress.written).toBe(total);
+    // The first 'data' event, which readUntil consumed, contained the head and maybe some of the body.
+    expect(received).toBeGreaterThan(total - 1024 * 1024);
+    expect(outcome.status).toBe(403);
+    expect(outcome.error).toBeUndefined();
+  });
+
+  it('reports 499 when the client leaves', async () => {
+    const server = await track(startServer(() => {}));
+    const serverSockets: Duplex[] = [];
+    // Refuses the upgrade after the client left, with a body that never ends.
+    server.server.on('upgrade', (_request: IncomingMessage, socket: Duplex) => {
+      serverSockets.push(socket);
+      // Berth closes this connection once the client has gone, so a late write may fail.
+      socket.on('error', () => undefined);
+      const writeChunk = (): void => {
+        if (socket.destroyed) return;
+        socket.write(`400\r\n${'x'.repeat(0x400)}\r\n`, () => setTimeout(writeChunk, 10));
+      };
+      setTimeout(() => {
+        if (!socket.destroyed) socket.write('HTTP/1.1 403 Forbidden\r\nTransfer-Encoding: chunked\r\n\r\n', writeChunk);
+      }, 200);
+    });
+    const proxy = await track(startProxy(server.url));
+
+    const socket = net.connect(proxy.port, LOOPBACK);
+    socket.write(upgradeRequest());
+    while (serverSockets.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    // once() would reject on the server socket's expected EPIPE.
+    const serverClosed = new Promise((resolve) => (serverSockets[0] as Duplex).once('close', resolve));
+    socket.destroy();
+    const outcome = await proxy.nextOutcome();
+    await serverClosed;
+
+    expect(outcome.status).toBe(499);
+    expect(outcome.error).toBeInstanceOf(ClientClosedError);
+    expect(outcome.safeToRetry).toBe(false);
   });
 
   it('responds 502 to a refused connection', async () => {

@@ -28,12 +28,15 @@ const HANDSHAKE =
   'GET /chat HTTP/1.1\r\nHost: app.example.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
   'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
 
-/** Starts a server that responds 200 to a plain GET and accepts WebSocket upgrades, echoing the bytes. */
-async function websocketServer(): Promise<RunningServer> {
+/**
+ * Starts a server that responds 200 to a plain GET and accepts WebSocket upgrades, echoing the bytes.
+ * `extraFields` are header lines, each ending in CRLF, added to its 101.
+ */
+async function websocketServer(extraFields = ''): Promise<RunningServer> {
   const server = await startServer((_request, response) => response.writeHead(200, { 'content-type': 'text/plain' }).end('ok'));
   server.server.on('upgrade', (request: IncomingMessage, socket: Duplex) => {
     const accept = createHash('sha1').update(`${request.headers['sec-websocket-key'] ?? ''}${WEBSOCKET_GUID}`).digest('base64');
-    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n${extraFields}\r\n`);
     socket.pipe(socket);
   });
   running.push(server);
@@ -209,12 +212,12 @@ async function exchange(port: number, bytes: string): Promise<string> {
   return Buffer.concat(chunks).toString('latin1');
 }
 
-// A server's non-101 response to an upgrade request should get the error page, as a plain request
-// does; Go's httputil.ReverseProxy copies it through the ResponseWriter that Traefik's errors
-// middleware wraps (from memory of Go's source, not rechecked).
-// NOTE: skipped because the upgrade path writes such a response straight to the socket, past the
-// errors middleware, so the client gets the server's own 503.
-test.skip('errors page replaces a rejected upgrade response', async () => {
+// Observed: the server's own 503 reached the client. The upgrade path wrote a server's non-101
+// response straight to the socket, past the errors middleware.
+// Expected: the error page, as a plain request gets. Go's httputil.ReverseProxy copies such a
+// response through the ResponseWriter that Traefik's errors middleware wraps (from memory of Go's
+// source, not rechecked).
+test('errors page replaces a rejected upgrade response', async () => {
   const server = await startServer((_request, response) => response.writeHead(503, { 'content-length': '8' }).end('app down'));
   running.push(server);
   const pages = await startServer((request, response) => response.end(`custom page ${request.url ?? ''}`));
@@ -230,6 +233,87 @@ test.skip('errors page replaces a rejected upgrade response', async () => {
   const upgraded = await exchange(berth.port, HANDSHAKE);
   expect(upgraded.split('\r\n')[0]).toBe('HTTP/1.1 503 Service Unavailable');
   expect(upgraded).toContain('custom page /503.html');
+});
+
+// The 502 for an upgrade to a server that is down goes through the response that errors wraps.
+test('errors page replaces an upgrade 502', async () => {
+  const port = await closedPort();
+  const pages = await startServer((request, response) => response.end(`custom page ${request.url ?? ''}`));
+  running.push(pages);
+  const berth = await startInProcessBerth({
+    servers: [`http://${LOOPBACK}:${port}`],
+    services: { pages: [pages.url.origin] },
+    middlewares: { pages: { type: 'errors', options: { status: ['500-599'], service: 'pages', query: '/{status}.html' } } },
+  });
+  running.push(berth);
+
+  const upgraded = await exchange(berth.port, HANDSHAKE);
+  expect(upgraded.split('\r\n')[0]).toBe('HTTP/1.1 502 Bad Gateway');
+  expect(upgraded).toMatch(/\r\nConnection: close\r\n/);
+  expect(upgraded).toContain('custom page /502.html');
+});
+
+// customResponseHeaders apply to a server's refusal of an upgrade, as to any response.
+test('headers edits a declined upgrade response', async () => {
+  const server = await startServer((_request, response) => response.writeHead(403, { 'x-powered-by': 'app', 'content-length': '2' }).end('no'));
+  running.push(server);
+  const berth = await startInProcessBerth({
+    servers: [server.url.origin],
+    middlewares: { edit: { type: 'headers', options: { customResponseHeaders: { 'X-Custom': 'yes', 'X-Powered-By': '' } } } },
+  });
+  running.push(berth);
+
+  const declined = await exchange(berth.port, HANDSHAKE);
+  const head = declined.slice(0, declined.indexOf('\r\n\r\n'));
+  expect(head.split('\r\n')[0]).toBe('HTTP/1.1 403 Forbidden');
+  expect(head).toMatch(/\r\nX-Custom: yes(\r\n|$)/);
+  expect(head).not.toMatch(/x-powered-by/i);
+  expect(declined.endsWith('\r\n\r\nno')).toBe(true);
+});
+
+// The 101 head goes through the response too, so its fields follow customResponseHeaders, and
+// the tunnel behind it still carries bytes both ways.
+test('headers edits a 101 head', async () => {
+  const server = await websocketServer('X-Powered-By: app\r\n');
+  const berth = await startInProcessBerth({
+    servers: [server.url.origin],
+    middlewares: { edit: { type: 'headers', options: { customResponseHeaders: { 'X-Custom': 'yes', 'X-Powered-By': '' } } } },
+  });
+  running.push(berth);
+
+  const socket = net.connect(berth.port, LOOPBACK);
+  socket.write(HANDSHAKE);
+  const head = await readUntil(socket, '\r\n\r\n');
+  socket.write('ping');
+  const echo = await readUntil(socket, 'ping');
+  socket.destroy();
+
+  expect(head.split('\r\n')[0]).toBe('HTTP/1.1 101 Switching Protocols');
+  expect(head).toMatch(/\r\nX-Custom: yes\r\n/);
+  expect(head).toMatch(/\r\nUpgrade: websocket\r\n/);
+  expect(head).toMatch(/\r\nConnection: Upgrade\r\n/);
+  expect(head).toMatch(/\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=\r\n/);
+  expect(head).not.toMatch(/x-powered-by/i);
+  expect(echo).toBe('ping');
+});
+
+// buffering keeps every status line back until the body has ended, which a 101 never has. The
+// server's own head then goes out unchanged, because the tunnel cannot start without it.
+test('buffering keeps the 101 of a tunnel', async () => {
+  const server = await websocketServer();
+  const berth = await startInProcessBerth({ servers: [server.url.origin], middlewares: { hold: { type: 'buffering', options: {} } } });
+  running.push(berth);
+
+  const socket = net.connect(berth.port, LOOPBACK);
+  socket.write(HANDSHAKE);
+  const head = await readUntil(socket, '\r\n\r\n');
+  socket.write('ping');
+  const echo = await readUntil(socket, 'ping');
+  socket.destroy();
+
+  expect(head.split('\r\n')[0]).toBe('HTTP/1.1 101 Switching Protocols');
+  expect(head).toMatch(/\r\nConnection: Upgrade\r\n/);
+  expect(echo).toBe('ping');
 });
 
 // Observed: 5 upgrade requests to a server that is down each get 502, yet the breaker stays in
