@@ -8,7 +8,7 @@ import { isIP, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 
-import { UpstreamResetError, UpstreamTimeoutError } from '../errors.js';
+import { BadGatewayError, UpstreamResetError, UpstreamTimeoutError } from '../errors.js';
 import { Fields } from '../observability/fields.js';
 import type { ResponseRelay } from './response-relay.js';
 import type { Upstream } from './types.js';
@@ -143,7 +143,9 @@ class ContinueExchange implements Dispatcher.DispatchController {
       clientRequest.on('continue', () => this.#openBody());
       clientRequest.on('information', (info: http.InformationEvent) => this.#relay.onResponseStart(this, info.statusCode, info.headers, info.statusMessage));
       clientRequest.on('response', (response: http.IncomingMessage) => this.#onResponse(response));
-      clientRequest.on('error', (error: Error) => this.#fail(error));
+      clientRequest.on('upgrade', (_response: http.IncomingMessage, socket: Socket) => this.#onUpgrade(socket));
+      clientRequest.on('error', (error: Error) => this.#onRequestError(error));
+      clientRequest.on('close', () => this.#onRequestClose());
     } catch (error) {
       this.#releaseBody();
       this.#relay.fail(error);
@@ -207,7 +209,7 @@ class ContinueExchange implements Dispatcher.DispatchController {
   #openBody(): void {
     clearTimeout(this.#continueTimer);
     const clientRequest = this.#clientRequest;
-    if (this.#bodyOpened || this.#aborted || this.#response !== undefined || clientRequest === undefined) {
+    if (this.#bodyOpened || this.#aborted || this.#response !== undefined || clientRequest === undefined || clientRequest.destroyed) {
       return;
     }
     this.#bodyOpened = true;
@@ -219,6 +221,18 @@ class ContinueExchange implements Dispatcher.DispatchController {
     clearTimeout(this.#continueTimer);
     this.#response = response;
     this.rawHeaders = response.rawHeaders;
+
+    // node:http emits a 101 without Upgrade and Connection fields, and any status below 100, as a final
+    // response, which the undici path rejects, so both end as a 502 here instead of reaching the relay.
+    const status = response.statusCode ?? 0;
+    if (status === 101) {
+      this.abort(unrequestedUpgradeError());
+      return;
+    }
+    if (status < 100) {
+      this.abort(new BadGatewayError(`the server sent the invalid status code ${status}`));
+      return;
+    }
 
     this.#relay.onResponseStart(this, response.statusCode ?? 0, response.headers, response.statusMessage);
     if (this.#aborted) {
@@ -239,6 +253,40 @@ class ContinueExchange implements Dispatcher.DispatchController {
         this.#fail(new UpstreamResetError('the server closed the connection before the response ended'));
       }
     });
+  }
+
+  /**
+   * Fails a 101 with Upgrade and Connection fields, which node:http hands over with the socket. The request
+   * had no Upgrade field, so the server switched protocols without a request for it (RFC 9110 §15.2.2).
+   */
+  #onUpgrade(socket: Socket): void {
+    socket.destroy();
+    this.abort(unrequestedUpgradeError());
+  }
+
+  /**
+   * Fails the exchange, unless the whole response was already read. node:http then reports bytes after it,
+   * such as the body of a 204, as a parse error and closes the connection, but the response's 'end' still
+   * completes the exchange, as undici does with those bytes.
+   */
+  #onRequestError(error: Error): void {
+    if (this.#response?.complete === true) {
+      this.#options.logger.debug({ [Fields.server]: this.#request.upstream.url.href, err: error }, 'the server sent bytes after a complete response, so its connection is closed');
+      return;
+    }
+    this.#fail(error);
+  }
+
+  /**
+   * Fails an exchange whose request closed before any final response, with no 'error' or 'upgrade' event.
+   * node:http does that when it destroys the socket of an unhandled upgrade, so this is the last guard
+   * against a request that waits forever for a response that cannot come.
+   */
+  #onRequestClose(): void {
+    if (this.#aborted || this.#response !== undefined) {
+      return;
+    }
+    this.#fail(new UpstreamResetError('the server connection closed before a response'));
   }
 
   /**
@@ -274,6 +322,10 @@ class ContinueExchange implements Dispatcher.DispatchController {
     clearTimeout(this.#dialTimer);
     clearTimeout(this.#continueTimer);
   }
+}
+
+function unrequestedUpgradeError(): BadGatewayError {
+  return new BadGatewayError('the server sent 101 Switching Protocols in response to a request without an Upgrade field');
 }
 
 function headerValue(list: readonly string[], name: string): string | undefined {

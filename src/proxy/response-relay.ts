@@ -84,6 +84,12 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     // NOTE: an unsolicited `100 Continue` never gets here. undici 7.30.3 fails it in Parser.onHeadersComplete
     // (lib/dispatcher/client-h1.js, `if (statusCode === 100)`) with UND_ERR_SOCKET `bad response` and has no
     // option to skip it, so Berth responds 502 where RFC 9110 §15.2 expects the 1xx to be ignored.
+    // RFC 9110 §15 makes codes outside 100..599 invalid and directs clients to treat them as a 5xx. Node.js
+    // would write 600..999 as they are, so they end as a 502.
+    if (!Number.isInteger(statusCode) || statusCode < 100 || statusCode > 599) {
+      controller.abort(new BadGatewayError(`the server sent the invalid status code ${statusCode}`));
+      return;
+    }
     if (statusCode < 200) {
       this.#forwardInformational(statusCode, headers);
       return;
@@ -125,6 +131,9 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#rejectsWithoutStatus(controller)) {
+      return;
+    }
     // Each chunk goes to the client socket as it arrives, with no buffer in between, which is what
     // Traefik's `responseForwarding.flushInterval=-1` sets and is never later than its 100 ms default.
     if (!this.#options.response.write(chunk)) {
@@ -132,7 +141,10 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     }
   }
 
-  onResponseEnd(_controller: Dispatcher.DispatchController, trailers: IncomingHttpHeaders = {}): void {
+  onResponseEnd(controller: Dispatcher.DispatchController, trailers: IncomingHttpHeaders = {}): void {
+    if (this.#rejectsWithoutStatus(controller)) {
+      return;
+    }
     // Node.js sends trailer fields only in a chunked HTTP/1.1 response or on HTTP/2, and drops them
     // otherwise, as when the client spoke HTTP/1.0.
     const fields = Object.entries(trailers).filter((entry): entry is [string, string | string[]] => entry[1] !== undefined);
@@ -245,6 +257,18 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
       return false;
     }
     return (error as { code?: unknown }).code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH';
+  }
+
+  /**
+   * Aborts the exchange when body or end arrive before any final status was relayed, as after a 1xx that
+   * the caller took for a final response. Writing them would make Node.js send an implicit 200 instead.
+   */
+  #rejectsWithoutStatus(controller: Dispatcher.DispatchController): boolean {
+    if (this.#status !== 0 || this.#settled) {
+      return false;
+    }
+    controller.abort(new BadGatewayError('the server sent a response body without a final status'));
+    return true;
   }
 
   #settle(outcome: ForwardOutcome): void {
