@@ -45,7 +45,7 @@ export class UpgradeRelay implements Dispatcher.DispatchHandler {
     this.#options = options;
     const { request, response, serverUrl, responseHeaderTimeoutMs, logger } = options;
     // No retry: an upgrade request is forwarded once, so a failure is always written to the client.
-    this.#exchange = new ResponseRelay({ request, response, body: null, serverUrl, responseHeaderTimeoutMs, logger, writeRetryableError: true, retryIdempotent: false });
+    this.#exchange = new ResponseRelay({ request, response, body: null, serverUrl, responseHeaderTimeoutMs, logger, writeRetryableError: true, retryIdempotent: false, replayAfterReset: false });
     const tunnelOutcome = new Promise<ForwardOutcome>((resolve) => {
       this.#resolveTunnel = resolve;
     });
