@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../observability/logger.js';
 import { Fields } from '../observability/fields.js';
+import { abortResponse } from '../proxy/abort-response.js';
 import { hasRequestBody } from '../proxy/upstream-request.js';
 import { parseListenAddress } from './address.js';
 import { ForwardedHeadersTrust, type ForwardedHeadersOptions } from './forwarded-trust.js';
@@ -330,7 +331,7 @@ export class EntryPoint {
     this.#logger.error({ err: error }, 'request handler failed');
     if (response.writableEnded) return;
     if (response.headersSent) {
-      response.destroy();
+      abortResponse(response);
       return;
     }
     try {
@@ -339,7 +340,7 @@ export class EntryPoint {
     } catch (writeError) {
       // A middleware that wrapped writeHead can fail again here, for example on a header value that Node.js rejects.
       this.#logger.error({ err: writeError }, 'sending the 500 response failed');
-      response.destroy();
+      abortResponse(response);
     }
   }
 

@@ -2,17 +2,18 @@
 // request head is bounded by the protocol server's headers timeout, and this file covers the rest.
 import type { Http2Session } from 'node:http2';
 
+import { abortResponse, type AbortableResponse } from '../proxy/abort-response.js';
+
 /** A request or response of either HTTP version, reduced to what the timers need. */
 interface TimedRequest {
   setTimeout(ms: number, callback?: () => void): unknown;
   once(event: 'end', listener: () => void): unknown;
 }
 
-interface TimedResponse {
+type TimedResponse = AbortableResponse & {
   readonly writableFinished: boolean;
   once(event: 'close', listener: () => void): unknown;
-  destroy(error?: Error): unknown;
-}
+};
 
 export interface RequestTimeouts {
   /** Maximum pause while the request body is read, in ms, where 0 disables it. */
@@ -24,7 +25,8 @@ export interface RequestTimeouts {
 /**
  * Starts the timers of one request. A pause in the request body longer than the read timeout, or
  * a response still unfinished at the write timeout, closes the connection (HTTP/1.1) or resets the
- * stream (HTTP/2). Go's server does the same for Traefik, and the client gets an incomplete exchange.
+ * stream with INTERNAL_ERROR (HTTP/2). Go's server also cuts the exchange for Traefik, and the client
+ * gets an incomplete exchange.
  *
  * The read timeout counts pauses rather than the whole body, unlike Go's ReadTimeout, so that an
  * upload that keeps moving is never cut, however long it takes.
@@ -34,13 +36,13 @@ export function startRequestTimers(request: TimedRequest, response: TimedRespons
   if (timeouts.readTimeoutMs > 0 && hasBody) {
     // NOTE: on HTTP/1.1 this is the socket's inactivity timer, so a response write also counts as
     // activity, and a server that holds back the body for longer than the timeout also trips it.
-    request.setTimeout(timeouts.readTimeoutMs, () => response.destroy());
+    request.setTimeout(timeouts.readTimeoutMs, () => abortResponse(response));
     request.once('end', () => request.setTimeout(0));
   }
 
   if (timeouts.writeTimeoutMs > 0) {
     const timer = setTimeout(() => {
-      if (!response.writableFinished) response.destroy();
+      if (!response.writableFinished) abortResponse(response);
     }, timeouts.writeTimeoutMs);
     timer.unref();
     response.once('close', () => clearTimeout(timer));

@@ -7,6 +7,7 @@ import { STATUS_CODES } from 'node:http';
 
 import { Fields } from '../observability/fields.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
+import { abortResponse } from '../proxy/abort-response.js';
 import { sendErrorResponse } from '../proxy/error-response.js';
 import { hasRequestBody } from '../proxy/upstream-request.js';
 import { BodySpool, type SpoolFileErrorListener } from './body-spool.js';
@@ -96,7 +97,7 @@ async function bufferRequestBody(context: RequestContext, settings: BufferingSet
   if (result !== 'complete') {
     await spool.dispose();
     if (result === 'too-large') sendErrorResponse(response, 413, true);
-    else response.destroy();
+    else abortResponse(response);
     return undefined;
   }
 
@@ -230,7 +231,7 @@ function bufferResponse(request: IncomingMessage, response: ServerResponse, sett
       }
       (originalEnd as (callback?: () => void) => ServerResponse).call(response, callback);
     } catch (error) {
-      response.destroy(error instanceof Error ? error : undefined);
+      abortResponse(response, error instanceof Error ? error : undefined);
     } finally {
       await current.spool.dispose();
     }

@@ -4,6 +4,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import zlib from 'node:zlib';
 
+import { abortResponse } from '../proxy/abort-response.js';
 import type { Middleware } from './types.js';
 import { option, stringList } from './options.js';
 import { withoutHeader, type HeaderList } from './response-headers.js';
@@ -187,7 +188,7 @@ function wrapResponse(request: IncomingMessage, response: ServerResponse, settin
     compressor.on('drain', () => {
       if (!response.writableNeedDrain) response.emit('drain');
     });
-    compressor.on('error', (error) => response.destroy(error));
+    compressor.on('error', (error) => abortResponse(response, error));
     response.once('close', () => compressor.destroy());
     phase = { kind: 'compressing', compressor };
     return compressor;

@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { Fields } from '../observability/fields.js';
+import { abortResponse } from '../proxy/abort-response.js';
 import { sendErrorResponse } from '../proxy/error-response.js';
 import { throttledLog, type EventLog } from './log-throttle.js';
 import { option, stringList, stringMap } from './options.js';
@@ -211,7 +212,7 @@ async function sendErrorPage(context: RequestContext, settings: ErrorsSettings, 
   const reason = context.callService === undefined ? 'no service caller for this request' : 'no server is available';
   logFailure({ [Fields.router]: context.router, [Fields.service]: settings.service, [Fields.status]: status, [Fields.originalStatus]: originalStatus, [Fields.reason]: reason }, 'calling the error page service failed');
   if (response.headersSent) {
-    response.destroy();
+    abortResponse(response);
     return;
   }
   sendErrorResponse(response, status, false);

@@ -6,6 +6,7 @@ import type { Dispatcher } from 'undici';
 
 import { BadGatewayError, ClientClosedError, UpstreamResetError, UpstreamTimeoutError } from '../errors.js';
 import { Fields } from '../observability/fields.js';
+import { abortResponse } from './abort-response.js';
 import { sendErrorResponse } from './error-response.js';
 import { clientResponseHeaders } from './headers.js';
 import { classifyUpstreamError } from './status.js';
@@ -181,17 +182,17 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     if (this.#clientGone || failure instanceof ClientClosedError) {
       this.#clientGone = true;
       logger.debug({ [Fields.server]: serverUrl, [Fields.status]: failure.status, err: failure }, 'client closed the connection before the response ended');
-      response.destroy();
+      abortResponse(response);
       this.#settle({ status: failure.status, safeToRetry: false, error: failure });
       return;
     }
 
     if (response.headersSent) {
-      // The status line is gone already. Closing the connection without the end of the body signals to the
-      // client that the response is incomplete (RFC 9112 §6.3 and §7.1). No error is passed to destroy(),
-      // because Node.js would report it as the client's fault through the server's 'clientError' event.
+      // The status line is gone already, so the client learns that the response is incomplete from a closed
+      // connection or, on HTTP/2, a stream reset with INTERNAL_ERROR. No error is passed, because Node.js
+      // would report it as the client's fault through the server's 'clientError' event.
       logger.debug({ [Fields.server]: serverUrl, [Fields.status]: this.#status, err: failure }, 'the server failed during the response body');
-      response.destroy();
+      abortResponse(response);
       this.#settle({ status: this.#status === 0 ? failure.status : this.#status, safeToRetry: false, error: failure });
       return;
     }
@@ -207,7 +208,7 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
       } catch (error) {
         // The client is never left waiting, even when Node.js rejects the error response itself.
         logger.warn({ [Fields.server]: serverUrl, [Fields.status]: failure.status, err: error }, 'sending the error response to the client failed, so its connection is closed');
-        response.destroy();
+        abortResponse(response);
       }
     }
     this.#settle({ status: failure.status, safeToRetry, staleConnection: reset && replayable, error: failure });

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../observability/logger.js';
 import { Fields } from '../observability/fields.js';
+import { abortResponse } from '../proxy/abort-response.js';
 import type { TunnelingForwarder } from '../proxy/forwarder.js';
 import { removeHopByHopHeaders } from '../proxy/headers.js';
 import { hasRequestBody } from '../proxy/upstream-request.js';
@@ -128,7 +129,7 @@ export class Dispatcher {
     } catch (error) {
       this.#logger.error({ err: error, [Fields.router]: route.name, [Fields.entryPoint]: options.entryPoint }, 'request failed in a middleware');
       if (!response.headersSent) sendText(response, 500, '500 Internal Server Error');
-      else response.destroy();
+      else abortResponse(response);
     }
   }
 
@@ -181,7 +182,7 @@ async function runChain(chain: Middleware[], context: RequestContext, last: () =
 
 export function sendText(response: ServerResponse, status: number, text: string): void {
   if (response.headersSent) {
-    response.destroy();
+    abortResponse(response);
     return;
   }
   const body = `${text}\n`;
