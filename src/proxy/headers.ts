@@ -227,6 +227,29 @@ export function clientResponseHeaders(rawHeaders: readonly (Buffer | string)[], 
   return list;
 }
 
+/**
+ * Returns the Transfer-Encoding of a response as received when it is anything but a single `chunked`, or
+ * undefined. llhttp decodes the chunks of `gzip, chunked` and drops the gzip coding without a trace, so the
+ * client would get gzip data labelled as plain content. Go's net/http (parseTransferEncoding in transfer.go)
+ * also accepts only one Transfer-Encoding line set to `chunked` and fails the response otherwise.
+ */
+export function unsupportedTransferCoding(rawHeaders: readonly (Buffer | string)[]): string | undefined {
+  const values: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i];
+    if (name?.length === 17 && headerText(name).toLowerCase() === 'transfer-encoding') {
+      values.push(headerText(rawHeaders[i + 1]));
+    }
+  }
+  if (values.length === 0) {
+    return undefined;
+  }
+
+  const codings = values.flatMap((value) => value.split(',')).map((coding) => coding.trim().toLowerCase());
+  const listed = values.join(', ');
+  return codings.length === 1 && codings[0] === 'chunked' ? undefined : listed;
+}
+
 /** Returns true for request fields that never reach the server as the client sent them. */
 function skipForUpstream(name: string): boolean {
   // HTTP/2 pseudo-header fields such as `:path` are not header fields in HTTP/1.1 (RFC 9113 §8.3).

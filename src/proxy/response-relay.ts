@@ -8,7 +8,7 @@ import { BadGatewayError, ClientClosedError, UpstreamResetError, UpstreamTimeout
 import { Fields } from '../observability/fields.js';
 import { abortResponse } from './abort-response.js';
 import { sendErrorResponse } from './error-response.js';
-import { clientResponseHeaders } from './headers.js';
+import { clientResponseHeaders, unsupportedTransferCoding } from './headers.js';
 import { classifyUpstreamError } from './status.js';
 import type { ForwardOutcome } from './types.js';
 import type { RequestBodyStream } from './upstream-request.js';
@@ -104,7 +104,15 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     }
 
     const raw = controller.rawHeaders;
-    let list = clientResponseHeaders(Array.isArray(raw) ? raw : flattenHeaders(headers));
+    const rawList = Array.isArray(raw) ? raw : flattenHeaders(headers);
+    // Aborting the request also closes the connection to the server, whose framing Berth cannot trust.
+    const coding = unsupportedTransferCoding(rawList);
+    if (coding !== undefined) {
+      controller.abort(new BadGatewayError(`the server sent a response with the unsupported Transfer-Encoding ${JSON.stringify(coding)}`));
+      return;
+    }
+
+    let list = clientResponseHeaders(rawList);
     // A 204 has no content (RFC 9110 §15.3.5) and must not carry Content-Length (§8.6). Go's server drops
     // it too; an HTTP/2 client would otherwise reset the stream for a length that no DATA frame matches.
     if (statusCode === 204) list = withoutContentLength(list);

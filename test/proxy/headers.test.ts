@@ -8,6 +8,7 @@ import {
   isUpgradeRequest,
   passedUpgrade,
   removeHopByHopHeaders,
+  unsupportedTransferCoding,
   upstreamRequestHeaders,
 } from '../../src/proxy/headers.js';
 import { CONTEXT } from './harness.js';
@@ -164,6 +165,30 @@ describe('clientResponseHeaders', () => {
     const raw = [Buffer.from('X-Name'), Buffer.from([0x63, 0x61, 0x66, 0xe9])];
 
     expect(clientResponseHeaders(raw)).toEqual(['X-Name', 'caf\u00e9']);
+  });
+});
+
+describe('unsupportedTransferCoding', () => {
+  it.each([
+    [['Content-Length', '5']],
+    [['Transfer-Encoding', 'chunked']],
+    [['transfer-encoding', ' Chunked ']],
+    [[Buffer.from('Transfer-Encoding'), Buffer.from('chunked')]],
+  ])('accepts %j', (rawHeaders) => {
+    expect(unsupportedTransferCoding(rawHeaders)).toBeUndefined();
+  });
+
+  it.each([
+    [['Transfer-Encoding', 'gzip, chunked'], 'gzip, chunked'],
+    [['Transfer-Encoding', 'gzip', 'Transfer-Encoding', 'chunked'], 'gzip, chunked'],
+    [['Transfer-Encoding', 'chunked, chunked'], 'chunked, chunked'],
+    [['Transfer-Encoding', 'chunked', 'Transfer-Encoding', 'chunked'], 'chunked, chunked'],
+    [['Transfer-Encoding', 'gzip'], 'gzip'],
+    [['Transfer-Encoding', 'identity'], 'identity'],
+    [['Transfer-Encoding', ''], ''],
+    [[Buffer.from('Transfer-Encoding'), Buffer.from('gzip, chunked')], 'gzip, chunked'],
+  ])('rejects %j', (rawHeaders, listed) => {
+    expect(unsupportedTransferCoding(rawHeaders)).toBe(listed);
   });
 });
 

@@ -1,6 +1,7 @@
 // Server responses that are valid but unusual, or that Node.js refuses to write as they are: the client
 // must get either the response or a 502, never silence, and its connection must stay usable.
 import type { ClientHttp2Session } from 'node:http2';
+import { gzipSync } from 'node:zlib';
 
 import { afterEach, describe, expect, test } from 'vitest';
 
@@ -183,4 +184,68 @@ describe('101 without an upgrade request', () => {
       expect(failure?.message).toMatch(/^the server sent 101 Switching Protocols in response to a request without an Upgrade field/);
     });
   }
+});
+
+describe('response transfer codings other than chunked', () => {
+  const gzipped = gzipSync('hello');
+  const chunkedGzip = `${gzipped.length.toString(16)}\r\n${gzipped.toString('latin1')}\r\n0\r\n\r\n`;
+  /** Checks that the connection that carried `/odd`, whose framing Berth cannot trust, closed and carried nothing else. */
+  async function expectConnectionDropped(server: RawServer): Promise<void> {
+    const odd = server.connections.find((connection) => connection.received.startsWith('GET /odd'));
+    expect(odd).toBeDefined();
+    await server.waitFor(() => odd?.closed === true, 'the connection of /odd to close');
+    expect(odd?.received).not.toContain('GET /next');
+    expect(server.received()).toContain('GET /next');
+  }
+
+  const cases = [
+    ['gzip, chunked', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked', chunkedGzip],
+    ['gzip and chunked lines', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked', chunkedGzip],
+    ['chunked, chunked', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked', '5\r\nhello\r\n0\r\n\r\n'],
+    ['gzip alone', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip', gzipped.toString('latin1')],
+  ] as const;
+
+  for (const [name, head, body] of cases) {
+    test(`${name} is 502 over HTTP/1.1`, async () => {
+      const { berth, server } = await berthWithServer(head, body);
+      const client = await rawClient(berth);
+
+      client.write(GET_ODD);
+      const received = await client.waitFor(/\r\n\r\n502 Bad Gateway\n$/);
+      client.write(GET_NEXT);
+      await client.waitFor(/\r\n\r\nnext$/);
+
+      expect(received).toMatch(/^HTTP\/1\.1 502 Bad Gateway\r\n/);
+      expect(received).not.toMatch(/transfer-encoding/i);
+      await expectConnectionDropped(server);
+      const failure = berth.logs().find((line) => line.msg === 'forwarding failed')?.err as { type?: string; message?: string } | undefined;
+      expect(failure?.type).toBe('BadGatewayError');
+      expect(failure?.message).toMatch(/unsupported Transfer-Encoding/);
+    });
+  }
+
+  test('gzip, chunked is 502 over HTTP/2', async () => {
+    const { berth, server } = await berthWithServer('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked', chunkedGzip);
+    const session = await h2Session(berth);
+
+    const response = await requestHttp2(session, { ':path': '/odd' });
+    const next = await requestHttp2(session, { ':path': '/next' });
+
+    expect(response.status).toBe(502);
+    expect(response.body).toBe('502 Bad Gateway\n');
+    expect(next.status).toBe(200);
+    expect(next.body).toBe('next');
+    await expectConnectionDropped(server);
+  });
+
+  test('single chunked still relayed', async () => {
+    const { berth } = await berthWithServer('HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked', '5\r\nhello\r\n0\r\n\r\n');
+    const client = await rawClient(berth);
+
+    client.write(GET_ODD);
+    const received = await client.waitFor(/\r\n0\r\n\r\n$/);
+
+    expect(received).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(received).toContain('\r\n5\r\nhello\r\n');
+  });
 });
