@@ -249,3 +249,61 @@ describe('response transfer codings other than chunked', () => {
     expect(received).toContain('\r\n5\r\nhello\r\n');
   });
 });
+
+describe('header value bytes', () => {
+  // obs-text (RFC 9110 §5.5) and UTF-8 bytes, written and read as Latin-1 so that each character is one byte.
+  const obsText = 'a\xff\x80b';
+  const utf8 = Buffer.from('é€', 'utf8').toString('latin1');
+  const head = `HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-B: ${obsText}\r\nX-U: ${utf8}`;
+
+  test('relayed byte for byte over HTTP/1.1', async () => {
+    const { berth } = await berthWithServer(head, 'ok');
+    const client = await rawClient(berth);
+
+    client.write(GET_ODD);
+    const received = await client.waitFor(/\r\n\r\nok$/);
+
+    expect(received).toContain(`\r\nX-B: ${obsText}\r\n`);
+    expect(received).toContain(`\r\nX-U: ${utf8}\r\n`);
+  });
+
+  test('relayed byte for byte with Expect', async () => {
+    // A request with `Expect: 100-continue` is forwarded through node:http rather than undici.
+    let continued = false;
+    let answered = false;
+    const server = await startRawServer((connection) => {
+      const request = splitHead(connection.received);
+      if (request === undefined || answered) return;
+      if (request.rest.length === 0) {
+        if (!continued) connection.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
+        continued = true;
+        return;
+      }
+      answered = true;
+      connection.socket.write(`${head}\r\n\r\nok`, 'latin1');
+    });
+    running.push(server);
+    const berth = await startInProcessBerth({ servers: [server.url] });
+    running.push(berth);
+    const client = await rawClient(berth);
+
+    client.write('POST /odd HTTP/1.1\r\nHost: app.example.test\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n');
+    await client.waitFor(/^HTTP\/1\.1 100 Continue\r\n\r\n/);
+    client.write('body');
+    const received = await client.waitFor(/\r\n\r\nok$/);
+
+    expect(received).toContain(`\r\nX-B: ${obsText}\r\n`);
+    expect(received).toContain(`\r\nX-U: ${utf8}\r\n`);
+  });
+
+  test('relayed byte for byte over HTTP/2', async () => {
+    const { berth } = await berthWithServer(head, 'ok');
+    const session = await h2Session(berth);
+
+    const response = await requestHttp2(session, { ':path': '/odd' });
+
+    // Node.js's http2 client decodes field values as Latin-1, one character per byte.
+    expect(response.headers['x-b']).toBe(obsText);
+    expect(response.headers['x-u']).toBe(utf8);
+  });
+});
