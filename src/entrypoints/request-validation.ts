@@ -3,6 +3,8 @@
 import type { IncomingMessage } from 'node:http';
 import { Http2ServerRequest } from 'node:http2';
 
+import { splitAbsoluteTarget } from '../routing/facts.js';
+
 export interface RequestRejection {
   status: 400 | 501 | 505;
   /** Reason for the rejection, for the debug log. */
@@ -80,7 +82,21 @@ export function isServerWideOptions(request: { method?: string | undefined; url?
 /** Checks the request target: the asterisk form is for OPTIONS only (RFC 9112 section 3.2.4). */
 function rejectTarget(method: string | undefined, target: string | undefined): RequestRejection | undefined {
   if (target === '*' && method !== 'OPTIONS') return { status: 400, reason: `asterisk-form target with method ${method ?? ''}` };
-  return rejectHiddenDotSegment(target);
+  return rejectTargetAuthority(target) ?? rejectHiddenDotSegment(target);
+}
+
+/**
+ * Checks the authority of an absolute-form target (`GET http://host/path`), which replaces the Host
+ * field for routing and forwarding. RFC 9110 section 4.2.4 makes userinfo (`http://x@host/`) an
+ * error: routed as the host `x@host`, it would miss the `Host(host)` router and its middlewares.
+ * Other bytes get the check that a Host value gets.
+ */
+function rejectTargetAuthority(target: string | undefined): RequestRejection | undefined {
+  const authority = target === undefined ? undefined : splitAbsoluteTarget(target)?.authority;
+  if (authority === undefined) return undefined;
+  if (authority.includes('@')) return { status: 400, reason: 'userinfo in the authority of an absolute-form target' };
+  if (!VALID_HOST.test(authority)) return { status: 400, reason: 'invalid authority in an absolute-form target' };
+  return undefined;
 }
 
 /** A separator that Berth does not split the path on but that servers may: `%2F`, `%5C` or `\`. */

@@ -32,11 +32,10 @@ export function requestFacts(request: IncomingMessage): RequestFacts {
   const authority = request.headers[':authority'];
   let host = typeof authority === 'string' && authority !== '' ? authority : (request.headers.host ?? '');
 
-  if (!target.startsWith('/') && /^[a-z][a-z0-9+.-]*:\/\//i.test(target)) {
-    const afterScheme = target.indexOf('//') + 2;
-    const pathStart = target.indexOf('/', afterScheme);
-    host = target.slice(afterScheme, pathStart === -1 ? undefined : pathStart);
-    target = pathStart === -1 ? '/' : target.slice(pathStart);
+  const absolute = splitAbsoluteTarget(target);
+  if (absolute !== undefined) {
+    if (absolute.authority !== '') host = absolute.authority;
+    target = absolute.rest;
   }
 
   const queryAt = target.indexOf('?');
@@ -83,20 +82,40 @@ export function cleanPath(path: string): string {
   return `/${output.join('/')}`;
 }
 
+/** The parts of an absolute-form request target (`http://host/path`, RFC 9112 §3.2.2). */
+export interface AbsoluteTarget {
+  /** Everything between `//` and the path or query, as received: '' for `http:///x`. */
+  authority: string;
+  /** Path and query in origin form; `/` when the target has no path. */
+  rest: string;
+}
+
+const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/** Splits an absolute-form request target, or returns undefined for any other form. */
+export function splitAbsoluteTarget(target: string): AbsoluteTarget | undefined {
+  if (target.startsWith('/') || !ABSOLUTE_FORM.test(target)) return undefined;
+  const afterScheme = target.indexOf('//') + 2;
+  const authorityEnd = target.slice(afterScheme).search(/[/?]/);
+  const end = authorityEnd === -1 ? target.length : afterScheme + authorityEnd;
+  let rest = end === target.length ? '/' : target.slice(end);
+  if (rest.startsWith('?')) rest = `/${rest}`;
+  return { authority: target.slice(afterScheme, end), rest };
+}
+
 /**
  * Puts the request target into origin form and cleans its path before routing. An absolute-form
  * target (`GET http://host/path`) sets the Host header from its authority, as RFC 9112 §3.2.2
- * requires, so the host Berth routes by is the host the server receives.
+ * requires, so the host Berth routes by is the host the server receives. An empty authority
+ * (`http:///path`) keeps the Host header, as Go's server does. The entry point has already rejected
+ * an authority with userinfo or other bytes invalid in a host.
  */
 export function normalizeRequestTarget(request: IncomingMessage): void {
   let target = request.url ?? '/';
-  if (!target.startsWith('/') && /^[a-z][a-z0-9+.-]*:\/\//i.test(target)) {
-    const afterScheme = target.indexOf('//') + 2;
-    const authorityEnd = target.slice(afterScheme).search(/[/?]/);
-    const end = authorityEnd === -1 ? target.length : afterScheme + authorityEnd;
-    request.headers.host = target.slice(afterScheme, end);
-    target = end === target.length ? '/' : target.slice(end);
-    if (target.startsWith('?')) target = `/${target}`;
+  const absolute = splitAbsoluteTarget(target);
+  if (absolute !== undefined) {
+    if (absolute.authority !== '') request.headers.host = absolute.authority;
+    target = absolute.rest;
   }
 
   const queryAt = target.indexOf('?');

@@ -48,6 +48,24 @@ describe('rejectRequest over HTTP/1', () => {
   });
 
   it.each([
+    { target: 'http://x@secure.test/admin', reason: 'userinfo in the authority of an absolute-form target' },
+    { target: 'http://@secure.test/', reason: 'userinfo in the authority of an absolute-form target' },
+    { target: 'https://u:p@secure.test:443?q', reason: 'userinfo in the authority of an absolute-form target' },
+    { target: 'http://secure<x>.test/', reason: 'invalid authority in an absolute-form target' },
+    { target: 'http://a"b.test/', reason: 'invalid authority in an absolute-form target' },
+  ])('400 for absolute-form target $target', ({ target, reason }) => {
+    const request = http1Request('1.1', ['Host', 'secure.test']);
+    request.url = target;
+    expect(rejectRequest(request)).toEqual({ status: 400, reason });
+  });
+
+  it.each(['http://a.test/x', 'http://a.test:8080?q', 'http:///x', 'http://[::1]:80/', 'HTTP://A.test/'])('accepts absolute-form target %s', (target) => {
+    const request = http1Request('1.1', ['Host', 'a.test']);
+    request.url = target;
+    expect(rejectRequest(request)).toBeUndefined();
+  });
+
+  it.each([
     { desc: 'HTTP/1.0 without Host', version: '1.0', raw: [] },
     { desc: 'host and port', version: '1.1', raw: ['Host', 'a.test:8080'] },
     { desc: 'IPv6 literal with zone', version: '1.1', raw: ['Host', '[fe80::1%25eth0]:80'] },

@@ -49,6 +49,14 @@ describe('normalizeRequestTarget', () => {
     expect(request.url).toBe('/?x');
   });
 
+  it('keeps the Host field for an empty authority', () => {
+    const request = incoming('http:///x?q', 'a.example.test');
+    normalizeRequestTarget(request);
+    expect(request.headers.host).toBe('a.example.test');
+    expect(request.url).toBe('/x?q');
+    expect(requestFacts(request).host).toBe('a.example.test');
+  });
+
   it('cleans the path and keeps the query', () => {
     const request = incoming('/app/../cgi-bin/i?a=/../b', 'h');
     normalizeRequestTarget(request);
@@ -71,6 +79,19 @@ describe('requestFacts host', () => {
     const request = incoming('/');
     request.headers[':authority'] = 'Echo.Example.test:443';
     expect(requestFacts(request).host).toBe('echo.example.test');
+  });
+
+  it('takes the host from an absolute-form target', () => {
+    const facts = requestFacts(incoming('http://Echo.example.test:81?q=1', 'other.example.test'));
+    expect(facts.host).toBe('echo.example.test');
+    expect(facts.path).toBe('/');
+    expect(facts.rawQuery).toBe('q=1');
+  });
+
+  it('takes the Host field for an empty authority', () => {
+    const facts = requestFacts(incoming('http:///p', 'a.example.test'));
+    expect(facts.host).toBe('a.example.test');
+    expect(facts.path).toBe('/p');
   });
 
   it('falls back to Host without :authority', () => {

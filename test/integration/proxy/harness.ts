@@ -23,8 +23,10 @@ export interface InProcessOptions {
   servers: string[];
   /** Further services by name, with their server URLs, for middlewares that call a service. */
   services?: Record<string, string[]>;
-  /** Middlewares by name, all applied to the router in this order. */
+  /** Middlewares by name, all applied to the router in this order, unless `hostRouters` lists them. */
   middlewares?: Record<string, Pick<MiddlewareConfig, 'type' | 'options'>>;
+  /** Routers `Host(host)` (plain and TLS) to the one service, by host, each with only the middlewares named here. */
+  hostRouters?: Record<string, string[]>;
   entryPoint?: Partial<Omit<EntryPointOptions, 'name' | 'address' | 'handler' | 'upgradeHandler' | 'logger' | 'tls'>>;
   forwarder?: ForwarderOptions;
 }
@@ -94,12 +96,19 @@ function providerConfig(options: InProcessOptions): ProviderConfig {
   for (const [name, middleware] of Object.entries(options.middlewares ?? {})) {
     middlewares[name] = { ...middleware, errors: [], warnings: [], sources };
   }
-  const router = { rule: 'PathPrefix(`/`)', entryPoints: ['web'], service: 'app', middlewares: Object.keys(middlewares), errors: [], warnings: [], sources };
+  const hostMiddlewares = new Set(Object.values(options.hostRouters ?? {}).flat());
+  const catchAllMiddlewares = Object.keys(middlewares).filter((name) => !hostMiddlewares.has(name));
+  const router = { rule: 'PathPrefix(`/`)', entryPoints: ['web'], service: 'app', middlewares: catchAllMiddlewares, errors: [], warnings: [], sources };
   const service = (servers: string[]) => ({ loadBalancer: { servers: servers.map((url) => ({ url, weight: 1 })), passHostHeader: true }, errors: [], warnings: [], sources });
   const services: ProviderConfig['services'] = { app: service(options.servers) };
   for (const [name, servers] of Object.entries(options.services ?? {})) services[name] = service(servers);
+  const routers: ProviderConfig['routers'] = { app: router, 'app-tls': { ...router, tls: {} } };
+  for (const [host, names] of Object.entries(options.hostRouters ?? {})) {
+    routers[`host-${host}`] = { ...router, rule: `Host(\`${host}\`)`, middlewares: names };
+    routers[`host-${host}-tls`] = { ...router, rule: `Host(\`${host}\`)`, middlewares: names, tls: {} };
+  }
   return {
-    routers: { app: router, 'app-tls': { ...router, tls: {} } },
+    routers,
     services,
     middlewares,
     skipped: [],
