@@ -150,9 +150,12 @@ const entryPointHttpSchema = z.strictObject({
   redirections: z.strictObject({ entryPoint: entryPointRedirectionSchema.optional() }).optional(),
 });
 
+/** Largest value of an HTTP/2 setting, which is a 32-bit unsigned integer (RFC 9113 section 6.5.1). */
+const MAX_HTTP2_SETTING = 2 ** 32 - 1;
+
 const http2Schema = z.strictObject({
-  maxConcurrentStreams: documented(positiveIntegerValue().default(250), {
-    description: 'Streams that one HTTP/2 client connection may have open at once.',
+  maxConcurrentStreams: documented(positiveIntegerValue(MAX_HTTP2_SETTING).default(250), {
+    description: `Streams that one HTTP/2 client connection may have open at once, from 1 to ${MAX_HTTP2_SETTING}.`,
   }),
   h2c: documented(booleanValue().default(false), {
     description: 'Berth only: accept HTTP/2 without TLS from clients that start with the HTTP/2 connection preface (prior knowledge).',

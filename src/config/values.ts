@@ -103,9 +103,12 @@ export function urlValue(): z.ZodType<string, RawValue> {
   return defineValue({ placeholder: 'URL', isBoolean: false }, parseHttpUrl);
 }
 
-/** Returns the type of a whole number of at least 1, such as a duration in hours. */
-export function positiveIntegerValue(): z.ZodType<number, RawValue> {
-  return defineValue({ placeholder: 'NUMBER', isBoolean: false }, parsePositiveInteger);
+/**
+ * Returns the type of a whole number from 1 to `max`, such as a duration in hours. The default
+ * maximum is Number.MAX_SAFE_INTEGER, above which a JavaScript number loses integer precision.
+ */
+export function positiveIntegerValue(max: number = Number.MAX_SAFE_INTEGER): z.ZodType<number, RawValue> {
+  return defineValue({ placeholder: 'NUMBER', isBoolean: false }, (text) => parsePositiveInteger(text, max));
 }
 
 /** Returns the type of a duration in Go's syntax (`90s`, `1m30s`) or a number of seconds, parsed to milliseconds. */
@@ -209,8 +212,9 @@ function parseHttpUrl(text: string): string | Rejected {
   return text;
 }
 
-function parsePositiveInteger(text: string): number | Rejected {
-  if (!/^[0-9]+$/.test(text) || Number(text) < 1) return new Rejected('the value must be a whole number of at least 1');
+function parsePositiveInteger(text: string, max: number): number | Rejected {
+  if (!/^[0-9]+$/.test(text) || Number(text) < 1) return new Rejected(`the value must be a whole number from 1 to ${max}`);
+  if (Number(text) > max) return new Rejected(`the value is above the maximum; write a whole number from 1 to ${max}`);
   return Number(text);
 }
 

@@ -1,8 +1,10 @@
 // The protocol servers behind one entry point's listener: HTTP/1.1 for plain connections, HTTPS
 // with HTTP/2 or HTTP/1.1 by ALPN for TLS connections, and h2c when enabled. None of them listens
 // itself: the entry point hands each connection to one of them once it has detected the protocol from the first bytes.
+import type { EventEmitter } from 'node:events';
 import { createServer as createHttp1Server, type Server as Http1Server } from 'node:http';
-import { createSecureServer, createServer as createH2cServer, type Http2SecureServer, type Http2Server } from 'node:http2';
+import { createSecureServer, createServer as createH2cServer, getPackedSettings, type Http2SecureServer, type Http2Server, type Settings } from 'node:http2';
+import type { Duplex } from 'node:stream';
 
 import { tlsServerOptions, type TlsHandshakeSource } from './tls-handshake.js';
 
@@ -35,6 +37,8 @@ export interface ProtocolServerOptions {
   /** Limit of an HTTP/1.1 request head, and of an HTTP/2 header list, in bytes. */
   maxHeaderSize: number;
   maxConcurrentStreams: number;
+  /** Called when Node.js fails to set up the HTTP/2 session of a connection, which is then destroyed. */
+  onSessionSetupError: (error: unknown) => void;
 }
 
 /** Builds the HTTP/1.1 server of plain connections. */
@@ -60,9 +64,10 @@ export function createTlsServer(options: ProtocolServerOptions, source: TlsHands
     ...tlsServerOptions(source),
     allowHTTP1: true,
     // RFC 9113 section 6.5.2: the limits a client must respect on this connection.
-    settings: { maxConcurrentStreams: options.maxConcurrentStreams, maxHeaderListSize: options.maxHeaderSize },
+    settings: http2Settings(options),
     handshakeTimeout: handshakeTimeoutMs(options),
   } as Parameters<typeof createSecureServer>[0]);
+  guardSessionSetup(server, 'secureConnection', options.onSessionSetupError);
 
   // The HTTP/1.1 fallback reads its settings from the server object, as a plain HTTP/1.1 server
   // does. Node.js 24.22 copies them from the options, but 20.20 ignores them there and keeps its
@@ -86,9 +91,45 @@ export function handshakeTimeoutMs(options: ProtocolServerOptions): number {
 
 /** Builds the server of h2c connections: HTTP/2 without TLS, for clients that know the entry point speaks it. */
 export function createPriorKnowledgeServer(options: ProtocolServerOptions): Http2Server {
-  return createH2cServer({
-    settings: { maxConcurrentStreams: options.maxConcurrentStreams, maxHeaderListSize: options.maxHeaderSize },
-  });
+  const server = createH2cServer({ settings: http2Settings(options) });
+  guardSessionSetup(server, 'connection', options.onSessionSetupError);
+  return server;
+}
+
+/**
+ * Returns the SETTINGS that the HTTP/2 servers send, after checking them as Node.js does. Node.js
+ * checks them only when it sets up a session, where an invalid value throws out of the connection
+ * event, so the check here makes it fail when the entry point is built instead.
+ */
+function http2Settings(options: ProtocolServerOptions): Settings {
+  const settings = { maxConcurrentStreams: options.maxConcurrentStreams, maxHeaderListSize: options.maxHeaderSize };
+  try {
+    getPackedSettings(settings);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new Error(`invalid HTTP/2 settings ${JSON.stringify(settings)} (${detail}); set http2.maxConcurrentStreams and the header size limit to whole numbers from 1 to 4294967295`, { cause: error });
+  }
+  return settings;
+}
+
+/**
+ * Wraps the listeners that node:http2 added for `event`, which set up a session for each
+ * connection. An error they throw would escape from the TLS socket or from the entry point's
+ * `emit('connection')` and end the process, so it is passed to `onError` and the connection closed.
+ * Call it before adding other listeners for `event`, which stay unwrapped.
+ */
+export function guardSessionSetup(server: EventEmitter, event: 'connection' | 'secureConnection', onError: (error: unknown) => void): void {
+  for (const listener of server.listeners(event) as Array<(socket: Duplex) => void>) {
+    server.removeListener(event, listener);
+    server.on(event, (socket: Duplex) => {
+      try {
+        listener.call(server, socket);
+      } catch (error) {
+        onError(error);
+        socket.destroy();
+      }
+    });
+  }
 }
 
 /**

@@ -96,6 +96,7 @@ export class EntryPoint {
       keepAliveTimeoutMs: this.#timeouts.idleTimeoutMs,
       maxHeaderSize: options.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE,
       maxConcurrentStreams: options.http2?.maxConcurrentStreams ?? 250,
+      onSessionSetupError: (error: unknown) => this.#logger.error({ err: error }, 'setting up an HTTP/2 session failed, so the connection was closed'),
     };
     // Connections reach the protocol servers through 'connection' events, so the listener alone
     // sets TCP_NODELAY, as a node:http server does for the connections it accepts.

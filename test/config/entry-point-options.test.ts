@@ -119,6 +119,18 @@ describe('entry point options', () => {
     const error = await loadError({ argv: ['--entrypoints.web.address=:80', '--entrypoints.web.http2.maxconcurrentstreams=0'] });
     expect(error.message).toContain('--entrypoints.web.http2.maxconcurrentstreams');
   });
+
+  test.each(['4294967296', '99999999999', '99999999999999999999999'])('streams above 2^32-1 rejected: %s', async (value) => {
+    const error = await loadError({ argv: ['--entrypoints.web.address=:80', `--entrypoints.web.http2.maxconcurrentstreams=${value}`] });
+    expect(error.message).toContain('--entrypoints.web.http2.maxconcurrentstreams');
+    expect(error.message).toContain(value);
+    expect(error.message).toContain('from 1 to 4294967295');
+  });
+
+  test('streams of 2^32-1 accepted', async () => {
+    const config = await load({ argv: ['--entrypoints.web.address=:80', '--entrypoints.web.http2.maxconcurrentstreams=4294967295'] });
+    expect(config.entryPoints.web?.http2.maxConcurrentStreams).toBe(4_294_967_295);
+  });
 });
 
 describe('serversTransport', () => {
