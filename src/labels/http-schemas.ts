@@ -81,7 +81,9 @@ export const serviceSchema = field.object({
     ),
     sticky,
     strategy: field.oneOf('wrr', 'p2c', 'hrw', 'leasttime'),
-    responseForwarding: field.object({ flushInterval: field.duration() }),
+    // Traefik flushes after every write for a negative flushInterval, as Berth always does (see the
+    // response relay), so `-1` is common in labels written for Traefik and must not disable the service.
+    responseForwarding: field.object({ flushInterval: field.duration({ signed: true }) }),
     serversTransport: field.string(),
   }),
 });

@@ -27,6 +27,8 @@ export interface EnumField<V extends string = string> {
 /** A Go duration (`10s`, `1m30s`, `250ms`) or a whole number of seconds, kept as written. */
 export interface DurationField {
   kind: 'duration';
+  /** Accepts a leading `-` or `+`, as Go's time.ParseDuration does, for options where a negative value has a meaning. */
+  signed: boolean;
 }
 
 /** A list of strings: a comma-separated value, or one label per `[n]` index. */
@@ -98,7 +100,7 @@ export const field = {
   }),
   port: (): IntegerField => ({ kind: 'integer', min: 1, max: 65535, noun: 'a port number' }),
   oneOf: <V extends string>(...values: V[]): EnumField<V> => ({ kind: 'enum', values }),
-  duration: (): DurationField => ({ kind: 'duration' }),
+  duration: (options: { signed?: boolean } = {}): DurationField => ({ kind: 'duration', signed: options.signed ?? false }),
   list: (): ListField => ({ kind: 'list' }),
   map: <V extends FieldSchema>(of: V, placeholder = '<name>'): MapField<V> => ({ kind: 'map', of, placeholder }),
   object: <F extends Record<string, FieldSchema>>(fields: F, options: { flag?: boolean } = {}): ObjectField<F> => ({
@@ -152,6 +154,7 @@ export function describeExpected(schema: ScalarField | ListField): string {
     case 'enum':
       return `one of ${schema.values.join(', ')}`;
     case 'duration':
+      if (schema.signed) return 'a duration such as 10s, 1m30s, 250ms or -1ms, or a number of seconds such as -1';
       return 'a duration such as 10s, 1m30s or 250ms, or a number of seconds';
     case 'list':
       return 'a comma-separated list';
@@ -188,9 +191,10 @@ function parseInteger(text: string, min: number, max: number): number | undefine
 // Go's time.ParseDuration units; Traefik also accepts a bare number as seconds.
 const DURATION = /^(?:\d+|(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+)$/;
 
-function parseDuration(text: string): string | undefined {
+function parseDuration(text: string, signed: boolean): string | undefined {
   const trimmed = text.trim();
-  return DURATION.test(trimmed) ? trimmed : undefined;
+  const unsigned = signed ? trimmed.replace(/^[+-]/, '') : trimmed;
+  return DURATION.test(unsigned) ? trimmed : undefined;
 }
 
 /** Parses `text` as the scalar type of `schema`. */
@@ -212,7 +216,7 @@ export function parseScalar(schema: ScalarField, text: string): ParsedScalar {
       return value === undefined ? {} : { value };
     }
     case 'duration': {
-      const value = parseDuration(text);
+      const value = parseDuration(text, schema.signed);
       return value === undefined ? {} : { value };
     }
   }

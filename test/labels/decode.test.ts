@@ -270,6 +270,38 @@ describe('decodeLabels issues', () => {
     }
     expect(decodeLabels(schema, { interval: '10 seconds' }).issues).toHaveLength(1);
   });
+
+  it('rejects a negative duration unless signed', () => {
+    const schema = field.object({ interval: field.duration() });
+    for (const text of ['-1', '-1ms', '+1s']) {
+      expect(decodeLabels(schema, { interval: text }).issues, text).toHaveLength(1);
+    }
+  });
+
+  it('accepts a signed duration', () => {
+    const schema = field.object({ interval: field.duration({ signed: true }) });
+    for (const text of ['-1', '-1ms', '-1.5s', '+100ms', '100ms', '0']) {
+      const result = decodeLabels(schema, { interval: text });
+      expect(result.issues, text).toEqual([]);
+      expect(result.value.interval, text).toBe(text);
+    }
+    for (const text of ['--1', '-', '-1 ms', '1-']) {
+      expect(decodeLabels(schema, { interval: text }).issues, text).toHaveLength(1);
+    }
+  });
+
+  it('accepts a negative flushInterval', () => {
+    for (const text of ['-1', '-1ms']) {
+      const result = decodeLabels(serviceSchema, { 'loadbalancer.responseforwarding.flushinterval': text });
+      expect(result.issues, text).toEqual([]);
+      expect(result.value.loadBalancer?.responseForwarding?.flushInterval, text).toBe(text);
+    }
+  });
+
+  it('rejects a negative health check interval', () => {
+    const result = decodeLabels(serviceSchema, { 'loadbalancer.healthcheck.interval': '-1s' });
+    expect(result.issues).toHaveLength(1);
+  });
 });
 
 describe('compress flag label', () => {

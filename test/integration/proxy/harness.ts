@@ -27,6 +27,8 @@ export interface InProcessOptions {
   middlewares?: Record<string, Pick<MiddlewareConfig, 'type' | 'options'>>;
   /** Routers `Host(host)` (plain and TLS) to the one service, by host, each with only the middlewares named here. */
   hostRouters?: Record<string, string[]>;
+  /** Provider configuration used in place of the one built from the options above, such as one decoded from labels. */
+  providerConfig?: ProviderConfig;
   entryPoint?: Partial<Omit<EntryPointOptions, 'name' | 'address' | 'handler' | 'upgradeHandler' | 'logger' | 'tls'>>;
   forwarder?: ForwarderOptions;
 }
@@ -63,7 +65,7 @@ export async function startInProcessBerth(options: InProcessOptions): Promise<In
   let dispatcher: Dispatcher | undefined;
   const configuration = new ConfigurationStore({ entryPoints: ['web'], logger, onRuntime: (runtime) => dispatcher?.swap(runtime) });
   dispatcher = new Dispatcher(configuration.initialRuntime(), forwarder, logger);
-  configuration.update('test', providerConfig(options));
+  configuration.update('test', options.providerConfig ?? providerConfig(options));
   const active = dispatcher;
 
   const entryPoint = new EntryPoint({
