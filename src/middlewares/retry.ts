@@ -3,6 +3,7 @@
 // on the request. The service call decides each retry, and retries only a request that never
 // reached a server, or one with an idempotent method, no body and no response byte yet sent back.
 import { parseDurationMs } from '../balancer/health-options.js';
+import { timerMs } from '../config/timer-limit.js';
 import { option } from './options.js';
 import type { Middleware, RetryPolicy } from './types.js';
 
@@ -47,10 +48,11 @@ export function retryPolicy(options: Record<string, unknown>): RetryPolicy {
 /**
  * Returns the wait before retry number `retry` (1 for the first retry), in milliseconds. Waits
  * grow geometrically from `initialIntervalMs` and stay below twice it, so the whole budget is
- * bounded by `2 × initialInterval × (attempts − 1)`.
+ * bounded by `2 × initialInterval × (attempts − 1)`. A wait above the timer maximum, which a
+ * Node.js timer would fire after 1 ms, is capped at that maximum.
  */
 export function retryDelayMs(policy: RetryPolicy, retry: number): number {
-  if (policy.attempts < 3) return policy.initialIntervalMs;
+  if (policy.attempts < 3) return timerMs(policy.initialIntervalMs);
   const growth = (retry - 1) / (policy.attempts - 1);
-  return policy.initialIntervalMs * 2 ** growth;
+  return timerMs(policy.initialIntervalMs * 2 ** growth);
 }

@@ -21,7 +21,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { attachStickyCookie } from '../balancer/sticky.js';
 import type { RequestContext, RetryPolicy } from '../middlewares/types.js';
 import { retryDelayMs } from '../middlewares/retry.js';
-import { timerMs } from '../config/timer-limit.js';
 import type { Logger } from '../observability/logger.js';
 import { Fields } from '../observability/fields.js';
 import { sendErrorResponse } from '../proxy/error-response.js';
@@ -99,8 +98,7 @@ export async function callService(context: RequestContext, route: Route, service
     }
 
     if (policy !== undefined) {
-      // A delay above the timer maximum would fire after 1 ms, so it waits the maximum instead.
-      await sleep(timerMs(retryDelayMs(policy, attempt)));
+      await sleep(retryDelayMs(policy, attempt));
       // The client may have left during the wait; nothing more is sent for it.
       if (response.destroyed) return true;
     }

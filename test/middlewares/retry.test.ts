@@ -36,6 +36,13 @@ describe('retryDelayMs', () => {
   it('one retry waits the initial interval', () => {
     expect(retryDelayMs({ attempts: 2, initialIntervalMs: 100 }, 1)).toBe(100);
   });
+
+  it('capped at the timer maximum', () => {
+    const hours1000 = 1_000 * 3_600_000;
+
+    expect(retryDelayMs({ attempts: 2, initialIntervalMs: hours1000 }, 1)).toBe(2_147_483_647);
+    expect(retryDelayMs({ attempts: 5, initialIntervalMs: hours1000 }, 4)).toBe(2_147_483_647);
+  });
 });
 
 describe('retry middleware', () => {
