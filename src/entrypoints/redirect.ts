@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 
 import type { EntryPointRedirectionConfig } from '../config/types.js';
-import { requestFacts } from '../routing/facts.js';
+import { requestFacts, splitAbsoluteTarget } from '../routing/facts.js';
 import { routeTableFor, type Runtime } from '../routing/runtime.js';
 import type { RequestClaim, UpgradeClaim } from './handler-chain.js';
 
@@ -25,15 +25,18 @@ const DEFAULT_PORTS: Record<EntryPointRedirectionConfig['scheme'], number> = { h
 const HOST_HEADER = /^(?:[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_])?|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?$/i;
 
 /**
- * Returns the URL that `request` is redirected to, or undefined when its Host header cannot be
- * put in a URL. 308 and 307 keep the method and body (RFC 9110 sections 15.4.8 and 15.4.9), so a
- * POST stays a POST at the new address.
+ * Returns the URL that `request` is redirected to, or undefined when its host cannot be put in a
+ * URL. The host is the authority of an absolute-form target when it has one, as for routing, and
+ * the Host header otherwise. 308 and 307 keep the method and body (RFC 9110 sections 15.4.8 and
+ * 15.4.9), so a POST stays a POST at the new address.
  */
 export function redirectLocation(request: IncomingMessage, redirection: EntryPointRedirectionConfig): string | undefined {
-  const hostHeader = (request.headers.host ?? headerText(request.headers[':authority']) ?? '').trim();
-  if (!HOST_HEADER.test(hostHeader)) return undefined;
+  const authority = splitAbsoluteTarget(request.url ?? '/')?.authority;
+  const hostHeader = request.headers.host ?? headerText(request.headers[':authority']) ?? '';
+  const hostValue = (authority === undefined || authority === '' ? hostHeader : authority).trim();
+  if (!HOST_HEADER.test(hostValue)) return undefined;
 
-  const host = hostHeader.startsWith('[') ? hostHeader.slice(0, hostHeader.indexOf(']') + 1) : hostHeader.replace(/:[0-9]*$/, '');
+  const host = hostValue.startsWith('[') ? hostValue.slice(0, hostValue.indexOf(']') + 1) : hostValue.replace(/:[0-9]*$/, '');
   const port = redirection.port === DEFAULT_PORTS[redirection.scheme] ? '' : `:${redirection.port}`;
   return `${redirection.scheme}://${host}${port}${requestTarget(request.url ?? '/')}`;
 }

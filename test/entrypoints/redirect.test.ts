@@ -31,6 +31,8 @@ describe('redirectLocation', () => {
     { desc: 'IPv4 address', url: '/', host: '127.0.0.1:8080', expected: 'https://127.0.0.1/' },
     { desc: 'dot segments are not normalized', url: '/a/../b//c', host: 'example.test', expected: 'https://example.test/a/../b//c' },
     { desc: 'absolute-form target keeps its path', url: 'http://example.test:80/p?q', host: 'example.test', expected: 'https://example.test/p?q' },
+    { desc: 'absolute-form authority over Host', url: 'http://a.example.test:8080/p', host: 'b.example.test', expected: 'https://a.example.test/p' },
+    { desc: 'empty authority takes Host', url: 'http:///p', host: 'b.example.test', expected: 'https://b.example.test/p' },
     { desc: 'missing Host header', url: '/', expected: undefined },
     { desc: 'Host header with a path', url: '/', host: 'evil.test/x', expected: undefined },
     { desc: 'Host header with credentials', url: '/', host: 'user@evil.test', expected: undefined },
