@@ -76,15 +76,27 @@ describe('retry without the retry middleware', () => {
     expect(bodies).toEqual(Array(6).fill('live'));
   });
 
-  it('a request that reached its server is not retried', async () => {
+  it('a POST that reached its server is not retried', async () => {
     const reset = await backend('reset', (request) => request.socket.destroy());
     const live = await backend('live');
     const proxy = await berth({ servers: servers(reset.url, live.url) });
 
     const statuses: number[] = [];
-    for (let i = 0; i < 4; i++) statuses.push((await httpRequest(proxy.url)).status);
+    for (let i = 0; i < 4; i++) statuses.push((await httpRequest(proxy.url, { method: 'POST', body: 'x' })).status);
 
     expect(statuses.sort()).toEqual([200, 200, 502, 502]);
+    expect(reset.hits).toBe(2);
+  });
+
+  it('a GET reset before any response goes to another server', async () => {
+    const reset = await backend('reset', (request) => request.socket.destroy());
+    const live = await backend('live');
+    const proxy = await berth({ servers: servers(reset.url, live.url) });
+
+    const bodies: string[] = [];
+    for (let i = 0; i < 4; i++) bodies.push((await httpRequest(proxy.url)).body);
+
+    expect(bodies).toEqual(Array(4).fill('live'));
   });
 });
 

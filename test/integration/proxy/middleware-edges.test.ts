@@ -3,7 +3,7 @@
 // what the test now holds.
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import http, { type IncomingMessage } from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -102,8 +102,11 @@ test('inFlightReq frees rejected upgrade slot', async () => {
 // Expected: the temporary file is removed once the client has gone away, as oxy's buffer does
 // when the request ends.
 test('buffering removes temp file after client leaves', async () => {
-  const ours = (): string[] => readdirSync(tmpdir()).filter((name) => name.startsWith('berth-buffer-') && !before.has(name));
-  const before = new Set(readdirSync(tmpdir()).filter((name) => name.startsWith('berth-buffer-')));
+  // A temp folder of its own, because unit tests running beside this file spool bodies too.
+  const folder = mkdtempSync(join(tmpdir(), 'berth-edges-'));
+  const savedTmpdir = process.env.TMPDIR;
+  process.env.TMPDIR = folder;
+  const ours = (): string[] => readdirSync(folder).filter((name) => name.startsWith('berth-buffer-'));
   const server = await startServer((_request, response) => {
     response.writeHead(200, { 'content-type': 'application/octet-stream' });
     // More than memResponseBodyBytes, so the body goes to a file; the response never ends.
@@ -123,7 +126,9 @@ test('buffering removes temp file after client leaves', async () => {
     expect(ours()).toEqual([]);
   } finally {
     request.destroy();
-    for (const name of ours()) rmSync(join(tmpdir(), name), { force: true });
+    if (savedTmpdir === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = savedTmpdir;
+    rmSync(folder, { recursive: true, force: true });
   }
 });
 
@@ -185,10 +190,10 @@ test('buffering survives server close mid-body', async () => {
   });
   running.push(server);
 
-  const before = new Set(readdirSync(tmpdir()).filter((name) => name.startsWith('berth-buffer-')));
+  const folder = mkdtempSync(join(tmpdir(), 'berth-edges-'));
   // Berth runs in a process of its own, so a spinning event loop cannot stall the test process.
   const middlewares = { hold: { type: 'buffering', options: { memResponseBodyBytes: 1024 } } };
-  const child = await startBerthChild(server.url.origin, { BERTH_FIXTURE_MIDDLEWARES: JSON.stringify(middlewares) });
+  const child = await startBerthChild(server.url.origin, { BERTH_FIXTURE_MIDDLEWARES: JSON.stringify(middlewares), TMPDIR: folder });
   const port = child.port;
   try {
     // 0 means the connection closed without a response, and undefined means no response at all.
@@ -197,7 +202,7 @@ test('buffering survives server close mid-body', async () => {
     expect(await statusWithin(port, '/__rss', 2_000)).toBe(200);
   } finally {
     await child.stop();
-    for (const name of readdirSync(tmpdir()).filter((item) => item.startsWith('berth-buffer-') && !before.has(item))) rmSync(join(tmpdir(), name), { force: true });
+    rmSync(folder, { recursive: true, force: true });
   }
 });
 
