@@ -28,6 +28,8 @@ export const Fields = {
   /** A file or directory on disk, such as a dynamic configuration file. */
   path: 'path',
   reason: 'reason',
+  /** The class of an error logged by its message alone, such as `UpstreamConnectError`. */
+  errorType: 'errorType',
   /** The state that a state machine, such as a circuit breaker, has just left. */
   previousState: 'previousState',
   /** Events of the same kind left out of the log since the last one logged. */

@@ -9,6 +9,7 @@ import { Fields } from '../observability/fields.js';
 import { abortResponse } from './abort-response.js';
 import { sendErrorResponse } from './error-response.js';
 import { clientResponseHeaders, unsupportedTransferCoding } from './headers.js';
+import { awaitRequestConnection, nothingReceived, type RequestConnection } from './connection-reuse.js';
 import { classifyUpstreamError } from './status.js';
 import type { ForwardOutcome } from './types.js';
 import type { RequestBodyStream } from './upstream-request.js';
@@ -29,9 +30,11 @@ export interface ResponseRelayOptions {
   retryIdempotent: boolean;
   /**
    * When true, an idempotent request without a body is safe to retry when the server closed or reset
-   * its connection before any response byte, but not after a timeout.
+   * a reused connection before any response byte, but not after a timeout.
    */
   replayAfterReset: boolean;
+  /** The request target as sent to the server, to find the request's connection; HTTP/1.1 through undici only. */
+  upstreamPath?: string;
 }
 
 /** Methods whose repetition has the same effect as one request (RFC 9110 §9.2.2). */
@@ -49,6 +52,8 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
   #controller: Dispatcher.DispatchController | undefined;
   /** Set when undici starts writing the request to a connection, after which it may have reached the server. */
   #requestStarted = false;
+  /** The connection the request went out on, known only when a replay after a reset may be allowed. */
+  #connection: RequestConnection | undefined;
   /** Status of the response whose header was sent to the client, 0 before. */
   #status = 0;
   #settled = false;
@@ -70,6 +75,10 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.#controller = controller;
     this.#requestStarted = true;
+    const { request, body, upstreamPath, replayAfterReset } = this.#options;
+    if (replayAfterReset && body === null && upstreamPath !== undefined) {
+      awaitRequestConnection(request.method ?? 'GET', upstreamPath, (connection) => (this.#connection = connection));
+    }
 
     // The client may have left while undici was still connecting, before there was anything to abort.
     if (this.#clientGone) {
@@ -206,8 +215,11 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     }
 
     logger.debug({ [Fields.server]: serverUrl, [Fields.status]: failure.status, err: failure }, 'forwarding to the server failed');
-    const reset = this.#requestStarted && failure instanceof UpstreamResetError;
-    const replayable = (this.#options.retryIdempotent || (this.#options.replayAfterReset && reset)) && body === null && IDEMPOTENT_METHODS.has(this.#options.request.method ?? '');
+    // As in Go's Transport: the server closed a connection that had served an earlier request, and sent
+    // nothing for this one. A failure on a new connection, or after some bytes, is not a stale connection.
+    const connection = this.#connection;
+    const stale = this.#requestStarted && failure instanceof UpstreamResetError && connection !== undefined && connection.reused && nothingReceived(connection);
+    const replayable = (this.#options.retryIdempotent || (this.#options.replayAfterReset && stale)) && body === null && IDEMPOTENT_METHODS.has(this.#options.request.method ?? '');
     const safeToRetry = !this.#requestStarted || replayable;
     if (!safeToRetry || this.#options.writeRetryableError) {
       const bodyUnread = body !== null && body.started && !body.sourceEnded;
@@ -219,7 +231,7 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
         abortResponse(response);
       }
     }
-    this.#settle({ status: failure.status, safeToRetry, staleConnection: reset && replayable, error: failure });
+    this.#settle({ status: failure.status, safeToRetry, staleConnection: stale && replayable, error: failure });
   }
 
   /**

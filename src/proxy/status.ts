@@ -8,6 +8,7 @@ import {
   UpstreamResetError,
   UpstreamTimeoutError,
 } from '../errors.js';
+import { Fields } from '../observability/fields.js';
 
 /**
  * Classifies a failure raised while forwarding (an undici error, a Node.js socket error or a Berth error)
@@ -115,4 +116,14 @@ function errorCode(error: unknown): string | undefined {
     return errorCode(inner);
   }
   return undefined;
+}
+
+/**
+ * Returns the log fields that describe a failed forward. A failure that Berth classified is logged by
+ * its class and message, which names the cause (`connecting to the server failed (ECONNREFUSED)`).
+ * A stack trace on every refused connection would flood the log while a service restarts. Any other
+ * error keeps its stack, since it points to a fault in Berth.
+ */
+export function failureLogFields(error: Error): Record<string, unknown> {
+  return error instanceof BerthError ? { [Fields.errorType]: error.constructor.name, [Fields.reason]: error.message } : { err: error };
 }

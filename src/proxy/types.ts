@@ -31,8 +31,9 @@ export interface ForwardOptions {
   retryIdempotent?: boolean;
   /**
    * When true, an idempotent request without a body is safe to retry when the server closed or reset
-   * the connection after the request was sent and before any response byte. Most often the server
-   * closed an idle keep-alive connection as the request arrived. Defaults to false.
+   * a connection that had served an earlier request, after the request was sent and before any
+   * response byte. Most often the server closed an idle keep-alive connection as the request
+   * arrived. Defaults to false.
    */
   replayAfterReset?: boolean;
 }

@@ -7,6 +7,7 @@ import { Fields } from '../observability/fields.js';
 import { abortResponse } from '../proxy/abort-response.js';
 import type { TunnelingForwarder } from '../proxy/forwarder.js';
 import { removeHopByHopHeaders } from '../proxy/headers.js';
+import { failureLogFields } from '../proxy/status.js';
 import { hasRequestBody } from '../proxy/upstream-request.js';
 import type { Middleware, RequestContext } from '../middlewares/types.js';
 import { normalizeRequestTarget, requestFacts } from './facts.js';
@@ -92,7 +93,7 @@ export class Dispatcher {
         .forwardUpgrade(request, response, socket, head, { url: server.target, passHostHeader: service.passHostHeader }, forwardContext)
         .finally(end);
       if (outcome.error && outcome.status >= 500) {
-        this.#logger.warn({ err: outcome.error, [Fields.router]: route.name, [Fields.server]: server.url, [Fields.status]: outcome.status }, 'upgrade request failed');
+        this.#logger.warn({ ...failureLogFields(outcome.error), [Fields.router]: route.name, [Fields.server]: server.url, [Fields.status]: outcome.status }, 'upgrade request failed');
       }
     });
   }

@@ -6,7 +6,8 @@
 // a container that just went away) is tried on up to two other servers at once. Servers also close
 // idle keep-alive connections just as a request arrives. So an idempotent request without a body
 // whose connection was closed or reset before any response byte is sent again once, as Go's
-// Transport does: on a new connection, to another server or else the same one. With it, the
+// Transport does: on a new connection, to another server or else the same one. Only a connection
+// that served an earlier request counts, and only when nothing came back. With it, the
 // middleware's budget applies, idempotent requests without a body that got no response are
 // retried too, and a retry waits a little longer each time and may return to a server already
 // tried when no other is available. The forwarder leaves the body unread when nothing reached the
@@ -24,6 +25,7 @@ import { retryDelayMs } from '../middlewares/retry.js';
 import type { Logger } from '../observability/logger.js';
 import { Fields } from '../observability/fields.js';
 import { sendErrorResponse } from '../proxy/error-response.js';
+import { failureLogFields } from '../proxy/status.js';
 import type { ForwardContext, ForwardOptions, ForwardOutcome, Forwarder } from '../proxy/types.js';
 import type { RuntimeServer, RuntimeService } from './services.js';
 import type { Route } from './table.js';
@@ -88,7 +90,7 @@ export async function callService(context: RequestContext, route: Route, service
     // A server closing a keep-alive connection as a request arrives is routine, so its replay is logged at debug.
     const level = retry !== undefined && stale ? 'debug' : 'warn';
     options.logger[level](
-      { ...logFields(route, service, server, attempt), err: outcome.error, [Fields.status]: outcome.status },
+      { ...logFields(route, service, server, attempt), ...failureLogFields(outcome.error), [Fields.status]: outcome.status },
       retry ? 'forwarding failed; trying again' : 'forwarding failed',
     );
     if (retry === undefined) {
@@ -139,7 +141,9 @@ async function forwardCounted(
     end();
   }
 
-  // A client that went away (499) is no sign of the server's health, so it counts neither way.
+  // A client that went away (499) is no sign of the server's health, so it counts neither way, and
+  // neither does a stale keep-alive connection, whose request is sent again on a new one.
+  if (outcome.staleConnection === true) return outcome;
   if (outcome.status >= 500) server.health.recordFailure();
   else if (outcome.status !== 499) server.health.recordSuccess();
   return outcome;

@@ -64,7 +64,8 @@ const STATUS_LINE = /HTTP\/1\.1 [2-9]\d\d [^]*?\r\n\r\n/;
 
 /** Returns the logged failure of the request, as the dispatcher writes it once per request. */
 function loggedFailure(berth: InProcessBerth): { type?: string; message?: string } | undefined {
-  return berth.logs().find((line) => line.msg === 'forwarding failed')?.err as { type?: string; message?: string } | undefined;
+  const line = berth.logs().find((entry) => entry.msg === 'forwarding failed');
+  return line === undefined ? undefined : { type: line.errorType as string | undefined, message: line.reason as string | undefined };
 }
 
 const invalidResponses = [

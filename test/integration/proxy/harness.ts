@@ -8,6 +8,7 @@ import { Writable } from 'node:stream';
 
 import { pino } from 'pino';
 
+import { HealthRegistry } from '../../../src/balancer/health-registry.js';
 import type { MiddlewareConfig, ProviderConfig } from '../../../src/dynamic/model.js';
 import { ConfigurationStore } from '../../../src/dynamic/store.js';
 import { tlsOptionsFor } from '../../../src/entrypoints/from-config.js';
@@ -27,6 +28,8 @@ export interface InProcessOptions {
   middlewares?: Record<string, Pick<MiddlewareConfig, 'type' | 'options'>>;
   /** Routers `Host(host)` (plain and TLS) to the one service, by host, each with only the middlewares named here. */
   hostRouters?: Record<string, string[]>;
+  /** Gives the one service Traefik's default passive health check. */
+  passiveHealthCheck?: boolean;
   /** Provider configuration used in place of the one built from the options above, such as one decoded from labels. */
   providerConfig?: ProviderConfig;
   entryPoint?: Partial<Omit<EntryPointOptions, 'name' | 'address' | 'handler' | 'upgradeHandler' | 'logger' | 'tls'>>;
@@ -63,7 +66,9 @@ export async function startInProcessBerth(options: InProcessOptions): Promise<In
   const forwarder = createForwarder({ logger, keepForwardedHeaders: true, ...options.forwarder });
 
   let dispatcher: Dispatcher | undefined;
-  const configuration = new ConfigurationStore({ entryPoints: ['web'], logger, onRuntime: (runtime) => dispatcher?.swap(runtime) });
+  // Shared server health, as in `berth run`, so passive health checks count failures.
+  const health = new HealthRegistry({ logger });
+  const configuration = new ConfigurationStore({ entryPoints: ['web'], logger, health, onRuntime: (runtime) => dispatcher?.swap(runtime) });
   dispatcher = new Dispatcher(configuration.initialRuntime(), forwarder, logger);
   configuration.update('test', options.providerConfig ?? providerConfig(options));
   const active = dispatcher;
@@ -88,6 +93,7 @@ export async function startInProcessBerth(options: InProcessOptions): Promise<In
     async close(graceMs = 0) {
       await entryPoint.close(graceMs);
       await forwarder.close();
+      await health.close();
     },
   };
 }
@@ -103,6 +109,7 @@ function providerConfig(options: InProcessOptions): ProviderConfig {
   const router = { rule: 'PathPrefix(`/`)', entryPoints: ['web'], service: 'app', middlewares: catchAllMiddlewares, errors: [], warnings: [], sources };
   const service = (servers: string[]) => ({ loadBalancer: { servers: servers.map((url) => ({ url, weight: 1 })), passHostHeader: true }, errors: [], warnings: [], sources });
   const services: ProviderConfig['services'] = { app: service(options.servers) };
+  if (options.passiveHealthCheck === true && services.app !== undefined) services.app.loadBalancer.passiveHealthCheck = {};
   for (const [name, servers] of Object.entries(options.services ?? {})) services[name] = service(servers);
   const routers: ProviderConfig['routers'] = { app: router, 'app-tls': { ...router, tls: {} } };
   for (const [host, names] of Object.entries(options.hostRouters ?? {})) {

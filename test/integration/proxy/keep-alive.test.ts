@@ -104,7 +104,7 @@ describe('keep-alive races', () => {
  * the request line and the request's number on its connection (1 for the first). It returns the
  * response text, or undefined to close the connection at once without a response.
  */
-async function startClosingServer(onRequest: (line: string, nth: number) => string | undefined): Promise<{ url: string; seen: string[]; close: () => Promise<void> }> {
+async function startClosingServer(onRequest: (line: string, nth: number) => string | { sendThenClose: string } | undefined): Promise<{ url: string; seen: string[]; close: () => Promise<void> }> {
   const seen: string[] = [];
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
@@ -124,6 +124,10 @@ async function startClosingServer(onRequest: (line: string, nth: number) => stri
         const answer = onRequest(line, nth);
         if (answer === undefined) {
           socket.destroy();
+          return;
+        }
+        if (typeof answer !== 'string') {
+          socket.end(answer.sendThenClose);
           return;
         }
         socket.write(answer);
@@ -178,6 +182,21 @@ describe('connection closed as a request arrives', () => {
   });
 
   test('GET sent again once only', async () => {
+    // Every request after the first on a connection closes it: the replay meets a stale connection too.
+    const server = await startClosingServer((line, nth) => (nth === 1 && line.startsWith('GET /warm') ? OK : undefined));
+    running.push(server);
+    const berth = await startInProcessBerth({ servers: [server.url] });
+    running.push(berth);
+
+    await send(berth.port, { path: '/warm', headers: { host: 'app.example.test' } });
+    const response = await send(berth.port, { path: '/down', headers: { host: 'app.example.test' } });
+
+    expect(response.status).toBe(502);
+    expect(server.seen).toEqual(['GET /warm HTTP/1.1', 'GET /down HTTP/1.1', 'GET /down HTTP/1.1']);
+  });
+
+  test('GET on a new connection not sent again', async () => {
+    // A server that fails on this very request, as a query of death would, gets it once.
     const server = await startClosingServer(() => undefined);
     running.push(server);
     const berth = await startInProcessBerth({ servers: [server.url] });
@@ -186,7 +205,32 @@ describe('connection closed as a request arrives', () => {
     const response = await send(berth.port, { path: '/down', headers: { host: 'app.example.test' } });
 
     expect(response.status).toBe(502);
-    expect(server.seen).toEqual(['GET /down HTTP/1.1', 'GET /down HTTP/1.1']);
+    expect(server.seen).toEqual(['GET /down HTTP/1.1']);
+  });
+
+  test('GET not sent again after part of a response', async () => {
+    const server = await startClosingServer((_line, nth) => (nth === 1 ? OK : { sendThenClose: 'HTTP/1.1 200 OK\r\nContent-Le' }));
+    running.push(server);
+    const berth = await startInProcessBerth({ servers: [server.url] });
+    running.push(berth);
+
+    await send(berth.port, { path: '/one', headers: { host: 'app.example.test' } });
+    const partial = await send(berth.port, { path: '/two', headers: { host: 'app.example.test' } });
+
+    expect(partial.status).toBe(502);
+    expect(server.seen).toEqual(['GET /one HTTP/1.1', 'GET /two HTTP/1.1']);
+  });
+
+  test('passive health check ignores a stale connection', async () => {
+    const server = await startClosingServer((_line, nth) => (nth === 1 ? OK : undefined));
+    running.push(server);
+    const berth = await startInProcessBerth({ servers: [server.url], passiveHealthCheck: true });
+    running.push(berth);
+
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await send(berth.port, { path: `/s${i}`, headers: { host: 'app.example.test' } })).status);
+
+    expect(statuses).toEqual([200, 200, 200, 200]);
   });
 
   test('server closing 30 ms after each response', async () => {

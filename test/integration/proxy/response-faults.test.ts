@@ -179,9 +179,9 @@ describe('101 without an upgrade request', () => {
       await client.waitFor(/\r\n\r\nnext$/);
 
       expect(received).toMatch(/^HTTP\/1\.1 502 Bad Gateway\r\n/);
-      const failure = berth.logs().find((line) => line.msg === 'forwarding failed')?.err as { type?: string; message?: string } | undefined;
-      expect(failure?.type).toBe('BadGatewayError');
-      expect(failure?.message).toMatch(/^the server sent 101 Switching Protocols in response to a request without an Upgrade field/);
+      const failure = berth.logs().find((line) => line.msg === 'forwarding failed');
+      expect(failure?.errorType).toBe('BadGatewayError');
+      expect(failure?.reason).toMatch(/^the server sent 101 Switching Protocols in response to a request without an Upgrade field/);
     });
   }
 });
@@ -218,9 +218,9 @@ describe('response transfer codings other than chunked', () => {
       expect(received).toMatch(/^HTTP\/1\.1 502 Bad Gateway\r\n/);
       expect(received).not.toMatch(/transfer-encoding/i);
       await expectConnectionDropped(server);
-      const failure = berth.logs().find((line) => line.msg === 'forwarding failed')?.err as { type?: string; message?: string } | undefined;
-      expect(failure?.type).toBe('BadGatewayError');
-      expect(failure?.message).toMatch(/unsupported Transfer-Encoding/);
+      const failure = berth.logs().find((line) => line.msg === 'forwarding failed');
+      expect(failure?.errorType).toBe('BadGatewayError');
+      expect(failure?.reason).toMatch(/unsupported Transfer-Encoding/);
     });
   }
 
