@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { ContainerInfo } from '../providers/docker/container-info.js';
+import { parseBoolean } from '../labels/schema.js';
 import { COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL } from '../providers/docker/naming.js';
 import { interpolateTree, readDotEnv, type Environment } from './compose-interpolation.js';
 import { composePorts, proxyFlags } from './compose-fields.js';
@@ -29,9 +30,11 @@ export interface ComposeOptions {
   env: Environment;
   /** Label prefix of the Docker provider, to tell which services Berth would route. */
   labelPrefix: string;
+  /** The Docker provider's exposedByDefault; true, Traefik's default, when unset. */
+  exposedByDefault?: boolean;
 }
 
-/** Port assumed for a routed service whose compose entry shows none, because images usually EXPOSE 80. */
+/** Port assumed for a routed service whose compose entry and labels show none, because images usually EXPOSE 80. */
 export const ASSUMED_PORT = 80;
 
 /** A compose file that cannot be read as docker compose would read it. */
@@ -91,9 +94,10 @@ function pickFields(raw: Record<string, unknown>): Record<string, unknown> {
 function serviceContainers(project: string, service: string, definition: Record<string, unknown>, options: ComposeOptions, notes: string[]): ContainerInfo[] {
   const deploy = isRecord(definition.deploy) ? definition.deploy : {};
   const labels = { ...labelRecord(deploy.labels, `services.${service}.deploy.labels`), ...labelRecord(definition.labels, `services.${service}.labels`) };
-  const routed = Object.keys(labels).some((key) => key.toLowerCase().startsWith(`${options.labelPrefix.toLowerCase()}.`));
+  const prefix = options.labelPrefix.toLowerCase();
+  const prefixed = Object.keys(labels).filter((key) => key.toLowerCase().startsWith(`${prefix}.`));
 
-  if (routed && Object.keys(labelRecord(deploy.labels, '')).length > 0) {
+  if (prefixed.length > 0 && Object.keys(labelRecord(deploy.labels, '')).length > 0) {
     notes.push(`service ${service}: deploy.labels are read like labels here, but docker compose without Swarm does not put them on containers, so a running Berth does not see them`);
   }
   if (definition.extends !== undefined) {
@@ -101,8 +105,16 @@ function serviceContainers(project: string, service: string, definition: Record<
   }
 
   let ports = composePorts(definition.expose, definition.ports);
-  if (ports.length === 0 && routed) {
-    notes.push(`service ${service}: no expose or ports, and the ports its image EXPOSEs are unknown offline; port ${ASSUMED_PORT} is assumed (set a loadbalancer.server.port label to be sure)`);
+  const routed = isRouted(labels, prefix, options.exposedByDefault ?? true);
+  // A server.port label sets the port itself, so the container's ports are not needed.
+  const portLabel = prefixed.some((key) => /^[^.]+\.http\.services\.[^.]+\.loadbalancer\.server\.port$/i.test(key));
+  if (ports.length === 0 && routed && !portLabel) {
+    const portHint = `set a ${options.labelPrefix}.http.services.<name>.loadbalancer.server.port label`;
+    notes.push(
+      prefixed.length > 0
+        ? `service ${service}: no expose, ports or loadbalancer.server.port label, and the ports its image EXPOSEs are unknown offline; port ${ASSUMED_PORT} is assumed (${portHint} to be sure)`
+        : `service ${service}: has no labels but is routed because exposedByDefault is true; a running Berth uses the port its image EXPOSEs, which is unknown offline, so port ${ASSUMED_PORT} is assumed (${portHint}, or ${options.labelPrefix}.enable=false if it should not be routed)`,
+    );
     ports = [ASSUMED_PORT];
   }
 
@@ -131,6 +143,14 @@ function serviceContainers(project: string, service: string, definition: Record<
     });
   }
   return containers;
+}
+
+/** Returns whether the Docker provider would route a container with `labels`, from `<prefix>.enable` and exposedByDefault. */
+function isRouted(labels: Record<string, string>, prefix: string, exposedByDefault: boolean): boolean {
+  const enableKey = Object.keys(labels).find((key) => key.toLowerCase() === `${prefix}.enable`);
+  if (enableKey === undefined) return exposedByDefault;
+  // The builder reads the label the same way, and skips the container for an invalid value.
+  return parseBoolean(labels[enableKey] ?? '') === true;
 }
 
 /** Reads labels in map form (`key: value`) or list form (`- key=value`). */

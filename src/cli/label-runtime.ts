@@ -44,7 +44,11 @@ export function runtimeFromContainers(containers: ContainerInfo[], config: Stati
     selfNetworks: [],
     allowEmptyServices: docker.allowEmptyServices,
   });
-  return buildRuntime(mergeProviders(new Map([['docker', providerConfig]])), { entryPoints: userEntryPoints(config), generation: 1 });
+  return buildRuntime(mergeProviders(new Map([['docker', providerConfig]])), {
+    entryPoints: userEntryPoints(config),
+    generation: 1,
+    certResolvers: Object.values(config.certificatesResolvers).map((resolver) => resolver.name),
+  });
 }
 
 export interface ComposeRuntime {
@@ -59,8 +63,11 @@ export interface ComposeRuntime {
  */
 export async function composeRuntime(file: string, projectName: string | undefined, flags: readonly string[], io: CommandIO): Promise<ComposeRuntime> {
   const userConfig = await loadConfig(flags, io);
-  const labelPrefix = dockerProviderOf(userConfig).labelPrefix;
-  const project = await readComposeFile(file, { env: io.env, labelPrefix, ...(projectName === undefined ? {} : { projectName }) });
+  const read = (config: StaticConfig): Promise<ComposeProject> => {
+    const docker = dockerProviderOf(config);
+    return readComposeFile(file, { env: io.env, labelPrefix: docker.labelPrefix, exposedByDefault: docker.exposedByDefault, ...(projectName === undefined ? {} : { projectName }) });
+  };
+  let project = await read(userConfig);
 
   let config = userConfig;
   if (project.proxyFlags.length > 0) {
@@ -70,6 +77,10 @@ export async function composeRuntime(file: string, projectName: string | undefin
       if (!(error instanceof ConfigError)) throw error;
       throw new UsageError(`the command of the Traefik or Berth service in ${project.file} has an option Berth cannot use: ${error.message}`);
     }
+    // The proxy service's own flags may change the prefix or exposedByDefault, which decide the notes and assumed ports.
+    const before = dockerProviderOf(userConfig);
+    const after = dockerProviderOf(config);
+    if (before.labelPrefix !== after.labelPrefix || before.exposedByDefault !== after.exposedByDefault) project = await read(config);
   }
   return { project, config, runtime: runtimeFromContainers(project.containers, config) };
 }

@@ -68,7 +68,8 @@ export async function run(config: StaticConfig, logger: Logger): Promise<Running
     const tls = config.entryPoints[name]?.http.tls;
     return tls ? [[name, tls] as const] : [];
   }));
-  const store = new ConfigurationStore({ entryPoints: userEntryPoints, logger, health, entryPointTls, onRuntime: (runtime) => {
+  const certResolvers = resolvers.map((resolver) => resolver.name);
+  const store = new ConfigurationStore({ entryPoints: userEntryPoints, logger, health, entryPointTls, certResolvers, onRuntime: (runtime) => {
     dispatcher?.swap(runtime);
     acme?.onRuntime(runtime);
   } });

@@ -12,6 +12,8 @@ export interface ItemSource {
   provider: string;
   /** Human-readable origin, such as `container web-1` or a file path. */
   origin: string;
+  /** Bare name of the container (its short id when it has none) for items from Docker, for the `containerName` log field. */
+  container?: string;
 }
 
 export interface RouterConfig extends Diagnostics {
@@ -137,6 +139,16 @@ export interface SkippedContainer {
   id: string;
   name: string;
   reason: string;
+  /**
+   * Log level of the skip: `warning` for an invalid label, `info` for labels Berth does not
+   * support yet. Unset for skips that are normal, such as `enable=false` or a stopped container,
+   * which are not logged.
+   */
+  severity?: 'warning' | 'info';
+  /** The label that caused the skip, as written on the container. */
+  label?: string;
+  /** The value of `label`. */
+  value?: string;
 }
 
 /** Everything one provider produced from one snapshot of its source. Names are local (no `@provider`). */

@@ -4,7 +4,7 @@ import { Fields } from '../observability/fields.js';
 import type { HealthRegistry } from '../balancer/health-registry.js';
 import { buildRuntime, type Runtime } from '../routing/runtime.js';
 import { mergeProviders } from './merged.js';
-import { emptyProviderConfig, type ProviderConfig, type RouterTlsConfig } from './model.js';
+import { emptyProviderConfig, type ItemSource, type ProviderConfig, type RouterTlsConfig } from './model.js';
 
 export interface ConfigurationStoreOptions {
   entryPoints: string[];
@@ -13,6 +13,8 @@ export interface ConfigurationStoreOptions {
   health?: HealthRegistry;
   /** The `http.tls` settings of the entry points that have them, whose routers are all TLS routers. */
   entryPointTls?: ReadonlyMap<string, RouterTlsConfig>;
+  /** Names of the configured certificate resolvers, in lower case. A router that names another gets a warning. */
+  certResolvers?: readonly string[];
   /** Receives every new runtime; the entry points swap to it. */
   onRuntime: (runtime: Runtime) => void;
 }
@@ -24,6 +26,8 @@ export class ConfigurationStore {
   #generation = 0;
   /** Problems already logged, so each is logged once and not again on every rebuild. */
   #loggedProblems = new Set<string>();
+  /** Skipped containers already logged, by provider, id and reason, so each is logged again only when its reason changes. */
+  #loggedSkips = new Set<string>();
 
   constructor(options: ConfigurationStoreOptions) {
     this.#options = options;
@@ -48,8 +52,10 @@ export class ConfigurationStore {
       ...(this.#options.health ? { health: this.#options.health } : {}),
       logger: this.#options.logger,
       ...(this.#options.entryPointTls ? { entryPointTls: this.#options.entryPointTls } : {}),
+      ...(this.#options.certResolvers ? { certResolvers: this.#options.certResolvers } : {}),
     });
     this.#logProblems(runtime);
+    this.#logSkipped(runtime);
     this.#options.onRuntime(runtime);
 
     const { routers, services, middlewares, skipped } = runtime.config;
@@ -72,19 +78,56 @@ export class ConfigurationStore {
 
     for (const [kind, items, field] of kinds) {
       for (const item of items.values()) {
-        const origin = item.sources.map((source) => source.origin).join(', ');
+        const origin = originFields(item.sources);
         for (const error of item.errors) {
           const key = `${kind}\0${item.name}\0error\0${error}`;
           current.add(key);
-          if (!this.#loggedProblems.has(key)) this.#logger.warn({ [field]: item.name, [Fields.container]: origin, [Fields.problem]: error }, `${kind} disabled`);
+          if (!this.#loggedProblems.has(key)) this.#logger.warn({ [field]: item.name, ...origin, [Fields.problem]: error }, `${kind} disabled`);
         }
         for (const warning of item.warnings) {
           const key = `${kind}\0${item.name}\0warning\0${warning}`;
           current.add(key);
-          if (!this.#loggedProblems.has(key)) this.#logger.warn({ [field]: item.name, [Fields.container]: origin, [Fields.problem]: warning }, `${kind} has a warning`);
+          if (!this.#loggedProblems.has(key)) this.#logger.warn({ [field]: item.name, ...origin, [Fields.problem]: warning }, `${kind} has a warning`);
         }
       }
     }
     this.#loggedProblems = current;
   }
+
+  /**
+   * Logs containers skipped for an invalid label (warn) or for labels Berth does not support yet
+   * (info). Normal skips, such as `enable=false` or a stopped container, have no severity and are
+   * not logged. The label value is logged only where the provider recorded it as safe to show.
+   */
+  #logSkipped(runtime: Runtime): void {
+    const current = new Set<string>();
+    for (const skipped of runtime.config.skipped) {
+      if (skipped.severity === undefined) continue;
+      const key = `${skipped.provider}\0${skipped.id}\0${skipped.reason}`;
+      current.add(key);
+      if (this.#loggedSkips.has(key)) continue;
+
+      const fields = {
+        [Fields.provider]: skipped.provider,
+        [Fields.container]: skipped.name === '' ? skipped.id.slice(0, 12) : skipped.name,
+        [Fields.containerId]: skipped.id.slice(0, 12),
+        [Fields.reason]: skipped.reason,
+        ...(skipped.label === undefined ? {} : { [Fields.label]: skipped.label }),
+        ...(skipped.value === undefined ? {} : { [Fields.labelValue]: skipped.value }),
+      };
+      if (skipped.severity === 'warning') this.#logger.warn(fields, 'container not routed because of an invalid label');
+      else this.#logger.info(fields, 'container not routed because its labels are not supported yet');
+    }
+    this.#loggedSkips = current;
+  }
+}
+
+/** Returns the log fields that name where an item came from: bare container names, or the origin text for other sources such as files. */
+function originFields(sources: readonly ItemSource[]): Record<string, string> {
+  const containers = sources.flatMap((source) => (source.container === undefined ? [] : [source.container]));
+  const others = sources.flatMap((source) => (source.container === undefined ? [source.origin] : []));
+  const fields: Record<string, string> = {};
+  if (containers.length > 0) fields[Fields.container] = containers.join(', ');
+  if (others.length > 0) fields[Fields.source] = others.join(', ');
+  return fields;
 }

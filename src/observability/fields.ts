@@ -15,6 +15,8 @@ export const Fields = {
   container: 'containerName',
   containerId: 'containerId',
   label: 'labelKey',
+  /** The value of the label in `labelKey`, logged only where it cannot be a secret, such as `enable`. */
+  labelValue: 'labelValue',
   event: 'dockerEvent',
   attempt: 'attempt',
   delayMs: 'delayMs',
@@ -30,6 +32,8 @@ export const Fields = {
   reason: 'reason',
   /** The class of an error logged by its message alone, such as `UpstreamConnectError`. */
   errorType: 'errorType',
+  /** Origin of an item that is not from a container, such as `file /etc/berth/dynamic.yml`. */
+  source: 'source',
   /** The state that a state machine, such as a circuit breaker, has just left. */
   previousState: 'previousState',
   /** Events of the same kind left out of the log since the last one logged. */

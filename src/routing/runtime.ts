@@ -62,6 +62,11 @@ export interface BuildOptions {
   health?: HealthRegistry;
   /** Parent of each middleware's logger; nothing is logged without it. */
   logger?: Logger;
+  /**
+   * Names of the configured certificate resolvers, in lower case. A router that names another
+   * resolver gets a warning. Undefined skips the check, for callers without a static configuration.
+   */
+  certResolvers?: readonly string[];
 }
 
 /** Returns the routers of `entryPoint` for requests of `scheme`: TLS routers for https, the others for http. */
@@ -86,6 +91,7 @@ export function buildRuntime(config: MergedConfig, options: BuildOptions): Runti
     const placements = entryPoints.map((entryPoint) => ({ entryPoint, tls: router.tls ?? options.entryPointTls?.get(entryPoint) }));
     for (const placement of placements) {
       if (placement.tls) checkTlsOptionsReference(router, tlsOptionsName(placement.tls), config, tlsOptions);
+      if (placement.tls && options.certResolvers) checkCertResolverReference(router, placement.tls, options.certResolvers);
     }
 
     const view: RouterView = { priority: route?.priority ?? router.priority ?? defaultPriority(router.rule), entryPoints };
@@ -143,6 +149,20 @@ function checkTlsOptionsReference(router: MergedRouter, name: string, config: Me
     ? `TLS options "${name}" are invalid: ${item.errors[0] ?? 'see the TLS options in the API'}`
     : `TLS options "${name}" do not exist; define them under tls.options in the file provider, or use one of: ${[...usable.keys()].sort().join(', ')}`;
   if (!router.errors.includes(withOrigin(router, message))) router.errors.push(withOrigin(router, message));
+}
+
+/**
+ * Warns about a router that names a certificate resolver that is not configured. The router stays
+ * enabled and is served with the default certificate, as Traefik v3 does after logging
+ * "Router uses a nonexistent certificate resolver".
+ */
+function checkCertResolverReference(router: MergedRouter, tls: RouterTlsConfig, configured: readonly string[]): void {
+  const name = tls.certResolver;
+  // Resolver names are case-insensitive, because the static configuration stores them in lower case.
+  if (name === undefined || configured.includes(name.toLowerCase())) return;
+  const known = configured.length === 0 ? 'no resolver is configured' : `configured resolvers: ${[...configured].sort().join(', ')}`;
+  const message = withOrigin(router, `certificate resolver "${name}" is not configured; ${known} (set --certificatesresolvers.<name>.acme.* or fix the name)`);
+  if (!router.warnings.includes(message)) router.warnings.push(message);
 }
 
 function buildMiddlewares(config: MergedConfig, services: ReadonlyMap<string, RuntimeService>, logger: Logger): Map<string, Middleware> {

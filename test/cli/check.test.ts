@@ -167,6 +167,68 @@ ${labelList({ 'traefik.http.routers.plain.rule': 'Host(`plain.example.com`)' })}
   });
 });
 
+describe('check --compose notes', () => {
+  it('unlabelled service is a note, not an error', async () => {
+    const yaml = `services:\n  web:\n    image: traefik/whoami\n    expose: [80]\n  db:\n    image: postgres\n`;
+    const file = await folder.write('exposed', yaml);
+    const run = await runCommand(checkCommand, ['--compose', file], folder.root);
+
+    expect(run.code).toBe(0);
+    expect(run.stdout).not.toContain('port is missing');
+    expect(run.stdout).toContain('service db: has no labels but is routed because exposedByDefault is true');
+    expect(run.stdout).toContain('0 errors, 0 warnings.');
+  });
+
+  it('no assumed port with a server.port label', async () => {
+    const labels = { 'traefik.http.routers.w.rule': 'Host(`w.example.com`)', 'traefik.http.services.w.loadbalancer.server.port': '8080' };
+    const file = await folder.write('portlabel', `services:\n  w:\n    image: traefik/whoami\n    labels:\n${labelList(labels)}\n`);
+    const run = await runCommand(checkCommand, ['--compose', file, '--json'], folder.root);
+    const result = JSON.parse(run.stdout) as CheckResult;
+
+    expect(run.code).toBe(0);
+    expect(result.notes).toEqual([]);
+    expect(result.services[0]?.loadBalancer?.servers?.map((server) => server.url)).toEqual(['http://127.0.0.1:8080']);
+  });
+
+  it('exposedbydefault from the proxy command applies to notes', async () => {
+    const yaml = `services:\n  proxy:\n    image: traefik:v3.1\n    command: ["--providers.docker.exposedbydefault=false"]\n  db:\n    image: postgres\n`;
+    const file = await folder.write('hiddendb', yaml);
+    const run = await runCommand(checkCommand, ['--compose', file, '--json'], folder.root);
+    const result = JSON.parse(run.stdout) as CheckResult;
+
+    expect(run.code).toBe(0);
+    expect(result.notes).toEqual([]);
+  });
+});
+
+describe('check certificate resolvers', () => {
+  const rule = { 'traefik.http.routers.g2.rule': 'Host(`g2.example.com`)', 'traefik.http.routers.g2.tls.certresolver': 'nope' };
+
+  it('warns about an undefined resolver', async () => {
+    const file = await folder.write('resolver', `services:\n  g2:\n    image: traefik/whoami\n    expose: [80]\n    labels:\n${labelList(rule)}\n`);
+    const flags = ['--certificatesresolvers.le.acme.storage=/tmp/berth-check-acme.json', '--certificatesresolvers.le.acme.tlschallenge=true'];
+    const run = await runCommand(checkCommand, ['--compose', file, ...flags, '--json'], folder.root);
+    const result = JSON.parse(run.stdout) as CheckResult;
+    const router = result.routers.find((item) => item.name === 'g2@docker');
+
+    expect(run.code).toBe(0);
+    expect(router?.status).toBe('warning');
+    expect(router?.warning).toEqual([
+      'container resolver-g2-1: certificate resolver "nope" is not configured; configured resolvers: le (set --certificatesresolvers.<name>.acme.* or fix the name)',
+    ]);
+    expect(result.warnings).toBe(1);
+  });
+
+  it('says when no resolver is configured', async () => {
+    const file = await folder.write('noresolver', `services:\n  g2:\n    image: traefik/whoami\n    expose: [80]\n    labels:\n${labelList(rule)}\n`);
+    const run = await runCommand(checkCommand, ['--compose', file], folder.root);
+
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('router g2@docker: warning');
+    expect(run.stdout).toContain('certificate resolver "nope" is not configured; no resolver is configured');
+  });
+});
+
 describe('check arguments', () => {
   it('rejects a positional argument', async () => {
     await expect(runCommand(checkCommand, ['compose.yaml'], folder.root)).rejects.toThrow(UsageError);

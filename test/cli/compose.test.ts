@@ -106,8 +106,36 @@ describe('compose containers', () => {
   });
 
   it('leaves unrouted services without ports', () => {
-    const result = project('services:\n  db:\n    image: postgres\n');
+    const result = project('services:\n  db:\n    image: postgres\n', { exposedByDefault: false });
     expect(result.containers[0]?.exposedPorts).toEqual([]);
+    expect(result.notes).toEqual([]);
+  });
+
+  it('notes the image EXPOSE for an unlabelled service', () => {
+    const result = project('services:\n  db:\n    image: postgres\n');
+    expect(result.containers[0]?.exposedPorts).toEqual([ASSUMED_PORT]);
+    expect(result.notes).toHaveLength(1);
+    expect(result.notes[0]).toContain('service db: has no labels but is routed because exposedByDefault is true');
+    expect(result.notes[0]).toContain('the port its image EXPOSEs');
+    expect(result.notes[0]).toContain('traefik.enable=false');
+  });
+
+  it('no port note with a server.port label', () => {
+    const labels = '["traefik.http.routers.w.rule=Host(`w.example.com`)", "traefik.http.services.w.loadbalancer.server.port=8080"]';
+    const result = project(`services:\n  whoami:\n    image: traefik/whoami\n    labels: ${labels}\n`);
+    expect(result.notes).toEqual([]);
+    expect(result.containers[0]?.exposedPorts).toEqual([]);
+  });
+
+  it('no port note for enable=false', () => {
+    const labels = '["traefik.enable=false", "traefik.http.routers.w.rule=Host(`w.example.com`)"]';
+    const result = project(`services:\n  whoami:\n    image: traefik/whoami\n    labels: ${labels}\n`);
+    expect(result.notes).toEqual([]);
+    expect(result.containers[0]?.exposedPorts).toEqual([]);
+  });
+
+  it('no port note for labels not enabled', () => {
+    const result = project('services:\n  w:\n    labels: ["traefik.http.routers.w.rule=Host(`w.example.com`)"]\n', { exposedByDefault: false });
     expect(result.notes).toEqual([]);
   });
 

@@ -45,22 +45,50 @@ function compareContainers(a: ContainerInfo, b: ContainerInfo): number {
   return compareNames(a.name, b.name) || compareNames(a.id, b.id);
 }
 
+/** Reason, log severity and label of a skipped container, without its id and name. */
+type SkipDetails = Omit<SkippedContainer, 'id' | 'name'>;
+
 /**
  * Decides from `<prefix>.enable` and exposedByDefault whether the container is skipped. A skip
- * without a reason is not listed, which is the case for containers with no prefixed label at all.
+ * without details is not listed, which is the case for containers with no prefixed label at all.
  */
-function enableDecision(labels: ContainerLabels, options: DockerBuildOptions): { skip: boolean; reason?: string } {
+function enableDecision(container: ContainerInfo, labels: ContainerLabels, options: DockerBuildOptions): { skip: boolean; details?: SkipDetails } {
   const prefix = options.labelPrefix;
   const invalidEnable = labels.containerIssues.find((issue) => issue.path.length === 1 && issue.path[0] === 'enable');
-  if (invalidEnable !== undefined) return { skip: true, reason: invalidEnable.message };
+  if (invalidEnable !== undefined) {
+    // Traefik logs an invalid enable value as an error, so the skip is logged as a warning.
+    return { skip: true, details: { reason: invalidEnable.message, severity: 'warning', ...labelAndValue(container, invalidEnable.key) } };
+  }
 
-  if (labels.enable === false) return { skip: true, reason: `disabled by label ${prefix}.enable=false` };
+  if (labels.enable === false) return { skip: true, details: { reason: `disabled by label ${prefix}.enable=false` } };
   if (labels.enable === true || options.exposedByDefault) return { skip: false };
 
   // Containers without any prefixed label are not meant for Berth, so they are not listed at all.
   if (!labels.hasPrefixedLabels) return { skip: true };
+  const reason = `not enabled: exposedByDefault is false and label ${prefix}.enable=true is missing`;
+  const firstIssue = labels.containerIssues[0];
+  if (firstIssue === undefined) return { skip: true, details: { reason } };
+
+  // A misspelled label such as `traefik.enabel=true` usually means the container was meant to be enabled.
   const hints = labels.containerIssues.map((issue) => `; ${issue.message}`).join('');
-  return { skip: true, reason: `not enabled: exposedByDefault is false and label ${prefix}.enable=true is missing${hints}` };
+  // Only the key is kept, because an unknown label may carry a secret such as a password hash.
+  return { skip: true, details: { reason: reason + hints, severity: 'warning', label: labelAndValue(container, firstIssue.key).label } };
+}
+
+/** Returns the label `key` as written on the container, with its value. */
+function labelAndValue(container: ContainerInfo, key: string): { label: string; value?: string } {
+  const lower = key.toLowerCase();
+  const written = Object.keys(container.labels).find((candidate) => candidate.toLowerCase() === lower);
+  if (written === undefined) return { label: key };
+  return { label: written, value: container.labels[written] ?? '' };
+}
+
+/** Returns the first `<prefix>.tcp` or `<prefix>.udp` label of the container, in sorted order. */
+function firstTcpOrUdpLabel(container: ContainerInfo, prefix: string): string | undefined {
+  const starts = [`${prefix}.tcp.`, `${prefix}.udp.`].map((start) => start.toLowerCase());
+  return Object.keys(container.labels)
+    .sort()
+    .find((key) => starts.some((start) => key.toLowerCase().startsWith(start)));
 }
 
 /** Builds the provider configuration for one snapshot of containers. */
@@ -88,16 +116,23 @@ export function buildProviderConfig(containers: ContainerInfo[], options: Docker
   for (const container of sorted) {
     const labels = readContainerLabels(container.labels, options.labelPrefix);
 
-    const enable = enableDecision(labels, options);
+    const enable = enableDecision(container, labels, options);
     if (enable.skip) {
-      if (enable.reason !== undefined) skipped.push({ id: container.id, name: container.name, reason: enable.reason });
+      if (enable.details !== undefined) skipped.push({ id: container.id, name: container.name, ...enable.details });
       continue;
     }
 
     // Traefik ignores the HTTP part of a container whose labels declare only TCP or UDP items.
     const hasHttp = [labels.routers, labels.services, labels.middlewares].some((items) => Object.keys(items).length > 0);
     if (labels.hasTcpOrUdp && !hasHttp) {
-      skipped.push({ id: container.id, name: container.name, reason: 'tcp/udp routers are not supported yet' });
+      const label = firstTcpOrUdpLabel(container, options.labelPrefix);
+      skipped.push({
+        id: container.id,
+        name: container.name,
+        reason: `tcp/udp routers are not supported yet; labels under ${options.labelPrefix}.tcp and ${options.labelPrefix}.udp are ignored`,
+        severity: 'info',
+        ...(label === undefined ? {} : { label }),
+      });
       continue;
     }
 

@@ -9,7 +9,7 @@ import type { AddressContext } from './address.js';
 import type { ContainerInfo } from './container-info.js';
 import type { ContainerLabels } from './container-labels.js';
 import { legacyWarning } from './container-labels.js';
-import { containerServiceName, describeContainer } from './naming.js';
+import { containerLogName, containerServiceName, describeContainer } from './naming.js';
 import { buildServer } from './address.js';
 import type { RuleTemplate, TemplateModel } from './template.js';
 
@@ -70,7 +70,7 @@ function routerFor(
     entryPoints: labels.entryPoints ?? [],
     service,
     middlewares: labels.middlewares ?? [],
-    sources: [{ provider: context.provider, origin: describeContainer(container) }],
+    sources: [{ provider: context.provider, origin: describeContainer(container), container: containerLogName(container) }],
     errors,
     warnings: [],
   };
@@ -112,7 +112,7 @@ function serviceFor(
   const loadBalancer = labels.loadBalancer ?? {};
   const item: ServiceConfig = {
     loadBalancer: { servers: [], passHostHeader: loadBalancer.passHostHeader ?? true, ...balancingSettings(loadBalancer) },
-    sources: [{ provider: context.provider, origin: describeContainer(container) }],
+    sources: [{ provider: context.provider, origin: describeContainer(container), container: containerLogName(container) }],
     errors: [],
     warnings: [],
   };
@@ -150,7 +150,7 @@ function middlewareFor(name: string, labels: MiddlewareLabels, container: Contai
   const item: MiddlewareConfig = {
     type: types[0] ?? '',
     options: (labels as Record<string, Record<string, unknown>>)[types[0] ?? ''] ?? {},
-    sources: [{ provider: context.provider, origin: describeContainer(container) }],
+    sources: [{ provider: context.provider, origin: describeContainer(container), container: containerLogName(container) }],
     errors: [],
     warnings: [],
   };

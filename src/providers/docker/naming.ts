@@ -47,7 +47,12 @@ export function compareNames(a: string, b: string): number {
   return 0;
 }
 
+/** Returns the container's name, or its short id when it has none, for log fields. */
+export function containerLogName(container: ContainerInfo): string {
+  return container.name === '' ? container.id.slice(0, 12) : container.name;
+}
+
 /** Returns a label for messages, such as `container myproj-web-1`. */
 export function describeContainer(container: ContainerInfo): string {
-  return `container ${container.name === '' ? container.id.slice(0, 12) : container.name}`;
+  return `container ${containerLogName(container)}`;
 }

@@ -40,8 +40,6 @@ export class CertificateManager {
   #started = false;
   #latest: Runtime | undefined;
   #debounce: NodeJS.Timeout | undefined;
-  /** Routers already reported for naming an unknown resolver, so each is logged once. */
-  #warned = new Set<string>();
 
   constructor(options: CertificateManagerOptions) {
     this.#options = options;
@@ -107,18 +105,6 @@ export class CertificateManager {
         wanted,
         problems.map((problem) => problem.message),
       );
-    }
-    this.#warnUnknownResolvers(runtime);
-  }
-
-  /** Logs routers that name a resolver that is not configured, since they get no certificate. */
-  #warnUnknownResolvers(runtime: Runtime): void {
-    const known = new Set(this.#resolvers.map((resolver) => resolver.name));
-    for (const router of runtime.config.routers.values()) {
-      const name = router.tls?.certResolver;
-      if (name === undefined || known.has(name.toLowerCase()) || this.#warned.has(`${router.name}\0${name}`)) continue;
-      this.#warned.add(`${router.name}\0${name}`);
-      this.#logger.warn({ routerName: router.name, resolverName: name }, 'router names a certificate resolver that is not configured');
     }
   }
 }

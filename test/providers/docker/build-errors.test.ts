@@ -227,6 +227,8 @@ describe('enable label', () => {
         name: 'web',
         reason:
           'not enabled: exposedByDefault is false and label traefik.enable=true is missing; unknown label "traefik.enabel"; did you mean "traefik.enable"?',
+        severity: 'warning',
+        label: 'traefik.enabel',
       },
     ]);
   });
@@ -234,8 +236,14 @@ describe('enable label', () => {
   it('invalid enable value skipped with the error', () => {
     const info = container('web', { 'traefik.enable': 'yes' });
     expect(buildProviderConfig([info], defaultOptions).skipped).toEqual([
-      { id: info.id, name: 'web', reason: 'invalid value "yes" for label "traefik.enable": expected true or false' },
+      { id: info.id, name: 'web', reason: 'invalid value "yes" for label "traefik.enable": expected true or false', severity: 'warning', label: 'traefik.enable', value: 'yes' },
     ]);
+  });
+
+  it('invalid enable keeps the label as written', () => {
+    const [skipped] = buildProviderConfig([container('web', { 'Traefik.Enable': 'Yes' })], defaultOptions).skipped;
+    expect(skipped?.label).toBe('Traefik.Enable');
+    expect(skipped?.value).toBe('Yes');
   });
 
   it('enable label in any case', () => {
@@ -247,7 +255,15 @@ describe('enable label', () => {
 describe('tcp and udp labels', () => {
   it('tcp only: skipped as not supported', () => {
     const info = container('db', { 'traefik.tcp.routers.db.rule': 'HostSNI(`*`)' });
-    expect(buildProviderConfig([info], defaultOptions).skipped).toEqual([{ id: info.id, name: 'db', reason: 'tcp/udp routers are not supported yet' }]);
+    expect(buildProviderConfig([info], defaultOptions).skipped).toEqual([
+      {
+        id: info.id,
+        name: 'db',
+        reason: 'tcp/udp routers are not supported yet; labels under traefik.tcp and traefik.udp are ignored',
+        severity: 'info',
+        label: 'traefik.tcp.routers.db.rule',
+      },
+    ]);
   });
 
   it('tcp next to http: warning on the routers', () => {

@@ -4,7 +4,7 @@ import { buildProviderConfig } from '../../../src/providers/docker/build.js';
 import { container, defaultOptions } from './fixtures.js';
 
 const ID = 'web'.padEnd(64, '0');
-const sources = [{ provider: 'docker', origin: 'container web' }];
+const sources = [{ provider: 'docker', origin: 'container web', container: 'web' }];
 
 function router(fields: Partial<RouterConfig> & { rule: string; service: string }): RouterConfig {
   return { entryPoints: [], middlewares: [], errors: [], warnings: [], sources, ...fields };

@@ -19,9 +19,9 @@ describe('replicas', () => {
       errors: [],
       warnings: [],
       sources: [
-        { provider: 'docker', origin: 'container myproj-web-1' },
-        { provider: 'docker', origin: 'container myproj-web-2' },
-        { provider: 'docker', origin: 'container myproj-web-3' },
+        { provider: 'docker', origin: 'container myproj-web-1', container: 'myproj-web-1' },
+        { provider: 'docker', origin: 'container myproj-web-2', container: 'myproj-web-2' },
+        { provider: 'docker', origin: 'container myproj-web-3', container: 'myproj-web-3' },
       ],
     });
     expect(config.services['web-myproj']?.loadBalancer.servers).toEqual([

@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigurationStore } from '../../src/dynamic/store.js';
+import { buildProviderConfig } from '../../src/providers/docker/build.js';
+import type { ContainerInfo } from '../../src/providers/docker/container-info.js';
+import { captureLogs, LEVEL, type CapturedLogs } from '../middlewares/log-capture.js';
+import { container, defaultOptions } from '../providers/docker/fixtures.js';
+
+const SKIPPED_INVALID = 'container not routed because of an invalid label';
+const SKIPPED_UNSUPPORTED = 'container not routed because its labels are not supported yet';
+
+function storeWithLogs(certResolvers?: string[]): { store: ConfigurationStore; logs: CapturedLogs; apply: (containers: ContainerInfo[]) => void } {
+  const logs = captureLogs('info');
+  const store = new ConfigurationStore({ entryPoints: ['web'], logger: logs.logger, onRuntime: () => {}, ...(certResolvers ? { certResolvers } : {}) });
+  return { store, logs, apply: (containers) => store.update('docker', buildProviderConfig(containers, defaultOptions)) };
+}
+
+describe('skipped container logging', () => {
+  it('invalid enable: one warning with fields', () => {
+    const { logs, apply } = storeWithLogs();
+    const typo = container('typo1', { 'traefik.enable': 'yes' });
+    apply([typo]);
+    apply([typo]);
+
+    const records = logs.withMessage(SKIPPED_INVALID);
+    expect(records).toHaveLength(1);
+    expect(records[0]?.level).toBe(LEVEL.warn);
+    expect(records[0]).toMatchObject({
+      providerName: 'docker',
+      containerName: 'typo1',
+      containerId: typo.id.slice(0, 12),
+      reason: 'invalid value "yes" for label "traefik.enable": expected true or false',
+      labelKey: 'traefik.enable',
+      labelValue: 'yes',
+    });
+  });
+
+  it('tcp-only container: one info line', () => {
+    const { logs, apply } = storeWithLogs();
+    const db = container('db', { 'traefik.tcp.routers.db.rule': 'HostSNI(`*`)' });
+    apply([db]);
+    apply([db]);
+
+    const records = logs.withMessage(SKIPPED_UNSUPPORTED);
+    expect(records).toHaveLength(1);
+    expect(records[0]?.level).toBe(LEVEL.info);
+    expect(records[0]).toMatchObject({ containerName: 'db', labelKey: 'traefik.tcp.routers.db.rule' });
+    expect(records[0]?.labelValue).toBeUndefined();
+  });
+
+  it('normal skips are not logged', () => {
+    const logs = captureLogs('info');
+    const store = new ConfigurationStore({ entryPoints: ['web'], logger: logs.logger, onRuntime: () => {} });
+    const disabled = container('off', { 'traefik.enable': 'false' });
+    const hidden = container('hidden', { 'traefik.http.routers.h.rule': 'Host(`h.example.com`)' });
+    const stopped = container('stopped', {}, { state: 'exited' });
+    store.update('docker', buildProviderConfig([disabled, hidden, stopped], { ...defaultOptions, exposedByDefault: false }));
+
+    expect(logs.withMessage(SKIPPED_INVALID)).toEqual([]);
+    expect(logs.withMessage(SKIPPED_UNSUPPORTED)).toEqual([]);
+  });
+
+  it('logged again when the reason changes', () => {
+    const { logs, apply } = storeWithLogs();
+    apply([container('typo1', { 'traefik.enable': 'yes' })]);
+    apply([container('typo1', { 'traefik.enable': 'on' })]);
+    apply([container('typo1', { 'traefik.enable': 'on' })]);
+
+    expect(logs.withMessage(SKIPPED_INVALID).map((record) => record.labelValue)).toEqual(['yes', 'on']);
+  });
+
+  it('logged again after the container was fixed and broken', () => {
+    const { logs, apply } = storeWithLogs();
+    apply([container('typo1', { 'traefik.enable': 'yes' })]);
+    apply([container('typo1', { 'traefik.enable': 'true' })]);
+    apply([container('typo1', { 'traefik.enable': 'yes' })]);
+
+    expect(logs.withMessage(SKIPPED_INVALID)).toHaveLength(2);
+  });
+});
+
+describe('item problem logging', () => {
+  it('containerName holds the bare name', () => {
+    const { logs, apply } = storeWithLogs();
+    apply([container('typo1', { 'traefik.http.routers.r.rule': 'Host(`a.example.com`)', 'traefik.http.routers.r.priority': 'high' })]);
+
+    const records = logs.withMessage('router disabled');
+    expect(records).toHaveLength(1);
+    expect(records[0]?.containerName).toBe('typo1');
+    expect(records[0]?.source).toBeUndefined();
+  });
+
+  it('undefined resolver: router warning logged once', () => {
+    const { store, logs, apply } = storeWithLogs(['le']);
+    const labels = { 'traefik.http.routers.g2.rule': 'Host(`g2.example.com`)', 'traefik.http.routers.g2.tls.certresolver': 'nope' };
+    apply([container('g2', labels)]);
+    const runtime = store.update('docker', buildProviderConfig([container('g2', labels)], defaultOptions));
+
+    const records = logs.withMessage('router has a warning');
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({
+      routerName: 'g2@docker',
+      containerName: 'g2',
+      problem: 'container g2: certificate resolver "nope" is not configured; configured resolvers: le (set --certificatesresolvers.<name>.acme.* or fix the name)',
+    });
+    expect(runtime.config.routers.get('g2@docker')?.errors).toEqual([]);
+  });
+
+  it('configured resolver in any case: no warning', () => {
+    const { store } = storeWithLogs(['le']);
+    const labels = { 'traefik.http.routers.g2.rule': 'Host(`g2.example.com`)', 'traefik.http.routers.g2.tls.certresolver': 'LE' };
+    const runtime = store.update('docker', buildProviderConfig([container('g2', labels)], defaultOptions));
+
+    expect(runtime.config.routers.get('g2@docker')?.warnings).toEqual([]);
+  });
+});
