@@ -1,7 +1,8 @@
 // Turns the runtime into the JSON shapes of Traefik's API, so tools written for Traefik's API
-// can read Berth's. Secrets in middleware options never leave this module.
+// can read Berth's. Secrets in middleware options and passwords in server URLs never leave this module.
 import type { MergedMiddleware, MergedRouter, MergedService, MergedTlsOptions } from '../dynamic/merged.js';
 import { itemStatus, type RouterTlsConfig, type HealthCheckConfig, type PassiveHealthCheckConfig, type StickyCookieConfig } from '../dynamic/model.js';
+import { REDACTED, redactUrl } from '../observability/redact.js';
 import type { Runtime } from '../routing/runtime.js';
 
 export interface RouterJson {
@@ -95,10 +96,11 @@ export function routerJson(runtime: Runtime, router: MergedRouter): RouterJson {
 
 export function serviceJson(runtime: Runtime, service: MergedService): ServiceJson {
   const running = runtime.services.get(service.name);
-  // A server is UP while the running service has it and its health checks pass.
+  // A server is UP while the running service has it and its health checks pass. The keys are the
+  // redacted URLs, as in `servers`, so a client can look a server up by the URL it was shown.
   const serverStatus: Record<string, 'UP' | 'DOWN'> = {};
   for (const server of service.loadBalancer.servers) {
-    serverStatus[server.url] = running?.servers.find((item) => item.url === server.url)?.health.status ?? 'DOWN';
+    serverStatus[redactUrl(server.url)] = running?.servers.find((item) => item.url === server.url)?.health.status ?? 'DOWN';
   }
 
   const json: ServiceJson = {
@@ -107,7 +109,10 @@ export function serviceJson(runtime: Runtime, service: MergedService): ServiceJs
     type: 'loadbalancer',
     status: itemStatus(service),
     loadBalancer: {
-      servers: service.loadBalancer.servers.map((server) => (server.weight === 1 ? { url: server.url } : { url: server.url, weight: server.weight })),
+      servers: service.loadBalancer.servers.map((server) => {
+        const url = redactUrl(server.url);
+        return server.weight === 1 ? { url } : { url, weight: server.weight };
+      }),
       passHostHeader: service.loadBalancer.passHostHeader,
       ...balancingJson(service),
     },
@@ -165,9 +170,9 @@ function usedBy(runtime: Runtime, uses: (router: MergedRouter) => boolean): stri
 
 /** Copies options, replacing every value under a secret-looking name with a fixed marker. */
 export function redactSecrets(value: unknown, name = ''): unknown {
-  if (SECRET_OPTION.test(name)) return '<redacted>';
+  if (SECRET_OPTION.test(name)) return REDACTED;
   // A URL can carry a password (`http://user:secret@auth:9000`), as a forwardauth address may.
-  if (typeof value === 'string') return value.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, '$1<redacted>@');
+  if (typeof value === 'string') return redactUrl(value);
   if (Array.isArray(value)) return value.map((item) => redactSecrets(item, name));
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactSecrets(item, key)]));

@@ -1,4 +1,6 @@
 import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { Fields } from './fields.js';
+import { redactUrl } from './redact.js';
 
 export type { Logger };
 
@@ -9,14 +11,22 @@ export interface LoggerOptions {
   format: LogFormat;
 }
 
+/**
+ * Serializers that redact the server URL field once more as it is written. Every call site
+ * already passes the URL through `redactUrl`, so this only matters for a new call site without it.
+ */
+const SERIALIZERS = {
+  [Fields.server]: (value: unknown): unknown => (typeof value === 'string' ? redactUrl(value) : value),
+};
+
 /** Creates the process logger. Pretty output goes through pino-pretty in-process, so no worker thread is started. */
 export async function createLogger(options: LoggerOptions): Promise<Logger> {
   if (options.format === 'json') {
-    return pino({ level: options.level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime });
+    return pino({ level: options.level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime, serializers: SERIALIZERS });
   }
   const { default: pretty } = await import('pino-pretty');
   const stream = pretty({ colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
-  return pino({ level: options.level }, stream);
+  return pino({ level: options.level, serializers: SERIALIZERS }, stream);
 }
 
 /** A logger that discards everything, for tests and library use. */

@@ -19,6 +19,7 @@ export interface UpgradeRelayOptions {
   socket: Duplex;
   /** Bytes the client sent after the request head, which belong to the upgraded protocol. */
   head: Buffer;
+  /** The server's URL for log lines, with any password already replaced by `redactUrl`. */
   serverUrl: string;
   /** Time allowed between sending the request and the server's response header, in ms. 0 waits forever. */
   responseHeaderTimeoutMs: number;

@@ -2,6 +2,7 @@
 // matcher's result, and the router that wins with its middlewares, its service and the server the
 // balancer would pick. For a request that no router takes, it lists the routers that nearly matched.
 import type { MergedRouter } from '../dynamic/merged.js';
+import { redactUrl } from '../observability/redact.js';
 import { evaluateRule, HOST_MATCHERS, type MatcherResult } from '../rules/explain.js';
 import { parseRule, type RuleNode } from '../rules/index.js';
 import type { RequestFacts } from '../rules/types.js';
@@ -27,6 +28,7 @@ export interface ExplainedCandidate {
 }
 
 export interface ExplainedServer {
+  /** The server URL with any password replaced by `<redacted>`. */
   url: string;
   weight: number;
   /** Whether the balancer would pick this server for the request; replicas may share a URL, so this is per entry. */
@@ -143,11 +145,12 @@ function describeWinner(runtime: Runtime, route: Route): ExplainedWinner {
   // NOTE: this is the balancer's next pick. A request that carries a sticky cookie of the service
   // can be sent to the server the cookie names instead, and explain does not read that cookie yet.
   const next = service?.balancer.peek();
+  // The report goes to the API, the dashboard and the terminal, so server URLs lose their password.
   const explained: ExplainedService = {
     name: route.service,
-    servers: (service?.servers ?? []).map((server) => ({ url: server.url, weight: server.weight, next: server === next })),
+    servers: (service?.servers ?? []).map((server) => ({ url: redactUrl(server.url), weight: server.weight, next: server === next })),
   };
-  if (next !== undefined) explained.next = next.url;
+  if (next !== undefined) explained.next = redactUrl(next.url);
   return { router: route.name, rule: route.rule, priority: route.priority, middlewares, service: explained };
 }
 

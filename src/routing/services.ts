@@ -8,6 +8,7 @@ import type { HealthRegistry, HealthTarget } from '../balancer/health-registry.j
 import { ServerHealth } from '../balancer/server-health.js';
 import { ServiceBalancer, type BalancedServer, type StrategyName } from '../balancer/service-balancer.js';
 import { stickyCookie, stickyValue, type StickyCookie } from '../balancer/sticky.js';
+import { redactUrl } from '../observability/redact.js';
 
 /** One server of a service as the runtime uses it. */
 export interface RuntimeServer extends BalancedServer {
@@ -88,26 +89,28 @@ function strategyOf(service: MergedService): StrategyName {
 function parseServers(service: MergedService): Array<Omit<RuntimeServer, 'health'>> {
   const servers: Array<Omit<RuntimeServer, 'health'>> = [];
   for (const server of service.loadBalancer.servers) {
+    // Messages end up in the API and the log, so they quote the URL without its password.
+    const displayedUrl = redactUrl(server.url);
     let target: URL;
     try {
       target = new URL(server.url);
     } catch {
-      service.errors.push(withOrigin(service, `server URL "${server.url}" is invalid: write it as http://HOST:PORT`));
+      service.errors.push(withOrigin(service, `server URL "${displayedUrl}" is invalid: write it as http://HOST:PORT`));
       continue;
     }
     if (target.protocol !== 'http:' && target.protocol !== 'https:' && target.protocol !== 'h2c:') {
-      service.errors.push(withOrigin(service, `server URL "${server.url}" has an unsupported scheme: use http, https or h2c`));
+      service.errors.push(withOrigin(service, `server URL "${displayedUrl}" has an unsupported scheme: use http, https or h2c`));
       continue;
     }
     if ((target.pathname !== '/' && target.pathname !== '') || target.search !== '') {
       // Traefik sends requests to the server URL's origin only, so a compose file written for it
       // expects the path to be dropped.
-      service.warnings.push(withOrigin(service, `the path of server URL "${server.url}" is ignored; add it with an addprefix middleware`));
+      service.warnings.push(withOrigin(service, `the path of server URL "${displayedUrl}" is ignored; add it with an addprefix middleware`));
       target.pathname = '/';
       target.search = '';
     }
     if (!Number.isFinite(server.weight) || server.weight < 0) {
-      service.errors.push(withOrigin(service, `server weight ${String(server.weight)} of ${server.url} is invalid: use a whole number of at least 0`));
+      service.errors.push(withOrigin(service, `server weight ${String(server.weight)} of ${displayedUrl} is invalid: use a whole number of at least 0`));
       continue;
     }
     servers.push({

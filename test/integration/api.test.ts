@@ -18,6 +18,9 @@ import { waitFor } from './harness/wait.js';
 const docker = new TestDocker(inject('dockerSocket'));
 let berth: BerthProcess | undefined;
 let serverPort = 0;
+// A server whose URL label carries a password, which the API and the logs must not show.
+const PASSWORD = 'SvcPass777';
+let secretPort = 0;
 
 function running(): BerthProcess {
   if (berth === undefined) throw new Error('Berth was not started by beforeAll');
@@ -34,6 +37,17 @@ beforeAll(async () => {
     labels: hostRouterLabels('a', 'a.example.test', serverPort),
   });
   await waitUntilRouted(berth, 'a.example.test', 'api-a');
+
+  secretPort = await freePort();
+  await docker.runHttpContainer({
+    name: 'api-su',
+    port: secretPort,
+    labels: {
+      'traefik.http.routers.su.rule': 'Host(`su.example.test`)',
+      'traefik.http.services.su.loadbalancer.server.url': `http://svcuser:${PASSWORD}@127.0.0.1:${secretPort}/`,
+    },
+  });
+  await waitUntilRouted(berth, 'su.example.test', 'api-su');
 });
 
 afterAll(async () => {
@@ -108,5 +122,41 @@ describe('api', () => {
     const response = await httpRequest(`${running().apiUrl}/api/no-such-thing`);
 
     expect(response.status).toBe(404);
+  });
+});
+
+describe('server URL with a password', () => {
+  const redactedUrl = () => `http://<redacted>@127.0.0.1:${secretPort}/`;
+
+  it('is redacted in the service item', async () => {
+    const service = await apiGet<{ loadBalancer: { servers: Array<{ url: string }> }; serverStatus: Record<string, string> }>(
+      running(),
+      '/api/http/services/su@docker',
+    );
+
+    expect(service.loadBalancer.servers.map((server) => server.url)).toEqual([redactedUrl()]);
+    expect(service.serverStatus).toEqual({ [redactedUrl()]: 'UP' });
+  });
+
+  it('is redacted in every API response', async () => {
+    const explainPath = `/api/explain?url=${encodeURIComponent('http://su.example.test/')}`;
+    for (const path of ['/api/http/services', '/api/http/services/su@docker', '/api/rawdata', explainPath]) {
+      const response = await httpRequest(`${running().apiUrl}${path}`);
+
+      expect(response.status, path).toBe(200);
+      expect(response.body, path).toContain(redactedUrl());
+      expect(response.body, path).not.toContain(PASSWORD);
+    }
+  });
+
+  it('is redacted in the log', async () => {
+    // waitUntilRouted has sent requests through this server, so the debug log has forwarded them.
+    const forwarding = running()
+      .logEntries()
+      .filter((entry) => entry.msg === 'forwarding request' && entry.serviceName === 'su@docker');
+
+    expect(forwarding.length).toBeGreaterThan(0);
+    expect(forwarding[0]?.serverUrl).toBe(redactedUrl());
+    expect(running().logs()).not.toContain(PASSWORD);
   });
 });
