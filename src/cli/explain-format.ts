@@ -57,8 +57,13 @@ function candidateLines(candidate: ExplainedCandidate, position: number): string
   return lines;
 }
 
+/**
+ * Formats one matcher as `yes` or `no` and its text. A negated matcher is printed with its `!`, so
+ * the mark is the result of that `!` expression, which is the opposite of `result.matched`.
+ */
 function matcherLine(result: MatcherResult): string {
-  const mark = result.matched ? 'yes' : 'no ';
+  const expressionMatched = result.matched !== result.negated;
+  const mark = expressionMatched ? 'yes' : 'no ';
   return `${mark}  ${result.negated ? `!${result.text}` : result.text}`;
 }
 

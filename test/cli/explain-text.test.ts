@@ -1,4 +1,5 @@
-// The text that `berth explain` prints: server URLs without their password.
+// The text that `berth explain` prints: the result of each matcher as printed, with its `!`, and
+// server URLs without their password.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { explainCommand } from '../../src/cli/explain.js';
@@ -24,6 +25,39 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await folder.cleanup();
+});
+
+/** Returns the printed line of matcher `text` under the router line, trimmed. */
+function matcherLine(stdout: string, text: string): string | undefined {
+  return stdout
+    .split('\n')
+    .map((line) => line.trim())
+    .find((line) => line.endsWith(`  ${text}`));
+}
+
+describe('explain text for a negated matcher', () => {
+  it('prints no for a POST', async () => {
+    const run = await runCommand(explainCommand, ['http://r.test/', '--compose', file, '--method', 'POST'], folder.root);
+
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('r@docker  priority');
+    expect(run.stdout).toContain('no match');
+    expect(matcherLine(run.stdout, '!Method(`POST`)')).toBe('no   !Method(`POST`)');
+    expect(matcherLine(run.stdout, 'Host(`r.test`)')).toBe('yes  Host(`r.test`)');
+  });
+
+  it('prints yes for a GET', async () => {
+    const run = await runCommand(explainCommand, ['http://r.test/', '--compose', file], folder.root);
+
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('MATCHES');
+    expect(matcherLine(run.stdout, '!Method(`POST`)')).toBe('yes  !Method(`POST`)');
+  });
+
+  it('names the negated matcher in a near miss', async () => {
+    const run = await runCommand(explainCommand, ['http://r.test/', '--compose', file, '--method', 'POST'], folder.root);
+    expect(run.stdout).toContain('r@docker: the host matches, but !Method(`POST`) does not');
+  });
 });
 
 describe('explain text for a server URL with a password', () => {
