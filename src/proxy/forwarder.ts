@@ -142,7 +142,7 @@ export function createForwarder(options: ForwarderOptions = {}): TunnelingForwar
       return { status: error.status, safeToRetry: false, error };
     }
 
-    const relay = new UpgradeRelay({ request, response, socket, head, serverUrl: redactUrl(upstream.url.href), responseHeaderTimeoutMs, logger });
+    const relay = new UpgradeRelay({ request, response, socket, head, requestedProtocols: protocol, serverUrl: redactUrl(upstream.url.href), responseHeaderTimeoutMs, logger });
     try {
       const headers = upstreamRequestHeaders(request, upstream, context, forwarded);
       const dispatch: Dispatcher.DispatchOptions = {

@@ -21,7 +21,7 @@ export function classifyUpstreamError(error: unknown): BerthError {
   }
 
   const code = errorCode(error);
-  if (isUnrequestedUpgrade(error, code)) {
+  if (isUnrequestedUpgrade(error)) {
     return new BadGatewayError('the server sent 101 Switching Protocols in response to a request without an Upgrade field', { cause: error });
   }
 
@@ -92,7 +92,8 @@ export function classifyUpstreamError(error: unknown): BerthError {
  * raises a SocketError `bad upgrade` when the response carries Upgrade, and for a bare 101 it fails
  * `assert(upgrade)` in Parser.onUpgrade (lib/dispatcher/client-h1.js of 7.30.3).
  */
-function isUnrequestedUpgrade(error: unknown, code: string | undefined): boolean {
+export function isUnrequestedUpgrade(error: unknown): boolean {
+  const code = errorCode(error);
   const message = error instanceof Error ? error.message : '';
   return (code === 'UND_ERR_SOCKET' && message === 'bad upgrade') || (code === 'ERR_ASSERTION' && message.includes('assert(upgrade)'));
 }

@@ -5,9 +5,11 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 
+import { BadGatewayError } from '../errors.js';
 import { Fields } from '../observability/fields.js';
 import { clientResponseHeaders } from './headers.js';
 import { ResponseRelay } from './response-relay.js';
+import { isUnrequestedUpgrade } from './status.js';
 import type { ForwardOutcome } from './types.js';
 import { sendSwitchingProtocols, settleUpgradeResponse } from './upgrade-response.js';
 
@@ -19,6 +21,8 @@ export interface UpgradeRelayOptions {
   socket: Duplex;
   /** Bytes the client sent after the request head, which belong to the upgraded protocol. */
   head: Buffer;
+  /** The Upgrade field sent to the server: the protocols the server may switch to. */
+  requestedProtocols: string;
   /** The server's URL for log lines, with any password already replaced by `redactUrl`. */
   serverUrl: string;
   /** Time allowed between sending the request and the server's response header, in ms. 0 waits forever. */
@@ -63,6 +67,18 @@ export class UpgradeRelay implements Dispatcher.DispatchHandler {
   }
 
   onRequestUpgrade(controller: Dispatcher.DispatchController, _statusCode: number, _headers: IncomingHttpHeaders, upstream: Duplex): void {
+    const raw = Array.isArray(controller.rawHeaders) ? controller.rawHeaders : [];
+    let protocol: string;
+    try {
+      protocol = switchedProtocol(this.#options.requestedProtocols, raw);
+    } catch (error) {
+      // A failure through the exchange is written as a 502 through the stand-in response, so the
+      // middlewares that wrap it (circuitBreaker, errors) count it, and the caller logs it.
+      upstream.destroy();
+      this.#exchange.fail(error);
+      return;
+    }
+
     // The exchange already ended, as when the client left before the 101.
     if (!this.#exchange.handOver()) {
       upstream.destroy();
@@ -70,8 +86,7 @@ export class UpgradeRelay implements Dispatcher.DispatchHandler {
     }
 
     const { response, socket, head } = this.#options;
-    const raw = controller.rawHeaders;
-    sendSwitchingProtocols(response, socket, clientResponseHeaders(Array.isArray(raw) ? raw : [], { keepUpgrade: true }));
+    sendSwitchingProtocols(response, socket, clientResponseHeaders(raw, { keepUpgrade: true }), protocol);
     if (head.length > 0) {
       upstream.write(head);
     }
@@ -91,6 +106,13 @@ export class UpgradeRelay implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(controller: Dispatcher.DispatchController | undefined, error: Error): void {
+    // undici 7 fails a 101 that lacks `Connection: upgrade` or Upgrade as it fails a 101 to a request
+    // without Upgrade (see isUnrequestedUpgrade). This request had Upgrade, so the message names the 101's fault.
+    if (isUnrequestedUpgrade(error)) {
+      const message = 'the server sent 101 Switching Protocols without `Connection: upgrade` or without an Upgrade field';
+      this.#exchange.onResponseError(controller, new BadGatewayError(message, { cause: error }));
+      return;
+    }
     this.#exchange.onResponseError(controller, error);
   }
 
@@ -131,4 +153,45 @@ export class UpgradeRelay implements Dispatcher.DispatchHandler {
   #onClientError = (error: Error): void => {
     this.#options.logger.debug({ [Fields.server]: this.#options.serverUrl, err: error }, 'client connection of an upgrade request failed');
   };
+}
+
+/**
+ * Returns the Upgrade value of a server's 101, and throws BadGatewayError when that field is missing or
+ * names a protocol that `requested` does not list, because RFC 9110 section 7.8 forbids switching to a
+ * protocol the client did not offer. Names compare case-insensitively, as in Go's ReverseProxy
+ * (strings.EqualFold). Go compares the first Upgrade line of each message whole, but here each protocol of
+ * the 101 is looked up among the requested ones, so a client that offers several can get any of them.
+ */
+function switchedProtocol(requested: string, rawHeaders: readonly (Buffer | string)[]): string {
+  const values: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    if (latin1(rawHeaders[i]).toLowerCase() === 'upgrade') {
+      values.push(latin1(rawHeaders[i + 1]));
+    }
+  }
+  const switched = values.join(', ');
+  const protocols = protocolList(switched);
+  if (protocols.length === 0) {
+    throw new BadGatewayError(`the server sent 101 Switching Protocols without an Upgrade field when ${JSON.stringify(requested)} was requested`);
+  }
+
+  const offered = new Set(protocolList(requested).map((protocol) => protocol.toLowerCase()));
+  if (protocols.some((protocol) => !offered.has(protocol.toLowerCase()))) {
+    throw new BadGatewayError(`the server tried to switch to the protocol ${JSON.stringify(switched)} when ${JSON.stringify(requested)} was requested`);
+  }
+  return switched;
+}
+
+/** Splits an Upgrade field value into its protocols, such as `websocket` or `HTTP/2.0`. */
+function protocolList(value: string): string[] {
+  return value
+    .split(',')
+    .map((protocol) => protocol.trim())
+    .filter((protocol) => protocol !== '');
+}
+
+/** Reads a raw header name or value as the Latin-1 bytes llhttp accepted. */
+function latin1(value: Buffer | string | undefined): string {
+  if (value === undefined) return '';
+  return typeof value === 'string' ? value : value.toString('latin1');
 }

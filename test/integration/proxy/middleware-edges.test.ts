@@ -302,6 +302,33 @@ test('headers edits a 101 head', async () => {
   expect(echo).toBe('ping');
 });
 
+// Connection and Upgrade of a 101 describe the switch itself, so customResponseHeaders cannot remove
+// or change them. A WebSocket client must fail a 101 without `Connection: Upgrade` (RFC 6455 section
+// 4.1), and without any Connection field Node.js would add `Connection: close`.
+test('headers keeps the upgrade fields of a 101', async () => {
+  const server = await websocketServer();
+  const edits: Array<Record<string, string>> = [{ 'X-Custom': 'yes', Connection: '' }, { Connection: 'close', Upgrade: '' }, { Upgrade: 'foo' }];
+
+  for (const edit of edits) {
+    const berth = await startInProcessBerth({ servers: [server.url.origin], middlewares: { edit: { type: 'headers', options: { customResponseHeaders: edit } } } });
+    running.push(berth);
+
+    const socket = net.connect(berth.port, LOOPBACK);
+    socket.write(HANDSHAKE);
+    const head = await readUntil(socket, '\r\n\r\n');
+    socket.write('ping');
+    const echo = await readUntil(socket, 'ping');
+    socket.destroy();
+
+    expect(head.split('\r\n')[0], JSON.stringify(edit)).toBe('HTTP/1.1 101 Switching Protocols');
+    expect(head, JSON.stringify(edit)).toMatch(/\r\nConnection: Upgrade\r\n/);
+    expect(head, JSON.stringify(edit)).toMatch(/\r\nUpgrade: websocket\r\n/);
+    expect(head.match(/\r\nconnection:/gi), JSON.stringify(edit)).toHaveLength(1);
+    expect(head.match(/\r\nupgrade:/gi), JSON.stringify(edit)).toHaveLength(1);
+    expect(echo, JSON.stringify(edit)).toBe('ping');
+  }
+});
+
 // buffering keeps every status line back until the body has ended, which a 101 never has. The
 // server's own head then goes out unchanged, because the tunnel cannot start without it.
 test('buffering keeps the 101 of a tunnel', async () => {
