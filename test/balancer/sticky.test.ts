@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 
 import { defaultCookieName, readCookie, serializeCookie, stickyCookie, stickyValue } from '../../src/balancer/sticky.js';
@@ -46,6 +47,15 @@ describe('stickyValue', () => {
     expect(value).not.toContain('127');
     expect(value).toBe(stickyValue('http://127.0.0.1:8001'));
     expect(value).not.toBe(stickyValue('http://127.0.0.1:8002'));
+  });
+
+  it('matches Traefik for a URL without a password', () => {
+    // sha256("http://127.0.0.1:8001"), first 16 hex digits, as Traefik computes it.
+    expect(stickyValue('http://127.0.0.1:8001')).toBe(createHash('sha256').update('http://127.0.0.1:8001').digest('hex').slice(0, 16));
+  });
+
+  it('leaves a password out of the hash', () => {
+    expect(stickyValue('http://user:first@127.0.0.1:8001')).toBe(stickyValue('http://user:second@127.0.0.1:8001'));
   });
 });
 
