@@ -3,9 +3,11 @@
 // slowly. The connection is closed after the response, because the rest of its bytes cannot be
 // trusted to start a new request (RFC 9112 section 11.2).
 import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 
 import type { Logger } from '../observability/logger.js';
+import { serveMalformed } from './pipeline.js';
 
 /** Returns the status line for a parse or timeout error of node:http. */
 export function clientErrorStatus(code: string | undefined): string {
@@ -16,8 +18,8 @@ export function clientErrorStatus(code: string | undefined): string {
 
 /**
  * Writes the error response on the client's socket and closes it, or drops a socket that can no longer
- * be written. When the error is in a request pipelined behind one whose response is still being written,
- * the error response follows that response instead of taking its place.
+ * be written. When the malformed request is pipelined behind others, the error response follows
+ * their responses, as `serveMalformed` describes.
  */
 export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, logger: Logger): void {
   logger.debug({ err: error }, 'rejected a malformed request');
@@ -26,27 +28,19 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, 
     socket.destroy();
     return;
   }
+  // node:http emits 'clientError' with the connection's own socket, a net.Socket or a tls.TLSSocket.
+  serveMalformed(socket as Socket, () => sendErrorResponse(socket, error.code));
+}
 
-  // A response in progress whose request was read completely belongs to an earlier request, so the
-  // error is in a later one. An error in the body of the request being served gets its status at once.
+function sendErrorResponse(socket: Duplex, code: string | undefined): void {
+  // A response whose head was already written must not get a second status line. That response
+  // belongs to the request being served, whose body had the error.
   const current = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
-  if (current !== undefined && current !== null && !current.writableFinished && current.req.complete) {
-    current.once('finish', () => {
-      // A response that closes the connection is the last one: nothing follows it.
-      if (current.shouldKeepAlive) endWithStatus(socket, error.code);
-      else socket.end();
-    });
-    current.once('close', () => {
-      if (!current.writableFinished) socket.destroy();
-    });
-    return;
-  }
-  // A response whose head was already written must not get a second status line.
-  if (current?.headersSent === true) {
+  if (current?.headersSent === true && !current.writableFinished) {
     socket.destroy();
     return;
   }
-  endWithStatus(socket, error.code);
+  endWithStatus(socket, code);
 }
 
 function endWithStatus(socket: Duplex, code: string | undefined): void {
