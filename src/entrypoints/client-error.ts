@@ -40,6 +40,12 @@ function sendErrorResponse(socket: Duplex, code: string | undefined): void {
     socket.destroy();
     return;
   }
+  // A response that closes the connection, such as Berth's 400 to an ambiguous request, is the last
+  // one: nothing follows it, not even the status for the rest of its bytes.
+  if (current?.headersSent === true && current.shouldKeepAlive === false) {
+    socket.end();
+    return;
+  }
   endWithStatus(socket, code);
 }
 
