@@ -2,7 +2,7 @@
 // can read Berth's. Secrets in middleware options and passwords in server URLs never leave this module.
 import type { MergedMiddleware, MergedRouter, MergedService, MergedTlsOptions } from '../dynamic/merged.js';
 import { itemStatus, type RouterTlsConfig, type HealthCheckConfig, type PassiveHealthCheckConfig, type StickyCookieConfig } from '../dynamic/model.js';
-import { REDACTED, redactUrl } from '../observability/redact.js';
+import { REDACTED, redactServerUrl, redactUrl } from '../observability/redact.js';
 import type { Runtime } from '../routing/runtime.js';
 
 export interface RouterJson {
@@ -100,7 +100,7 @@ export function serviceJson(runtime: Runtime, service: MergedService): ServiceJs
   // redacted URLs, as in `servers`, so a client can look a server up by the URL it was shown.
   const serverStatus: Record<string, 'UP' | 'DOWN'> = {};
   for (const server of service.loadBalancer.servers) {
-    serverStatus[redactUrl(server.url)] = running?.servers.find((item) => item.url === server.url)?.health.status ?? 'DOWN';
+    serverStatus[redactServerUrl(server.url)] = running?.servers.find((item) => item.url === server.url)?.health.status ?? 'DOWN';
   }
 
   const json: ServiceJson = {
@@ -110,7 +110,7 @@ export function serviceJson(runtime: Runtime, service: MergedService): ServiceJs
     status: itemStatus(service),
     loadBalancer: {
       servers: service.loadBalancer.servers.map((server) => {
-        const url = redactUrl(server.url);
+        const url = redactServerUrl(server.url);
         return server.weight === 1 ? { url } : { url, weight: server.weight };
       }),
       passHostHeader: service.loadBalancer.passHostHeader,

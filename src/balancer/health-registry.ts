@@ -5,7 +5,7 @@
 // configuration stop.
 import type { Logger } from '../observability/logger.js';
 import { Fields } from '../observability/fields.js';
-import { redactUrl } from '../observability/redact.js';
+import { redactServerUrl } from '../observability/redact.js';
 import { ActiveHealthCheck } from './health-check.js';
 import type { ActiveCheckOptions } from './health-options.js';
 import { createHttpHealthProbe, type HealthProbe } from './health-probe.js';
@@ -120,7 +120,7 @@ export class HealthRegistry {
   }
 
   #logChange(change: HealthChange): void {
-    const fields = { [Fields.service]: change.service, [Fields.server]: redactUrl(change.url), [Fields.reason]: change.reason };
+    const fields = { [Fields.service]: change.service, [Fields.server]: redactServerUrl(change.url), [Fields.reason]: change.reason };
     if (change.available) this.#logger.info(fields, 'server is back in rotation');
     else this.#logger.info(fields, 'server left rotation');
   }

@@ -5,7 +5,6 @@ import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 
 import type { StickyCookieConfig } from '../dynamic/model.js';
-import { redactUrl } from '../observability/redact.js';
 import { editResponseHeaders } from '../middlewares/response-headers.js';
 
 /** A service's sticky cookie with defaults applied. */
@@ -41,12 +40,21 @@ export function defaultCookieName(service: string): string {
 /**
  * Returns the cookie value that names a server: 16 hex digits of the SHA-256 of its URL, as in
  * Traefik. A password in the URL is left out of the hash, because a client holding the cookie could
- * otherwise test guesses of it offline. URLs without one hash exactly as in Traefik.
+ * otherwise test guesses of it offline. URLs without a password hash exactly as in Traefik.
  * NOTE: the hash hides the address from a casual reader, but anyone who can list likely
  * addresses and ports can compute the same hashes, so it is not a secret.
  */
 export function stickyValue(url: string): string {
-  return createHash('sha256').update(redactUrl(url)).digest('hex').slice(0, 16);
+  return createHash('sha256').update(withoutPassword(url)).digest('hex').slice(0, 16);
+}
+
+/** Returns `url` with its password removed, and unchanged when it has none or does not parse. */
+function withoutPassword(url: string): string {
+  if (!url.includes('@') || !URL.canParse(url)) return url;
+  const parsed = new URL(url);
+  if (parsed.password === '') return url;
+  parsed.password = '';
+  return parsed.href;
 }
 
 /** Applies Traefik's defaults to a service's sticky cookie settings and checks them. */

@@ -1,7 +1,7 @@
 // Smooth weighted round robin, the algorithm of nginx's upstream module. Each pick adds every server's
 // weight to its running score, takes the highest score and subtracts the total weight from it. Picks
 // are spread evenly through each cycle, so weights 5:1:1 give a a b a c a a rather than a a a a a b c.
-import { redactUrl } from '../observability/redact.js';
+import { redactServerUrl } from '../observability/redact.js';
 import type { AvailabilityCheck, Balancer, WeightedServer } from './types.js';
 
 export class WeightedRoundRobin<S extends WeightedServer = WeightedServer> implements Balancer<S> {
@@ -13,7 +13,7 @@ export class WeightedRoundRobin<S extends WeightedServer = WeightedServer> imple
   constructor(servers: readonly S[]) {
     for (const server of servers) {
       if (!Number.isFinite(server.weight) || server.weight < 0) {
-        throw new RangeError(`invalid weight ${String(server.weight)} for server ${redactUrl(server.url)}: expected a number >= 0`);
+        throw new RangeError(`invalid weight ${String(server.weight)} for server ${redactServerUrl(server.url)}: expected a number >= 0`);
       }
     }
     this.#servers = [...servers];

@@ -1,6 +1,6 @@
 // Prints an explain report for a terminal: the outcome first, then the routers in the order they
 // were tried with each matcher's result, the winner's middlewares and servers, and near misses.
-import { redactUrl } from '../observability/redact.js';
+import { redactServerUrl } from '../observability/redact.js';
 import type { ExplainedCandidate, ExplainReport, MatcherResult, NearMiss } from '../routing/explain.js';
 
 /** Formats `report` as text; `notes` (such as what a compose file reader assumed) come last. */
@@ -44,7 +44,7 @@ function outcomeLine(report: ExplainReport): string {
   const winner = report.winner;
   if (winner === undefined) return '=> no router matches: Berth responds 404';
   if (winner.service.next === undefined) return `=> router ${winner.router}, but service ${winner.service.name} has no server: Berth responds 503`;
-  return `=> router ${winner.router}, service ${winner.service.name}, server ${redactUrl(winner.service.next)}`;
+  return `=> router ${winner.router}, service ${winner.service.name}, server ${redactServerUrl(winner.service.next)}`;
 }
 
 function candidateLines(candidate: ExplainedCandidate, position: number): string[] {
@@ -85,7 +85,7 @@ function winnerLines(report: ExplainReport): string[] {
   for (const server of servers) {
     const next = server.next ? '  <- next' : '';
     // An older Berth's API sends server URLs with their password, so they are redacted here too.
-    lines.push(`  ${redactUrl(server.url)}  weight ${server.weight}${next}`);
+    lines.push(`  ${redactServerUrl(server.url)}  weight ${server.weight}${next}`);
   }
   return lines;
 }

@@ -1,6 +1,6 @@
 import { pino, type Logger, type LevelWithSilent } from 'pino';
 import { Fields } from './fields.js';
-import { redactUrl } from './redact.js';
+import { redactServerUrl } from './redact.js';
 
 export type { Logger };
 
@@ -13,10 +13,10 @@ export interface LoggerOptions {
 
 /**
  * Serializers that redact the server URL field once more as it is written. Every call site
- * already passes the URL through `redactUrl`, so this only matters for a new call site without it.
+ * already passes the URL through `redactServerUrl`, so this only matters for a new call site without it.
  */
 const SERIALIZERS = {
-  [Fields.server]: (value: unknown): unknown => (typeof value === 'string' ? redactUrl(value) : value),
+  [Fields.server]: (value: unknown): unknown => (typeof value === 'string' ? redactServerUrl(value) : value),
 };
 
 /** Creates the process logger. Pretty output goes through pino-pretty in-process, so no worker thread is started. */

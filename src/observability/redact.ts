@@ -21,3 +21,29 @@ export function redactUrl(text: string): string {
   // Most URLs have no userinfo, so the cheap check skips the regular expression.
   return text.includes('@') ? text.replace(USERINFO, `$1${REDACTED}@`) : text;
 }
+
+/** A scheme and the slashes or backslashes after it, which URL parsers accept in any number. */
+const SCHEME_PREFIX = /^[a-z][a-z0-9+.-]*:[/\\]*/i;
+
+/**
+ * Returns a server URL fit to show: its userinfo, whatever it contains, becomes `<redacted>`. Unlike
+ * `redactUrl`, this reads one value, not free text, so it also catches spellings that URL parsers
+ * accept or that a configuration may hold by mistake: `http:/user:pw@host`, a password with a
+ * space or a slash, or no scheme at all. An `@` that the URL parser places in the path or query
+ * is not userinfo and is kept.
+ */
+export function redactServerUrl(value: string): string {
+  if (!value.includes('@')) return value;
+  const prefix = SCHEME_PREFIX.exec(value)?.[0] ?? '';
+  // `user:pw@host` parses too, as the scheme `user:` with an opaque path, so only a URL with a host counts.
+  const parsed = URL.canParse(value) ? new URL(value) : undefined;
+  if (parsed !== undefined && parsed.host !== '') {
+    if (parsed.username === '' && parsed.password === '') return value;
+    // The userinfo ends at the `@` before the host; the rest is kept as written.
+    const at = value.toLowerCase().lastIndexOf(`@${parsed.host.toLowerCase()}`);
+    if (at !== -1) return `${prefix}${REDACTED}${value.slice(at)}`;
+    return `${parsed.protocol}//${REDACTED}@${parsed.host}${parsed.pathname}${parsed.search}${parsed.hash}`;
+  }
+  // Not a URL with a host: everything before the last `@`, after any scheme, may be a password.
+  return `${prefix}${REDACTED}${value.slice(value.lastIndexOf('@'))}`;
+}

@@ -10,7 +10,7 @@ import type { Dispatcher } from 'undici';
 
 import { BadGatewayError, UpstreamResetError, UpstreamTimeoutError } from '../errors.js';
 import { Fields } from '../observability/fields.js';
-import { redactUrl } from '../observability/redact.js';
+import { redactServerUrl } from '../observability/redact.js';
 import type { ResponseRelay } from './response-relay.js';
 import type { Upstream } from './types.js';
 import type { RequestBodyStream } from './upstream-request.js';
@@ -201,7 +201,7 @@ class ContinueExchange implements Dispatcher.DispatchController {
 
     const timeoutMs = this.#options.expectContinueTimeoutMs;
     this.#continueTimer = setTimeout(() => {
-      this.#options.logger.debug({ [Fields.server]: redactUrl(this.#request.upstream.url.href) }, `the server sent no 100 Continue within ${timeoutMs} ms, so the request body is sent anyway`);
+      this.#options.logger.debug({ [Fields.server]: redactServerUrl(this.#request.upstream.url.href) }, `the server sent no 100 Continue within ${timeoutMs} ms, so the request body is sent anyway`);
       this.#openBody();
     }, timeoutMs);
   }
@@ -272,7 +272,7 @@ class ContinueExchange implements Dispatcher.DispatchController {
    */
   #onRequestError(error: Error): void {
     if (this.#response?.complete === true) {
-      this.#options.logger.debug({ [Fields.server]: redactUrl(this.#request.upstream.url.href), err: error }, 'the server sent bytes after a complete response, so its connection is closed');
+      this.#options.logger.debug({ [Fields.server]: redactServerUrl(this.#request.upstream.url.href), err: error }, 'the server sent bytes after a complete response, so its connection is closed');
       return;
     }
     this.#fail(error);

@@ -6,7 +6,7 @@ import { Agent, H2CClient, type Dispatcher } from 'undici';
 
 import { BadRequestError } from '../errors.js';
 import { silentLogger } from '../observability/logger.js';
-import { redactUrl } from '../observability/redact.js';
+import { redactServerUrl } from '../observability/redact.js';
 import { sendErrorResponse } from './error-response.js';
 import { ExpectContinueClient } from './expect-continue.js';
 import { isUpgradeRequest, upstreamRequestHeaders } from './headers.js';
@@ -111,7 +111,7 @@ export function createForwarder(options: ForwarderOptions = {}): TunnelingForwar
     const relayExpectation = expectsContinue && withBody && upstream.url.protocol !== 'h2c:';
     const gate = expectsContinue && !relayExpectation ? (open: () => void) => relay.expectContinue(open) : undefined;
     const body = withBody ? new RequestBodyStream(request, gate) : null;
-    const relay = new ResponseRelay({ request, response, body, serverUrl: redactUrl(upstream.url.href), responseHeaderTimeoutMs, logger, writeRetryableError: options.writeRetryableError ?? true, retryIdempotent: options.retryIdempotent ?? false, replayAfterReset: options.replayAfterReset ?? false, upstreamPath: upstream.url.protocol === 'h2c:' ? undefined : path });
+    const relay = new ResponseRelay({ request, response, body, serverUrl: redactServerUrl(upstream.url.href), responseHeaderTimeoutMs, logger, writeRetryableError: options.writeRetryableError ?? true, retryIdempotent: options.retryIdempotent ?? false, replayAfterReset: options.replayAfterReset ?? false, upstreamPath: upstream.url.protocol === 'h2c:' ? undefined : path });
 
     try {
       const headers = upstreamRequestHeaders(request, upstream, context, forwarded);
@@ -142,7 +142,7 @@ export function createForwarder(options: ForwarderOptions = {}): TunnelingForwar
       return { status: error.status, safeToRetry: false, error };
     }
 
-    const relay = new UpgradeRelay({ request, response, socket, head, requestedProtocols: protocol, serverUrl: redactUrl(upstream.url.href), responseHeaderTimeoutMs, logger });
+    const relay = new UpgradeRelay({ request, response, socket, head, requestedProtocols: protocol, serverUrl: redactServerUrl(upstream.url.href), responseHeaderTimeoutMs, logger });
     try {
       const headers = upstreamRequestHeaders(request, upstream, context, forwarded);
       const dispatch: Dispatcher.DispatchOptions = {

@@ -19,7 +19,7 @@ export interface ResponseRelayOptions {
   response: ServerResponse;
   /** The request body as undici reads it, or null when the request has none. */
   body: RequestBodyStream | null;
-  /** The server's URL for log lines, with any password already replaced by `redactUrl`. */
+  /** The server's URL for log lines, with any password already replaced by `redactServerUrl`. */
   serverUrl: string;
   /** Time allowed between the end of the request and the response header, in ms. 0 waits forever. */
   responseHeaderTimeoutMs: number;

@@ -23,7 +23,7 @@ export interface UpgradeRelayOptions {
   head: Buffer;
   /** The Upgrade field sent to the server: the protocols the server may switch to. */
   requestedProtocols: string;
-  /** The server's URL for log lines, with any password already replaced by `redactUrl`. */
+  /** The server's URL for log lines, with any password already replaced by `redactServerUrl`. */
   serverUrl: string;
   /** Time allowed between sending the request and the server's response header, in ms. 0 waits forever. */
   responseHeaderTimeoutMs: number;

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../observability/logger.js';
 import { Fields } from '../observability/fields.js';
-import { redactUrl } from '../observability/redact.js';
+import { redactServerUrl } from '../observability/redact.js';
 import { abortResponse } from '../proxy/abort-response.js';
 import type { TunnelingForwarder } from '../proxy/forwarder.js';
 import { removeHopByHopHeaders } from '../proxy/headers.js';
@@ -86,7 +86,7 @@ export class Dispatcher {
         sendText(response, 503, '503 Service Unavailable: no server is available');
         return;
       }
-      this.#logger.debug({ [Fields.router]: route.name, [Fields.service]: service.name, [Fields.server]: redactUrl(server.url) }, 'forwarding upgrade request');
+      this.#logger.debug({ [Fields.router]: route.name, [Fields.service]: service.name, [Fields.server]: redactServerUrl(server.url) }, 'forwarding upgrade request');
       const forwardContext = { entryPoint: options.entryPoint, scheme: options.scheme, serverName: options.serverName };
       // A tunnel counts as a request in flight for as long as it is open.
       const end = server.health.begin();
@@ -94,7 +94,7 @@ export class Dispatcher {
         .forwardUpgrade(request, response, socket, head, { url: server.target, passHostHeader: service.passHostHeader }, forwardContext)
         .finally(end);
       if (outcome.error && outcome.status >= 500) {
-        this.#logger.warn({ ...failureLogFields(outcome.error), [Fields.router]: route.name, [Fields.server]: redactUrl(server.url), [Fields.status]: outcome.status }, 'upgrade request failed');
+        this.#logger.warn({ ...failureLogFields(outcome.error), [Fields.router]: route.name, [Fields.server]: redactServerUrl(server.url), [Fields.status]: outcome.status }, 'upgrade request failed');
       }
     });
   }

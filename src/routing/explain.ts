@@ -2,7 +2,7 @@
 // matcher's result, and the router that wins with its middlewares, its service and the server the
 // balancer would pick. For a request that no router takes, it lists the routers that nearly matched.
 import type { MergedRouter } from '../dynamic/merged.js';
-import { redactUrl } from '../observability/redact.js';
+import { redactServerUrl } from '../observability/redact.js';
 import { evaluateRule, HOST_MATCHERS, type MatcherResult } from '../rules/explain.js';
 import { parseRule, type RuleNode } from '../rules/index.js';
 import type { RequestFacts } from '../rules/types.js';
@@ -148,9 +148,9 @@ function describeWinner(runtime: Runtime, route: Route): ExplainedWinner {
   // The report goes to the API, the dashboard and the terminal, so server URLs lose their password.
   const explained: ExplainedService = {
     name: route.service,
-    servers: (service?.servers ?? []).map((server) => ({ url: redactUrl(server.url), weight: server.weight, next: server === next })),
+    servers: (service?.servers ?? []).map((server) => ({ url: redactServerUrl(server.url), weight: server.weight, next: server === next })),
   };
-  if (next !== undefined) explained.next = redactUrl(next.url);
+  if (next !== undefined) explained.next = redactServerUrl(next.url);
   return { router: route.name, rule: route.rule, priority: route.priority, middlewares, service: explained };
 }
 

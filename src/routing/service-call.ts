@@ -24,7 +24,7 @@ import type { RequestContext, RetryPolicy } from '../middlewares/types.js';
 import { retryDelayMs } from '../middlewares/retry.js';
 import type { Logger } from '../observability/logger.js';
 import { Fields } from '../observability/fields.js';
-import { redactUrl } from '../observability/redact.js';
+import { redactServerUrl } from '../observability/redact.js';
 import { sendErrorResponse } from '../proxy/error-response.js';
 import { failureLogFields } from '../proxy/status.js';
 import type { ForwardContext, ForwardOptions, ForwardOutcome, Forwarder } from '../proxy/types.js';
@@ -124,7 +124,7 @@ function attemptOptions(mayRetry: boolean, policy: RetryPolicy | undefined): For
 }
 
 function logFields(route: Route, service: RuntimeService, server: RuntimeServer, attempt: number): Record<string, unknown> {
-  return { [Fields.router]: route.name, [Fields.service]: service.name, [Fields.server]: redactUrl(server.url), [Fields.attempt]: attempt };
+  return { [Fields.router]: route.name, [Fields.service]: service.name, [Fields.server]: redactServerUrl(server.url), [Fields.attempt]: attempt };
 }
 
 /** Forwards one attempt, counting it in flight on the server and reporting its result to the passive health check. */

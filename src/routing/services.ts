@@ -8,7 +8,7 @@ import type { HealthRegistry, HealthTarget } from '../balancer/health-registry.j
 import { ServerHealth } from '../balancer/server-health.js';
 import { ServiceBalancer, type BalancedServer, type StrategyName } from '../balancer/service-balancer.js';
 import { stickyCookie, stickyValue, type StickyCookie } from '../balancer/sticky.js';
-import { redactUrl } from '../observability/redact.js';
+import { redactServerUrl } from '../observability/redact.js';
 
 /** One server of a service as the runtime uses it. */
 export interface RuntimeServer extends BalancedServer {
@@ -90,7 +90,7 @@ function parseServers(service: MergedService): Array<Omit<RuntimeServer, 'health
   const servers: Array<Omit<RuntimeServer, 'health'>> = [];
   for (const server of service.loadBalancer.servers) {
     // Messages end up in the API and the log, so they quote the URL without its password.
-    const displayedUrl = redactUrl(server.url);
+    const displayedUrl = redactServerUrl(server.url);
     let target: URL;
     try {
       target = new URL(server.url);

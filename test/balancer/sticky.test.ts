@@ -56,6 +56,8 @@ describe('stickyValue', () => {
 
   it('leaves a password out of the hash', () => {
     expect(stickyValue('http://user:first@127.0.0.1:8001')).toBe(stickyValue('http://user:second@127.0.0.1:8001'));
+    expect(stickyValue('http://user:first@127.0.0.1:8001')).not.toBe(stickyValue('http://other:first@127.0.0.1:8001'));
+    expect(stickyValue('http://user@127.0.0.1:8001')).toBe(createHash('sha256').update('http://user@127.0.0.1:8001').digest('hex').slice(0, 16));
   });
 });
 

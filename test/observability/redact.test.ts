@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { redactUrl } from '../../src/observability/redact.js';
+import { redactServerUrl, redactUrl } from '../../src/observability/redact.js';
 
 describe('redactUrl', () => {
   it.each([
@@ -29,5 +29,25 @@ describe('redactUrl', () => {
   it('gives the same result twice', () => {
     const once = redactUrl('http://u:pw@h/');
     expect(redactUrl(once)).toBe(once);
+  });
+});
+
+describe('redactServerUrl', () => {
+  it.each([
+    ['http://user:S3cret@127.0.0.1:19101/', 'http://<redacted>@127.0.0.1:19101/'],
+    ['http://user:S3cret PW9@127.0.0.1:19101', 'http://<redacted>@127.0.0.1:19101'],
+    ['http:/user:S3cretPW18@127.0.0.1:19101', 'http:/<redacted>@127.0.0.1:19101'],
+    ['http:\\\\user:S3cretPW19@127.0.0.1:19101', 'http:\\\\<redacted>@127.0.0.1:19101'],
+    ['http://user:pa/ss@127.0.0.1:19101', 'http://<redacted>@127.0.0.1:19101'],
+    ['user:S3cretPW8@127.0.0.1:19101', 'user:<redacted>@127.0.0.1:19101'],
+    ['//user:S3cretPW12@127.0.0.1:19101', '<redacted>@127.0.0.1:19101'],
+  ])('hides the userinfo of %s', (value, expected) => {
+    expect(redactServerUrl(value)).toBe(expected);
+    expect(redactServerUrl(value)).not.toMatch(/S3cret|pa\/ss/);
+  });
+
+  it('keeps a URL without userinfo, even with @ in its path', () => {
+    expect(redactServerUrl('http://127.0.0.1:8080')).toBe('http://127.0.0.1:8080');
+    expect(redactServerUrl('http://127.0.0.1:8080/a@b')).toBe('http://127.0.0.1:8080/a@b');
   });
 });

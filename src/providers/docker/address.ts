@@ -10,7 +10,7 @@ import type { ServiceLabels } from '../../labels/http-schemas.js';
 import type { ContainerInfo, ContainerNetwork } from './container-info.js';
 import { compareNames, composeIdentity, describeContainer } from './naming.js';
 import { selectPrefixed } from './container-labels.js';
-import { redactUrl } from '../../observability/redact.js';
+import { redactServerUrl } from '../../observability/redact.js';
 
 export interface AddressContext {
   /** Every container of the snapshot, to follow `container:<id>` network modes. */
@@ -157,10 +157,10 @@ function fromUrl(container: ContainerInfo, labels: ServerLabels, urlKey: string,
   try {
     parsed = new URL(text);
   } catch {
-    return { errors: [`invalid value "${redactUrl(text)}" for label "${urlKey}": expected an absolute URL such as http://10.0.0.5:8080`], warnings: [] };
+    return { errors: [`invalid value "${redactServerUrl(text)}" for label "${urlKey}": expected an absolute URL such as http://10.0.0.5:8080`], warnings: [] };
   }
   if (!URL_SCHEMES.has(parsed.protocol) || parsed.hostname === '') {
-    return { errors: [`invalid value "${redactUrl(text)}" for label "${urlKey}": expected an http, https or h2c URL with a host`], warnings: [] };
+    return { errors: [`invalid value "${redactServerUrl(text)}" for label "${urlKey}": expected an http, https or h2c URL with a host`], warnings: [] };
   }
 
   const warnings: string[] = [];
