@@ -1,7 +1,7 @@
 // Hides credentials in URLs before they leave the process. A server URL may carry a password
 // (`http://user:password@host:8080`), and so may a forwardAuth address. The API, the dashboard,
-// `berth explain`, error messages and logs show URLs through `redactUrl`, while forwarding keeps
-// the real URL.
+// `berth explain`, error messages and logs show server URLs through `redactServerUrl`, and other
+// text that may hold URLs through `redactUrl`, while forwarding keeps the real URL.
 
 /** The text that replaces a secret in any output. */
 export const REDACTED = '<redacted>';

@@ -6,7 +6,7 @@
 // a container that just went away) is tried on up to two other servers at once. Servers also close
 // idle keep-alive connections just as a request arrives. So an idempotent request without a body
 // whose connection was closed or reset before any response byte is sent again once, as Go's
-// Transport does: on a new connection, to another server or else the same one. Only a connection
+// Transport does: to the same server, or to another when that one left. Only a connection
 // that served an earlier request counts, and only when nothing came back. With it, the
 // middleware's budget applies, idempotent requests without a body that got no response are
 // retried too, and a retry waits a little longer each time and may return to a server already
@@ -85,7 +85,11 @@ export async function callService(context: RequestContext, route: Route, service
     const stale = outcome.staleConnection === true;
     let retry: Target | undefined;
     if (mayRetry && retryAllowed(outcome, policy, replayed)) {
-      retry = pickRetry(options.currentService?.() ?? target.service, tried, policy !== undefined || stale);
+      const current = options.currentService?.() ?? target.service;
+      // A stale connection says nothing about the server, so the request goes to it again, as Go's
+      // Transport replays it, and a sticky client keeps its server.
+      retry = stale && policy === undefined ? sameServer(current, server.url) : undefined;
+      retry ??= pickRetry(current, tried, policy !== undefined || stale);
     }
     if (stale) replayed = true;
     // A server closing a keep-alive connection as a request arrives is routine, so its replay is logged at debug.
@@ -157,6 +161,12 @@ async function forwardCounted(
 function retryAllowed(outcome: ForwardOutcome, policy: RetryPolicy | undefined, replayed: boolean): boolean {
   if (!outcome.safeToRetry) return false;
   return policy !== undefined || outcome.staleConnection !== true || !replayed;
+}
+
+/** Returns the server with `url` in `service` when it can take requests. */
+function sameServer(service: RuntimeService, url: string): Target | undefined {
+  const server = service.servers.find((item) => item.url === url && item.weight > 0 && item.health.isAvailable());
+  return server === undefined ? undefined : { server, service };
 }
 
 /** Returns the server for the next attempt: one not tried yet, else, when `anyServer` is true, any available one. */

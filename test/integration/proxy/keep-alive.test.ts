@@ -221,6 +221,23 @@ describe('connection closed as a request arrives', () => {
     expect(server.seen).toEqual(['GET /one HTTP/1.1', 'GET /two HTTP/1.1']);
   });
 
+  test('GET sent again to the same server', async () => {
+    // Round robin would pick the other server next, so the replay shows it stays with the first.
+    const first = await startClosingServer((_line, nth) => (nth === 1 ? OK : undefined));
+    const second = await startClosingServer(() => OK);
+    running.push(first, second);
+    const berth = await startInProcessBerth({ servers: [first.url, second.url] });
+    running.push(berth);
+
+    await send(berth.port, { path: '/one', headers: { host: 'app.example.test' } });
+    await send(berth.port, { path: '/other', headers: { host: 'app.example.test' } });
+    const replayed = await send(berth.port, { path: '/two', headers: { host: 'app.example.test' } });
+
+    expect(replayed.status).toBe(200);
+    expect(first.seen).toEqual(['GET /one HTTP/1.1', 'GET /two HTTP/1.1', 'GET /two HTTP/1.1']);
+    expect(second.seen).toEqual(['GET /other HTTP/1.1']);
+  });
+
   test('passive health check ignores a stale connection', async () => {
     const server = await startClosingServer((_line, nth) => (nth === 1 ? OK : undefined));
     running.push(server);
