@@ -65,8 +65,28 @@ export function servePipelined(connection: Socket | null, response: ServerRespon
     start();
     return 'started';
   }
-  if (response === undefined) readAfterUpgrade(socket);
+  if (response === undefined) {
+    readAfterUpgrade(socket);
+    if (socket[BUSY] === true) return enqueue(socket, response, relayDrainUntil(socket, start));
+  }
   return enqueue(socket, response, start);
+}
+
+/**
+ * Passes the socket's 'drain' on to the responses still being written before an upgrade, and stops
+ * when the upgrade's turn comes, then calls `start`. node:http removes its own 'drain' listener when
+ * it hands the socket to the upgrade, so a large response before it would otherwise wait forever.
+ */
+function relayDrainUntil(socket: PipelinedSocket, start: () => void): () => void {
+  const relay = (): void => {
+    const current = socket[SERVING]?.response;
+    if (current !== undefined && !current.writableFinished) current.emit('drain');
+  };
+  socket.on('drain', relay);
+  return () => {
+    socket.removeListener('drain', relay);
+    start();
+  };
 }
 
 /**

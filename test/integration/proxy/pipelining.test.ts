@@ -206,6 +206,33 @@ test('upgrade behind paused pipeline relays data', async () => {
   client.close();
 });
 
+test('upgrade behind a large response', async () => {
+  // The response before the upgrade fills the socket's buffer, so it waits for 'drain', which node:http
+  // stops passing on once it hands the socket to the upgrade.
+  const tunnels: Duplex[] = [];
+  const big = Buffer.alloc(4 * 1024 * 1024, 'b');
+  const server = await startServer((_request, response) => response.end(big));
+  server.server.on('upgrade', (request: IncomingMessage, socket: Duplex) => {
+    tunnels.push(socket);
+    socket.on('error', () => undefined);
+    const accept = createHash('sha1').update(`${request.headers['sec-websocket-key'] ?? ''}${WEBSOCKET_GUID}`).digest('base64');
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+    socket.pipe(socket);
+  });
+  running.push(server);
+  const berth = await startInProcessBerth({ servers: [server.url.origin] });
+  running.push(berth);
+  const client = await RawClient.connect(berth.port);
+
+  client.write(`${pipelined(['/big'])}${HANDSHAKE}`);
+  await client.waitFor(/HTTP\/1\.1 101 /, 10_000);
+  client.write('sent after the 101');
+  await client.waitFor(/\r\n\r\nsent after the 101$/);
+
+  expect(client.received.indexOf('HTTP/1.1 101 ')).toBeGreaterThan(big.length);
+  client.close();
+});
+
 test('upgrade behind paused pipeline over TLS', async () => {
   const { server } = await websocketServer();
   const berth = await startInProcessBerth({ servers: [server.url.origin] });
