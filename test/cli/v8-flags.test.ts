@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 
 import { applyServingV8Flags, servingV8Flags } from '../../src/cli/v8-flags.js';
 
-const FLAGS = ['--no-concurrent-array-buffer-sweeping'];
+const FLAGS = ['--scavenger-max-new-space-capacity-mb=2', '--no-concurrent-array-buffer-sweeping'];
 
 describe('servingV8Flags', () => {
-  it('sets the sweeping flag on V8 13+', () => {
+  it('sets both flags on V8 13+', () => {
     expect(servingV8Flags('13.6.233.17-node.63')).toEqual(FLAGS);
     expect(servingV8Flags('14.1.0')).toEqual(FLAGS);
   });
@@ -19,9 +19,9 @@ describe('servingV8Flags', () => {
 
 describe('applyServingV8Flags', () => {
   it('keeps a value given on the command line', () => {
-    const setOnCommandLine = ['--concurrent-array-buffer-sweeping'];
+    const setOnCommandLine = ['--scavenger-max-new-space-capacity-mb=8', '--concurrent-array-buffer-sweeping'];
     expect(applyServingV8Flags('13.6.233.17-node.63', setOnCommandLine)).toEqual([]);
-    expect(applyServingV8Flags('13.6.233.17-node.63', ['--no_concurrent_array_buffer_sweeping'])).toEqual([]);
+    expect(applyServingV8Flags('13.6.233.17-node.63', ['--scavenger_max_new_space_capacity_mb=8', '--no_concurrent_array_buffer_sweeping'])).toEqual([]);
   });
 
   it('applies nothing on V8 11', () => {

@@ -106,14 +106,18 @@ describe('absolute-form authority', () => {
 });
 
 describe('HTTP/2 authority with userinfo', () => {
-  test(':authority with userinfo gets 400', async () => {
+  test(':authority with userinfo rejected', async () => {
     seen.length = 0;
     const session = await connectHttp2(berth.port);
-    const response = await requestHttp2(session, { ':path': '/admin', ':authority': 'x@secure.example' });
+    const outcome = await requestHttp2(session, { ':path': '/admin', ':authority': 'x@secure.example' }).then(
+      (response) => `status ${response.status}`,
+      (error: unknown) => (error as { code?: string }).code,
+    );
     session.close();
 
-    // nghttp2 passes `@` in :authority on, so the entry point's Host check rejects it.
-    expect(response.status).toBe(400);
+    // The nghttp2 of Node.js 20 passes `@` in :authority on, and the entry point's Host check
+    // responds 400. The nghttp2 of Node.js 24 resets the stream itself.
+    expect(['status 400', 'ERR_HTTP2_STREAM_ERROR']).toContain(outcome);
     expect(seen).toHaveLength(0);
   });
 
