@@ -106,8 +106,8 @@ function serviceContainers(project: string, service: string, definition: Record<
 
   let ports = composePorts(definition.expose, definition.ports);
   const routed = isRouted(labels, prefix, options.exposedByDefault ?? true);
-  // A server.port label sets the port itself, so the container's ports are not needed.
-  const portLabel = prefixed.some((key) => /^[^.]+\.http\.services\.[^.]+\.loadbalancer\.server\.port$/i.test(key));
+  // A server.port or server.url label sets the port itself, so the container's ports are not needed.
+  const portLabel = prefixed.some((key) => /^[^.]+\.http\.services\.[^.]+\.loadbalancer\.server\.(port|url)$/i.test(key));
   if (ports.length === 0 && routed && !portLabel) {
     const portHint = `set a ${options.labelPrefix}.http.services.<name>.loadbalancer.server.port label`;
     notes.push(

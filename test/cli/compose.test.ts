@@ -127,6 +127,13 @@ describe('compose containers', () => {
     expect(result.containers[0]?.exposedPorts).toEqual([]);
   });
 
+  it('no port note with a server.url label', () => {
+    const labels = '["traefik.http.routers.w.rule=Host(`w.example.com`)", "traefik.http.services.w.loadbalancer.server.url=http://127.0.0.1:9000"]';
+    const result = project(`services:\n  whoami:\n    image: traefik/whoami\n    labels: ${labels}\n`);
+    expect(result.notes).toEqual([]);
+    expect(result.containers[0]?.exposedPorts).toEqual([]);
+  });
+
   it('no port note for enable=false', () => {
     const labels = '["traefik.enable=false", "traefik.http.routers.w.rule=Host(`w.example.com`)"]';
     const result = project(`services:\n  whoami:\n    image: traefik/whoami\n    labels: ${labels}\n`);
