@@ -1,4 +1,4 @@
-// Which connection undici wrote a request on, and whether an earlier request used it: what a relay
+// The connection undici wrote a request on, and whether an earlier request used it: what a relay
 // needs to tell a stale keep-alive connection from a server that failed on this request.
 //
 // undici publishes `undici:client:sendHeaders` with the socket each time it writes a request head

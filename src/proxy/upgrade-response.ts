@@ -30,7 +30,7 @@ const switchingTo = new WeakMap<ServerResponse, string>();
 /**
  * Sends the head of a server's 101 to the client, then unbinds the socket from the response. The head goes
  * through the response's writeHead, so middlewares can edit its fields as Traefik's can (Go's ReverseProxy
- * writes the 101 through the ResponseWriter before it hijacks the connection). When a middleware holds the
+ * writes the 101 through the ResponseWriter before it hijacks the connection). When a middleware keeps the
  * head back or changes its status, or Node.js rejects a field, the server's fields are written without the
  * middlewares' edits, because the tunnel cannot work without a 101. Either way the head carries
  * `Connection: Upgrade` and `Upgrade: protocol`, the server's value. `response` must come from

@@ -86,8 +86,8 @@ export async function callService(context: RequestContext, route: Route, service
     let retry: Target | undefined;
     if (mayRetry && retryAllowed(outcome, policy, replayed)) {
       const current = options.currentService?.() ?? target.service;
-      // A stale connection says nothing about the server, so the request goes to it again, as Go's
-      // Transport replays it, and a sticky client keeps its server.
+      // A stale connection is no sign of a fault in the server, so the request goes to it again, as
+      // Go's Transport replays it, and a sticky client keeps its server.
       retry = stale && policy === undefined ? sameServer(current, server.url) : undefined;
       retry ??= pickRetry(current, tried, policy !== undefined || stale);
     }

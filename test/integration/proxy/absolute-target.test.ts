@@ -1,7 +1,7 @@
 // Absolute-form request targets (`GET http://host/path`), whose authority replaces the Host field for
-// routing and forwarding: userinfo or invalid bytes in it must get 400 before any router sees the
-// request, and an empty authority keeps the Host field. A `Host(secure.example)` router guarded by an
-// allow list that excludes 127.0.0.1 shows whether the guard ran: it answers 403.
+// routing and forwarding: userinfo or invalid bytes in it must get 400 before routing, and an empty
+// authority keeps the Host field. A `Host(secure.example)` router guarded by an allow list that
+// excludes 127.0.0.1 shows whether the guard ran: it responds 403.
 import type { IncomingHttpHeaders } from 'node:http';
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';

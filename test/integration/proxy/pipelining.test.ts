@@ -173,10 +173,13 @@ const HANDSHAKE =
   'GET /chat HTTP/1.1\r\nHost: app.example.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
   'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
 
-/** Starts a server that responds 200 to a plain GET and accepts WebSocket upgrades, echoing the bytes, and records each tunnel's socket. */
-async function websocketServer(): Promise<{ server: RunningServer; tunnels: Duplex[] }> {
+/**
+ * Starts a server that responds to a plain GET with `body` and accepts WebSocket upgrades, echoing
+ * the bytes, and records each tunnel's socket.
+ */
+async function websocketServer(body: string | Buffer = 'ok'): Promise<{ server: RunningServer; tunnels: Duplex[] }> {
   const tunnels: Duplex[] = [];
-  const server = await startServer((_request, response) => response.end('ok'));
+  const server = await startServer((_request, response) => response.end(body));
   server.server.on('upgrade', (request: IncomingMessage, socket: Duplex) => {
     tunnels.push(socket);
     socket.on('error', () => undefined);
@@ -209,17 +212,8 @@ test('upgrade behind paused pipeline relays data', async () => {
 test('upgrade behind a large response', async () => {
   // The response before the upgrade fills the socket's buffer, so it waits for 'drain', which node:http
   // stops passing on once it hands the socket to the upgrade.
-  const tunnels: Duplex[] = [];
   const big = Buffer.alloc(4 * 1024 * 1024, 'b');
-  const server = await startServer((_request, response) => response.end(big));
-  server.server.on('upgrade', (request: IncomingMessage, socket: Duplex) => {
-    tunnels.push(socket);
-    socket.on('error', () => undefined);
-    const accept = createHash('sha1').update(`${request.headers['sec-websocket-key'] ?? ''}${WEBSOCKET_GUID}`).digest('base64');
-    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
-    socket.pipe(socket);
-  });
-  running.push(server);
+  const { server } = await websocketServer(big);
   const berth = await startInProcessBerth({ servers: [server.url.origin] });
   running.push(berth);
   const client = await RawClient.connect(berth.port);
