@@ -11,6 +11,8 @@ RUN npm run build
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production
+# One malloc arena, as `berth run` sets by restarting itself when it is missing (src/cli/serving-runtime.ts).
+ENV MALLOC_ARENA_MAX=1
 # /ping on the internal entry point (:8080) is what the HEALTHCHECK below asks.
 ENV BERTH_PING=true
 WORKDIR /app

@@ -8,7 +8,12 @@ import { pino } from 'pino';
 
 const dist = resolve(process.env.BERTH_BENCH_DIST ?? new URL('../dist', import.meta.url).pathname);
 const load = (path) => import(pathToFileURL(resolve(dist, path)).href);
-// The V8 flags of `berth run`, in builds that have them.
+// The malloc settings and V8 flags of `berth run`, in builds that have them. The first may replace
+// this process with one that has them.
+await load('cli/serving-runtime.js').then(
+  ({ restartWithMallocSettings }) => restartWithMallocSettings(),
+  () => undefined,
+);
 await load('cli/v8-flags.js').then(
   ({ applyServingV8Flags }) => applyServingV8Flags(),
   () => undefined,
@@ -43,3 +48,5 @@ process.once('SIGTERM', async () => {
   await forwarder.close();
   process.exit(0);
 });
+// With --expose-gc, SIGUSR2 runs a full collection (bench/stream-memory.mjs, COLLECT=1).
+if (typeof globalThis.gc === 'function') process.on('SIGUSR2', () => globalThis.gc());

@@ -7,10 +7,12 @@
 //   node bench/stream-memory.mjs
 //   VARIANTS='|--concurrent-array-buffer-sweeping' ROUNDS=4 WARMUP=small node bench/stream-memory.mjs
 //
-// VARIANTS: `|`-separated lists of options. An empty list runs with the flags that `berth run` sets,
-// and an option given here overrides the flag of the same name. An item `NAME=value` sets an
-// environment variable of the Berth process instead (MALLOC_ARENA_MAX=1, say). WARMUP: `bulk` (16 MiB each way)
-// or `small` (200 requests of 4 KiB each way). All traffic stays on 127.0.0.1.
+// VARIANTS: `|`-separated lists of options. An empty list runs with the flags and the malloc setting
+// that `berth run` sets, and an option given here overrides the flag of the same name. An item
+// `NAME=value` sets an environment variable of the Berth process instead (`MALLOC_ARENA_MAX=` turns
+// the malloc setting off). WARMUP: `bulk` (16 MiB each way) or `small` (200 requests of 4 KiB each
+// way). COLLECT=1 runs a full collection in Berth before its baseline, as the 1 GiB test does. All
+// traffic stays on 127.0.0.1.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
@@ -22,6 +24,7 @@ const GiB = 1024 * MiB;
 const variants = (process.env.VARIANTS ?? '').split('|').map((item) => item.split(' ').filter((option) => option !== ''));
 const rounds = Number(process.env.ROUNDS ?? '2');
 const warmup = process.env.WARMUP ?? 'bulk';
+const collect = process.env.COLLECT === '1';
 const chunk = Buffer.alloc(256 * 1024, 'x');
 
 /** Serves `?size=N` bytes on GET and counts the bytes of a POST body. */
@@ -95,7 +98,7 @@ async function peakDuring(pid, transfer) {
 async function measure(options, port) {
   // A `NAME=value` item sets an environment variable of the child, such as MALLOC_ARENA_MAX.
   const settings = Object.fromEntries(options.filter((item) => !item.startsWith('-')).map((item) => item.split('=')));
-  const nodeOptions = options.filter((item) => item.startsWith('-'));
+  const nodeOptions = [...(collect ? ['--expose-gc'] : []), ...options.filter((item) => item.startsWith('-'))];
   const child = spawn(process.execPath, [...nodeOptions, new URL('./proxy-berth.mjs', import.meta.url).pathname], {
     env: { ...process.env, ...settings, BERTH_BENCH_PORT: String(port), BERTH_BENCH_SERVER: `http://127.0.0.1:${server.address().port}` },
     stdio: 'inherit',
@@ -110,6 +113,7 @@ async function measure(options, port) {
     await download(port, 16 * MiB);
     await upload(port, 16 * MiB);
   }
+  if (collect) child.kill('SIGUSR2');
   await sleep(500);
   const baseline = rssOf(child.pid);
   const cpuBefore = cpuOf(child.pid);

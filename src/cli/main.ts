@@ -10,6 +10,7 @@ import { InterpolationError } from './compose-interpolation.js';
 import { explainCommand } from './explain.js';
 import { healthcheck } from './healthcheck.js';
 import { run, type RunningBerth } from './run.js';
+import { endOfLifeWarning, restartWithMallocSettings } from './serving-runtime.js';
 import { applyServingV8Flags } from './v8-flags.js';
 
 const USAGE = `Usage: berth [run|healthcheck|check|explain] [options]
@@ -45,12 +46,17 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
+  // Before anything opens a socket: this may replace the process with one that has the settings.
+  const malloc = command === 'run' ? restartWithMallocSettings() : 'not serving';
   const config = await loadStaticConfig({ argv: args, env: process.env, cwd: process.cwd(), isTTY: process.stdout.isTTY === true });
   if (command === 'healthcheck') return healthcheck(config);
 
   const logger = await createLogger({ level: config.log.level, format: config.log.format });
   const v8Flags = applyServingV8Flags();
   if (v8Flags.length > 0) logger.debug({ flags: v8Flags }, 'V8 flags set for serving');
+  logger.debug({ malloc }, 'malloc settings for serving');
+  const outdated = endOfLifeWarning();
+  if (outdated !== undefined) logger.warn({ nodeVersion: process.version }, outdated);
   let berth: RunningBerth;
   try {
     berth = await run(config, logger);

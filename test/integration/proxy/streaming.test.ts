@@ -1,7 +1,8 @@
 // Streaming without buffering: server-sent events arrive as the server flushes them, and a 1 GiB
 // body passes through a Berth process in both directions without raising its memory.
-import http from 'node:http';
 import { once } from 'node:events';
+import http from 'node:http';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { afterEach, describe, expect, test } from 'vitest';
@@ -164,14 +165,15 @@ async function upload(port: number, size: number): Promise<string> {
 // Each socket read allocates a new ArrayBuffer, and V8 frees the consumed ones when it collects the
 // young generation. Their memory stays in the C heap, where later reads reuse it, so RSS keeps the
 // most that ever waited for a collection at once. Node.js 20 (V8 11) collects once they hold 32 MiB,
-// a constant. Node.js 24 does it once they hold about 8 MiB under the flags that `berth run` sets,
-// and frees their memory on the main thread. Measured on a 2-core machine: Node.js 20 grew by 0-30 MiB,
-// usually 6-14 MiB (seven runs), and Node.js 24 by 1.4-4.1 MiB in CI runs of this test, but by
-// 45-53 MiB without the young generation cap. bench/stream-memory.mjs, with a heavier load beside it
-// and no full collection before the baseline, saw 2-12 MiB and once 33 MiB.
-// NOTE: the growth does not depend on the body's size, but it is not always "a few MiB". On a busy
-// machine some read buffers live long enough to reach the old generation, and they pile up until a
-// full collection. The limit is the young generation's trigger plus 8 MiB.
+// a constant, and grew by 0-30 MiB, usually 6-14 MiB. Node.js 24 does it once they hold about 8 MiB
+// under the V8 flags that `berth run` sets, and with one malloc arena (MALLOC_ARENA_MAX=1, which the
+// fixture sets by restarting itself as `berth run` does) freed memory is reused by every thread: it
+// grew by 0.4-1.3 MiB in most runs on a 2-core machine, and by 11-13 MiB in two of nine runs with a load
+// average of 9. Without the arena setting it grew by 1.4-4.1 MiB, and without the young generation cap
+// by 45-53 MiB.
+// NOTE: the growth does not depend on the body's size. On a busy machine some read buffers live long
+// enough to reach the old generation, and they pile up until a full collection. The limit leaves room
+// for that.
 const GROWTH_LIMIT_MIB = servingV8Flags(process.versions.v8).length > 0 ? 16 : 40;
 
 describe('bounded memory', () => {
@@ -188,6 +190,10 @@ describe('bounded memory', () => {
     await getFromChild(berth, '/__gc');
     await sleep(200);
     const baseline = await rssOf(berth);
+    if (typeof (process as { execve?: unknown }).execve === 'function') {
+      // The fixture replaced itself, keeping its PID, with a process that has the malloc setting.
+      expect(readFileSync(`/proc/${String(berth.process.pid)}/environ`, 'utf8').split('\0')).toContain('MALLOC_ARENA_MAX=1');
+    }
 
     const started = performance.now();
     const downloaded = download(berth.port, GiB);
