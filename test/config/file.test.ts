@@ -187,8 +187,8 @@ describe('file errors', () => {
   });
 
   test('unknown key lists section options', async () => {
-    const error = await loadError({ files: { 'berth.yaml': 'providers:\n  docker:\n    watch: true\n' } });
-    expect(error.message).toMatch(/at line 3: unknown key providers\.docker\.watch: providers\.docker has no option "watch"; its options are endpoint, exposedByDefault,/);
+    const error = await loadError({ files: { 'berth.yaml': 'providers:\n  docker:\n    images: true\n' } });
+    expect(error.message).toMatch(/at line 3: unknown key providers\.docker\.images: providers\.docker has no option "images"; its options are endpoint, exposedByDefault,/);
   });
 
   test('bad value names file line', async () => {

@@ -104,9 +104,9 @@ describe('flag errors', () => {
   });
 
   test('unknown option lists section options', async () => {
-    const error = await loadError({ argv: ['--providers.docker.tls.ca=/ca.pem'] });
+    const error = await loadError({ argv: ['--providers.docker.images.pull=true'] });
     expect(error.message).toBe(
-      'Unknown flag "--providers.docker.tls.ca=/ca.pem": --providers.docker has no option "tls"; ' +
+      'Unknown flag "--providers.docker.images.pull=true": --providers.docker has no option "images"; ' +
         'its options are endpoint, exposedbydefault, defaultrule, network, labelprefix, allowemptyservices.',
     );
   });

@@ -5,6 +5,7 @@ import { ConfigError } from '../errors.js';
 import { ENV_PREFIXES, type EnvPrefix, envStyle, explainUnknownKey } from '../key-names.js';
 import { listOptions, resolveEnvKey } from '../option-tree.js';
 import type { Setting } from '../merge.js';
+import { rejectUnsupportedOption } from '../unsupported.js';
 
 /**
  * Reads the variables that start with `BERTH_` or `TRAEFIK_` into settings. `TRAEFIK_` settings
@@ -37,6 +38,7 @@ function readVariable(name: string, prefix: EnvPrefix, value: string): Setting {
 
   const resolution = resolveEnvKey(segments);
   if (!resolution.ok) {
+    rejectUnsupportedOption(segments, name, value);
     const explanation = explainUnknownKey(segments, resolution.unresolved, style);
     throw new ConfigError(`Unknown environment variable ${name}: it starts with ${prefix} but names no option; ${explanation}`, {
       option: name,
@@ -49,6 +51,9 @@ function readVariable(name: string, prefix: EnvPrefix, value: string): Setting {
   if (node.kind === 'leaf') return { path, kind: 'value', value, origin };
   if (node.kind === 'section' && node.toggle) return { path, kind: 'toggle', value, origin };
 
+  // An entry point name may take any number of segments, so `ENTRYPOINTS_WEB_PROXYPROTOCOL_INSECURE`
+  // resolves to the entry point `web_proxyprotocol_insecure` and lands here.
+  rejectUnsupportedOption(segments, name, value);
   const example = listOptions(node, path)[0];
   const hint = example === undefined ? '' : `, such as ${style.path(example.segments)}`;
   throw new ConfigError(`Environment variable ${name} names a group of options, not an option: set one of its options${hint}.`, {

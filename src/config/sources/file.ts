@@ -11,6 +11,7 @@ import { ConfigError } from '../errors.js';
 import { explainUnknownKey, fileStyle } from '../key-names.js';
 import { type OptionNode, optionTree, step } from '../option-tree.js';
 import type { Origin, Setting } from '../merge.js';
+import { unsupportedOptionMessage } from '../unsupported.js';
 
 /** Names looked for in the working directory when no file is given, in this order. */
 export const CONFIG_FILE_NAMES = ['berth.yaml', 'berth.yml', 'traefik.yaml', 'traefik.yml'] as const;
@@ -131,6 +132,8 @@ class FileReader {
       const childWritten = [...written, key];
       const next = step(option, key);
       if (!next.ok) {
+        const unsupported = unsupportedOptionMessage(childWritten, childWritten.join('.'));
+        if (unsupported !== undefined) throw this.#error(keyNode, unsupported);
         const unresolved = { knownPath: path, knownNode: option, reason: next.reason };
         throw this.#error(keyNode, `unknown key ${childWritten.join('.')}: ${explainUnknownKey(childWritten, unresolved, fileStyle)}`);
       }

@@ -6,6 +6,7 @@ import { ConfigError } from '../errors.js';
 import { explainUnknownKey, flagStyle } from '../key-names.js';
 import { type OptionNode, listOptions, resolveKey } from '../option-tree.js';
 import type { Setting, SettingKind } from '../merge.js';
+import { rejectUnsupportedOption } from '../unsupported.js';
 
 /**
  * Reads option flags into settings, in argument order, so a repeated flag's last value wins.
@@ -27,6 +28,7 @@ export function readFlags(argv: readonly string[]): Setting[] {
 
     const resolution = resolveKey(segments);
     if (!resolution.ok) {
+      rejectUnsupportedOption(segments, `--${name}`, inlineValue);
       const explanation = explainUnknownKey(segments, resolution.unresolved, flagStyle);
       throw new ConfigError(`Unknown flag "${argument}": ${explanation}`, { option: `--${name}`, value: inlineValue });
     }
