@@ -29,12 +29,16 @@ const DEFAULT_STOP_TIMEOUT_S = 10;
 /** After the first failure, a failed reconnect is logged at warn once every this many attempts. */
 const RECONNECT_WARN_EVERY = 10;
 
+/** Connection state of the Docker provider, as `/api/overview` shows it. */
 export interface DockerProviderStatus {
   connected: boolean;
   endpoint: string;
   lastError?: string;
   lastSyncAt?: string;
+  /** Successful connections after the first one, each followed by a full relist. */
   reconnects: number;
+  /** Failed connection attempts since the last successful connection or lost connection. */
+  failedAttempts: number;
   containers: number;
 }
 
@@ -49,6 +53,7 @@ export class DockerProvider {
   readonly #stopping = new Map<string, number>();
   #stopTimeouts = new Map<string, number>();
   #failedAttempts = 0;
+  #everConnected = false;
   readonly #pending = new Map<string, 'refresh' | 'remove'>();
   #needResync = true;
   #flushTimer: NodeJS.Timeout | undefined;
@@ -67,7 +72,7 @@ export class DockerProvider {
     this.#logger = logger.child({ [Fields.provider]: 'docker' });
     this.#onConfig = onConfig;
     this.#docker = new Docker(dockerOptions(options.endpoint));
-    this.#status = { connected: false, endpoint: options.endpoint, reconnects: 0, containers: 0 };
+    this.#status = { connected: false, endpoint: options.endpoint, reconnects: 0, failedAttempts: 0, containers: 0 };
   }
 
   status(): DockerProviderStatus {
@@ -107,8 +112,11 @@ export class DockerProvider {
 
       this.#status.connected = true;
       delete this.#status.lastError;
+      if (this.#everConnected) this.#status.reconnects++;
+      this.#everConnected = true;
       this.#backoffMs = BACKOFF_INITIAL_MS;
       this.#failedAttempts = 0;
+      this.#status.failedAttempts = 0;
       this.#logger.info({ [Fields.address]: this.#options.endpoint, [Fields.counts]: { containers: this.#containers.size } }, 'connected to Docker');
     } catch (error) {
       this.#disconnected(error as Error);
@@ -183,8 +191,8 @@ export class DockerProvider {
     this.#status.lastError = error.message;
     const delayMs = this.#backoffMs;
     this.#backoffMs = Math.min(this.#backoffMs * 2, BACKOFF_MAX_MS);
-    this.#status.reconnects++;
     this.#failedAttempts = wasConnected ? 1 : this.#failedAttempts + 1;
+    this.#status.failedAttempts = wasConnected ? 0 : this.#status.failedAttempts + 1;
 
     const log = { reason: error.message, [Fields.address]: this.#options.endpoint, [Fields.delayMs]: delayMs, [Fields.attempt]: this.#failedAttempts };
     if (wasConnected) {
