@@ -1,6 +1,6 @@
 // `GET /api/explain`: which router, middlewares and server a described request would reach, as
 // JSON. The request is described by query parameters:
-//   url         the request URL, required (`http://example.com/path?x=1`)
+//   url         the request URL, required: http, https, ws or wss (`http://example.com/path?x=1`)
 //   method      defaults to GET
 //   entrypoint  defaults to `web`, or to the only entry point
 //   header      `Name: value`, repeatable

@@ -28,6 +28,8 @@ export class InvalidExplainRequestError extends BerthError {
 
 const DEFAULT_CLIENT_IP = '127.0.0.1';
 const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
+/** URL schemes of the requests an entry point serves: WebSocket URLs are HTTP requests with an Upgrade header. */
+const SUPPORTED_SCHEMES = ['http', 'https', 'ws', 'wss'];
 
 /**
  * Builds request facts for `request`. The path is kept exactly as written, so `%2F` stays encoded
@@ -35,6 +37,7 @@ const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
  * `curl -H 'Host: example.com' http://127.0.0.1/`.
  */
 export function explainFacts(request: ExplainRequest): RequestFacts {
+  checkScheme(request.url);
   const target = splitUrl(request.url.trim());
   const headers = headerMap(request.headers ?? {});
   const hostHeader = headers.host;
@@ -54,6 +57,18 @@ export function explainFacts(request: ExplainRequest): RequestFacts {
     headers,
     clientIp: clientAddress(request.clientIp),
   };
+}
+
+/** Rejects a URL whose scheme names a protocol that no entry point serves, such as `ftp://`. */
+function checkScheme(url: string): void {
+  const trimmed = url.trim();
+  if (!SCHEME.test(trimmed)) return;
+
+  const scheme = trimmed.slice(0, trimmed.indexOf(':')).toLowerCase();
+  if (SUPPORTED_SCHEMES.includes(scheme)) return;
+  throw new InvalidExplainRequestError(
+    `the URL "${url}" has the scheme "${scheme}", but Berth routes HTTP requests only: write a URL that starts with http://, https://, ws:// or wss://`,
+  );
 }
 
 interface SplitUrl {
@@ -114,9 +129,12 @@ function clientAddress(value: string | undefined): string {
   return unbracketed.toLowerCase().startsWith('::ffff:') && unbracketed.includes('.') ? unbracketed.slice(7) : unbracketed;
 }
 
-/** Returns `https` for an `https://` URL, which is matched against the entry point's TLS routers, else `http`. */
+/**
+ * Returns `https` for an `https://` or `wss://` URL, which is matched against the entry point's
+ * TLS routers, else `http`.
+ */
 export function schemeOf(url: string): 'http' | 'https' {
-  return /^https:\/\//i.test(url.trim()) ? 'https' : 'http';
+  return /^(https|wss):\/\//i.test(url.trim()) ? 'https' : 'http';
 }
 
 /** Picks the entry point to explain on: the requested one, else `web`, else the only one there is. */

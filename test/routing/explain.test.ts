@@ -269,6 +269,34 @@ describe('explain request', () => {
     expect(plain.nearMisses).toEqual([{ kind: 'other-entry-point', router: 'secure@docker', rule: 'Host(`s.example.com`)', entryPoint: 'web', scheme: 'https' }]);
   });
 
+  it('matches wss requests against TLS routers', () => {
+    const tls = runtimeOf({
+      routers: { secure: { rule: 'Host(`s.example.com`)', tls: true } },
+      services: { secure: ['http://127.0.0.1:9001'] },
+    });
+    const overTls = explain(tls, { url: 'wss://s.example.com/socket' });
+    const plain = explain(tls, { url: 'ws://s.example.com/socket' });
+
+    expect(overTls.request.scheme).toBe('https');
+    expect(overTls.winner?.router).toBe('secure@docker');
+    expect(plain.request.scheme).toBe('http');
+    expect(plain.outcome).toBe('not-found');
+  });
+
+  // Before, `ftp://h.example.com/` was explained as if it were an HTTP request.
+  it('rejects a URL of another protocol', () => {
+    for (const url of ['ftp://h.example.com/', 'FILE:///etc/passwd', 'gopher://h.example.com/']) {
+      expect(() => explain(runtime, { url })).toThrow(InvalidExplainRequestError);
+      expect(() => explain(runtime, { url })).toThrow(`the URL "${url}" has the scheme "${url.slice(0, url.indexOf(':')).toLowerCase()}"`);
+      expect(() => explain(runtime, { url })).toThrow('http://, https://, ws:// or wss://');
+    }
+  });
+
+  it('accepts a URL without a scheme', () => {
+    expect(explainFacts({ url: 'h.example.com/path' }).host).toBe('h.example.com');
+    expect(explainFacts({ url: 'h.example.com:8080/path' }).path).toBe('/path');
+  });
+
   it('needs a choice among several entry points without web', () => {
     const noWeb = runtimeOf({ routers: {}, entryPoints: ['a', 'b'] });
     expect(() => explain(noWeb, { url: 'http://h.example.com/' })).toThrow('choose one');
