@@ -73,6 +73,18 @@ async function getJson(path) {
   if (!response.ok) throw new Error(path + ' returned ' + response.status);
   return response.json();
 }
+// The lists come in pages of at most 1000 items; X-Next-Page is 1 after the last page.
+async function getAll(path) {
+  const items = [];
+  for (let page = 1; ; ) {
+    const response = await fetch(path + '?per_page=1000&page=' + page, { cache: 'no-store' });
+    if (!response.ok) throw new Error(path + ' returned ' + response.status);
+    items.push(...(await response.json()));
+    const next = Number(response.headers.get('X-Next-Page'));
+    if (!(next > page)) return items;
+    page = next;
+  }
+}
 function fill(tableId, items, render) {
   const body = document.querySelector('#' + tableId + ' tbody');
   body.replaceChildren();
@@ -85,8 +97,8 @@ function fill(tableId, items, render) {
 }
 async function refresh() {
   const [version, overview, routers, services, certificates] = await Promise.all([
-    getJson('/api/version'), getJson('/api/overview'), getJson('/api/http/routers'),
-    getJson('/api/http/services'), getJson('/api/certificates').catch(() => []),
+    getJson('/api/version'), getJson('/api/overview'), getAll('/api/http/routers'),
+    getAll('/api/http/services'), getJson('/api/certificates').catch(() => []),
   ]);
   document.getElementById('version').textContent = 'version ' + version.Version;
   const providers = Object.entries(overview.providerStatus || {})

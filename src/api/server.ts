@@ -8,6 +8,7 @@ import type { ResolverStatus } from '../tls/acme/manager.js';
 import type { CertificateInfo } from '../tls/types.js';
 import { certificatesJson } from './certificates.js';
 import { explainFromQuery } from './explain.js';
+import { NEXT_PAGE_HEADER, paginate } from './pagination.js';
 import { middlewareJson, overviewJson, redactSecrets, routerJson, serviceJson, tlsOptionsJson } from './views.js';
 
 export interface ApiOptions {
@@ -28,11 +29,18 @@ export interface ApiOptions {
 }
 
 type Handler = (url: URL) => unknown;
+type ListHandler = (url: URL) => readonly unknown[];
 
 export function createApiHandler(options: ApiOptions): (request: IncomingMessage, response: ServerResponse) => void {
   const routes = new Map<string, Handler>([
     ['/api/version', () => ({ Version: VERSION, Codename: 'berth', startDate: options.startedAt.toISOString() })],
     ['/api/overview', () => overviewJson(options.runtime(), options.providers())],
+    ['/api/rawdata', () => rawData(options.runtime(), options.providers())],
+    ['/api/certificates', () => certificatesJson(options.certificates?.() ?? [], options.acme?.() ?? [])],
+    ['/api/certificateresolvers', () => options.acme?.() ?? []],
+  ]);
+  // Lists take `page` and `per_page`, and respond with the X-Next-Page header, as Traefik's do.
+  const lists = new Map<string, ListHandler>([
     ['/api/entrypoints', () => entryPointList(options)],
     // Berth has no TCP or UDP routing yet; empty lists keep Traefik clients working.
     ['/api/tcp/routers', () => []],
@@ -43,9 +51,6 @@ export function createApiHandler(options: ApiOptions): (request: IncomingMessage
     ['/api/http/routers', (url) => listRouters(options.runtime(), url)],
     ['/api/http/services', (url) => listServices(options.runtime(), url)],
     ['/api/http/middlewares', (url) => listMiddlewares(options.runtime(), url)],
-    ['/api/rawdata', () => rawData(options.runtime(), options.providers())],
-    ['/api/certificates', () => certificatesJson(options.certificates?.() ?? [], options.acme?.() ?? [])],
-    ['/api/certificateresolvers', () => options.acme?.() ?? []],
   ]);
 
   return (request, response) => {
@@ -89,7 +94,15 @@ export function createApiHandler(options: ApiOptions): (request: IncomingMessage
       return;
     }
 
-    const handler = routes.get(url.pathname.replace(/\/$/, ''));
+    const path = url.pathname.replace(/\/$/, '');
+    const list = lists.get(path);
+    if (list) {
+      const page = paginate(list(url), url.searchParams);
+      if (page.ok) sendJson(response, 200, page.items, { [NEXT_PAGE_HEADER]: String(page.nextPage) });
+      else sendJson(response, 400, { message: page.message });
+      return;
+    }
+    const handler = routes.get(path);
     if (handler) {
       sendJson(response, 200, handler(url));
       return;
@@ -167,8 +180,8 @@ function rawData(runtime: Runtime, providers: Record<string, unknown>) {
   };
 }
 
-function sendJson(response: ServerResponse, status: number, body: unknown): void {
+function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  response.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
   response.end(text);
 }
