@@ -4,26 +4,57 @@
 import { request } from 'node:http';
 import type { StaticConfig } from '../config/index.js';
 import { parseListenAddress } from '../entrypoints/address.js';
+import { processIO, type CommandIO } from './args.js';
 
 const TIMEOUT_MS = 3_000;
 const DEFAULT_INTERNAL_ADDRESS = ':8080';
 
-export async function healthcheck(config: StaticConfig): Promise<number> {
+export async function healthcheck(config: StaticConfig, io: Pick<CommandIO, 'stdout' | 'stderr'> = processIO()): Promise<number> {
   const address = config.entryPoints[config.internalEntryPoint]?.address ?? DEFAULT_INTERNAL_ADDRESS;
 
   const { host, port } = parseListenAddress(address);
   const target = !host || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const url = `http://${target.includes(':') ? `[${target}]` : target}:${port}/ping`;
   return new Promise((resolve) => {
     const req = request({ host: target, port, path: '/ping', timeout: TIMEOUT_MS }, (res) => {
       res.resume();
-      process.stdout.write(`GET /ping: ${res.statusCode}\n`);
-      resolve(res.statusCode === 200 ? 0 : 1);
+      io.stdout(`GET /ping: ${res.statusCode}\n`);
+      if (res.statusCode === 200) {
+        resolve(0);
+        return;
+      }
+      const outcome = res.statusCode === 404 ? 'not-found' : 'unexpected';
+      io.stderr(`healthcheck failed: GET ${url} returned ${res.statusCode}. ${pingHint(config, outcome)}\n`);
+      resolve(1);
     });
     req.on('timeout', () => req.destroy(new Error(`no response within ${TIMEOUT_MS} ms`)));
     req.on('error', (error) => {
-      process.stderr.write(`healthcheck failed: GET http://${target}:${port}/ping: ${error.message}\n`);
+      io.stderr(`healthcheck failed: GET ${url}: ${error.message}. ${pingHint(config, 'unreachable')}\n`);
       resolve(1);
     });
     req.end();
   });
+}
+
+/**
+ * Returns the next step after a failed check, with how to enable `/ping`. The HEALTHCHECK of an image runs without the flags of the container's
+ * command, so it reads only the environment and the configuration file: a `--ping` flag given to
+ * `berth run` does not reach it, but BERTH_PING=true does.
+ */
+function pingHint(config: StaticConfig, outcome: 'not-found' | 'unexpected' | 'unreachable'): string {
+  const internal = config.internalEntryPoint;
+  const addressOption = `--entrypoints.${internal}.address (BERTH_ENTRYPOINTS_${internal.toUpperCase()}_ADDRESS)`;
+  const enable = 'start Berth with --ping, or set BERTH_PING=true in its environment';
+  const disabledHere = config.ping === undefined ? ' Ping is not enabled in the configuration this command read either.' : '';
+
+  if (outcome === 'not-found') {
+    return `The internal entry point is up but /ping is not enabled: ${enable}.${disabledHere}`;
+  }
+  if (outcome === 'unexpected') {
+    return `Check that ${addressOption} names the internal entry point of Berth, where /ping responds 200.`;
+  }
+  return (
+    `The ping endpoint is disabled or not reachable: ${enable}. ` +
+    `If the internal entry point listens on another address, give healthcheck the same ${addressOption}.${disabledHere}`
+  );
 }
