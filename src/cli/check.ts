@@ -55,7 +55,8 @@ export async function checkCommand(argv: readonly string[], io: CommandIO): Prom
     const built = await composeRuntime(compose, args.values.get('project-name'), args.staticArgs, io);
     runtime = built.runtime;
     notes = built.project.notes;
-    source = `${built.project.file} (project ${built.project.projectName}, ${built.project.containers.length} containers)`;
+    const containers = built.project.containers.length;
+    source = `${built.project.file} (project ${built.project.projectName}, ${containers} container${containers === 1 ? '' : 's'})`;
   } else {
     if (args.values.has('project-name')) throw new UsageError('--project-name needs --compose FILE');
     const config = await loadConfig(args.staticArgs, io);

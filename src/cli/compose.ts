@@ -67,15 +67,19 @@ export function composeProject(text: string, file: string, options: ComposeOptio
   } catch (error) {
     throw new ComposeFileError(`${file} is not valid YAML: ${(error as Error).message}`, { cause: error });
   }
-  if (!isRecord(document) || !isRecord(document.services)) {
+  if (!isRecord(document) || !('services' in document)) {
     throw new ComposeFileError(`${file} has no services section; a compose file lists its containers under services:`);
   }
+  const services = serviceMap(document.services, file);
 
   const notes: string[] = [];
   const projectName = chooseProjectName(options, document.name, file, notes);
   const project: ComposeProject = { file, projectName, containers: [], proxyFlags: [], notes };
+  if (Object.keys(services).length === 0) {
+    notes.push(`services is ${emptyForm(document.services)}, so the file declares no services and there is nothing to route`);
+  }
 
-  for (const [service, raw] of Object.entries(document.services)) {
+  for (const [service, raw] of Object.entries(services)) {
     if (!isRecord(raw)) continue;
     const definition = interpolateTree(pickFields(raw), options.env, notes, `services.${service}`) as Record<string, unknown>;
     project.containers.push(...serviceContainers(projectName, service, definition, options, notes));
@@ -104,8 +108,16 @@ function serviceContainers(project: string, service: string, definition: Record<
     notes.push(`service ${service}: extends is not followed, so labels and ports of the extended service are missing`);
   }
 
-  let ports = composePorts(definition.expose, definition.ports);
   const routed = isRouted(labels, prefix, options.exposedByDefault ?? true);
+  const replicaField = definition.scale !== undefined ? 'scale' : 'deploy.replicas';
+  const replicas = replicaCount(definition.scale ?? deploy.replicas);
+  if (replicas === 0) {
+    // Routers come from the labels of running containers, so a service scaled to 0 has none.
+    if (routed) notes.push(zeroReplicasNote(service, replicaField, routerNames(prefixed)));
+    return [];
+  }
+
+  let ports = composePorts(definition.expose, definition.ports);
   // A server.port or server.url label sets the port itself, so the container's ports are not needed.
   const portLabel = prefixed.some((key) => /^[^.]+\.http\.services\.[^.]+\.loadbalancer\.server\.(port|url)$/i.test(key));
   if (ports.length === 0 && routed && !portLabel) {
@@ -118,7 +130,6 @@ function serviceContainers(project: string, service: string, definition: Record<
     ports = [ASSUMED_PORT];
   }
 
-  const replicas = replicaCount(definition.scale ?? deploy.replicas);
   const containers: ContainerInfo[] = [];
   for (let number = 1; number <= replicas; number++) {
     const customName = typeof definition.container_name === 'string' && replicas === 1 ? definition.container_name : undefined;
@@ -143,6 +154,33 @@ function serviceContainers(project: string, service: string, definition: Record<
     });
   }
   return containers;
+}
+
+/**
+ * Returns the services of a compose file by name. An empty list and an empty `services:` mean no
+ * services. A list of services is an error, because compose names each service by its key.
+ */
+function serviceMap(value: unknown, file: string): Record<string, unknown> {
+  if (isRecord(value)) return value;
+  if (value === null || (Array.isArray(value) && value.length === 0)) return {};
+  const form = Array.isArray(value) ? 'a list' : `the ${typeof value} ${JSON.stringify(value)}`;
+  throw new ComposeFileError(`services in ${file} is ${form}, but it must be a mapping from service names to their settings, as in "services: {web: {image: nginx}}"`);
+}
+
+function emptyForm(value: unknown): string {
+  if (Array.isArray(value)) return 'an empty list';
+  return value === null ? 'empty' : 'an empty mapping';
+}
+
+/** Returns the router names that labels such as `traefik.http.routers.NAME.rule` declare, in order. */
+function routerNames(prefixedKeys: readonly string[]): string[] {
+  const names = prefixedKeys.map((key) => /^[^.]+\.http\.routers\.([^.]+)\./i.exec(key)?.[1]).filter((name): name is string => name !== undefined);
+  return [...new Set(names)];
+}
+
+function zeroReplicasNote(service: string, field: string, routers: readonly string[]): string {
+  const declared = routers.length === 0 ? 'its default router is' : `its router${routers.length === 1 ? '' : 's'} ${routers.join(', ')} ${routers.length === 1 ? 'is' : 'are'}`;
+  return `service ${service}: ${field} is 0, so it runs no containers and ${declared} not created; requests that only it would match get 404 until the service is scaled up`;
 }
 
 /** Returns whether the Docker provider would route a container with `labels`, from `<prefix>.enable` and exposedByDefault. */

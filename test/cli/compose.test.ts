@@ -149,6 +149,44 @@ describe('compose containers', () => {
   it('rejects a file without services', () => {
     expect(() => project('version: "3"\n')).toThrow('no services section');
   });
+
+  // Before, `services: []` was reported as a missing services section.
+  it('reads an empty services list as no services', () => {
+    const result = project('services: []\n');
+    expect(result.containers).toEqual([]);
+    expect(result.notes).toEqual(['services is an empty list, so the file declares no services and there is nothing to route']);
+  });
+
+  it('reads empty services as no services', () => {
+    expect(project('services: {}\n').notes).toEqual(['services is an empty mapping, so the file declares no services and there is nothing to route']);
+    expect(project('services:\n').notes).toEqual(['services is empty, so the file declares no services and there is nothing to route']);
+  });
+
+  it('rejects a list of services', () => {
+    expect(() => project('services: [web]\n')).toThrow(ComposeFileError);
+    expect(() => project('services: [web]\n')).toThrow('services in /srv/My_Shop!/compose.yaml is a list, but it must be a mapping from service names');
+  });
+
+  // Before, a service with `deploy.replicas: 0` and no labels got the note that it "is routed".
+  it('notes a service scaled to zero', () => {
+    const result = project('services:\n  web:\n    image: nginx\n    deploy: { replicas: 0 }\n    labels: ["traefik.http.routers.shop.rule=Host(`shop.test`)"]\n');
+    expect(result.containers).toEqual([]);
+    expect(result.notes).toEqual([
+      'service web: deploy.replicas is 0, so it runs no containers and its router shop is not created; requests that only it would match get 404 until the service is scaled up',
+    ]);
+  });
+
+  it('notes scale 0 without labels', () => {
+    const result = project('services:\n  web:\n    image: nginx\n    scale: 0\n');
+    expect(result.notes).toHaveLength(1);
+    expect(result.notes[0]).toContain('service web: scale is 0, so it runs no containers and its default router is not created');
+    expect(result.notes[0]).not.toContain('is routed');
+  });
+
+  it('no zero-replica note when not routed', () => {
+    const result = project('services:\n  db:\n    image: postgres\n    deploy: { replicas: 0 }\n', { exposedByDefault: false });
+    expect(result.notes).toEqual([]);
+  });
 });
 
 describe('compose project name', () => {
