@@ -108,7 +108,7 @@ function entryPointConfig(address: EntryPointAddress, options: z.output<typeof e
       },
       lifeCycle: { graceTimeOutMs: lifeCycle.graceTimeOut },
     },
-    http: {},
+    http: { maxHeaderBytes: options.http.maxHeaderBytes },
     http2: { ...options.http2 },
   };
   if (options.http.tls !== undefined) config.http.tls = {};

@@ -10,7 +10,7 @@
 
 import * as z from 'zod';
 
-import { INTERNAL_ENTRY_POINT, INTERNAL_ENTRY_POINT_ALIAS, LETS_ENCRYPT_DIRECTORY } from './types.js';
+import { DEFAULT_MAX_HEADER_BYTES, INTERNAL_ENTRY_POINT, INTERNAL_ENTRY_POINT_ALIAS, LETS_ENCRYPT_DIRECTORY } from './types.js';
 import {
   addressValue,
   booleanValue,
@@ -141,6 +141,9 @@ const entryPointRedirectionSchema = z.strictObject({
   }),
 });
 
+/** Largest `maxHeaderBytes`: 16 MiB, far above any real header block, so that one request cannot hold gigabytes. */
+const MAX_HEADER_BYTES = 16 * 1024 * 1024;
+
 const entryPointHttpSchema = z.strictObject({
   tls: documented(entryPointTlsSchema, {
     description: 'Serve every router of this entry point over TLS only, as if each had tls=true.',
@@ -148,6 +151,10 @@ const entryPointHttpSchema = z.strictObject({
     toggle: true,
   }).optional(),
   redirections: z.strictObject({ entryPoint: entryPointRedirectionSchema.optional() }).optional(),
+  maxHeaderBytes: documented(positiveIntegerValue(MAX_HEADER_BYTES).default(DEFAULT_MAX_HEADER_BYTES), {
+    description: `Largest request head (request line and header fields; the header list on HTTP/2) in bytes, up to ${MAX_HEADER_BYTES}; a larger one gets 431.`,
+    defaultText: '16384 (Traefik: 1048576)',
+  }),
 });
 
 /** Largest value of an HTTP/2 setting, which is a 32-bit unsigned integer (RFC 9113 section 6.5.1). */

@@ -39,6 +39,8 @@ export interface EntryPointConfig extends EntryPointAddress {
     tls?: EntryPointTlsConfig;
     /** Present when `http.redirections.entryPoint` is set: requests are redirected instead of routed. */
     redirections?: { entryPoint: EntryPointRedirectionConfig };
+    /** Largest request head in bytes; a larger one gets 431. */
+    maxHeaderBytes: number;
   };
   http2: {
     /** Streams one HTTP/2 client connection may have open at once. */
@@ -125,6 +127,9 @@ export interface PingConfig {
 export type AcmeKeyType = 'EC256' | 'EC384' | 'RSA2048' | 'RSA4096';
 
 /** Let's Encrypt's production directory, the default ACME server as in Traefik. */
+/** Default limit of a request head in bytes: Node.js's own, where Traefik's is 1 MiB. */
+export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
+
 export const LETS_ENCRYPT_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';
 
 /** The DNS-01 challenge settings of a certificate resolver. */

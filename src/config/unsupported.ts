@@ -52,7 +52,6 @@ const UNSUPPORTED: readonly UnsupportedOption[] = [
   { path: ['entrypoints', '*', 'http', 'middlewares'], advice: 'attach the middlewares to each router instead, with the traefik.http.routers.<router>.middlewares label.' },
   { path: ['entrypoints', '*', 'http', 'encodequerysemicolons'], advice: NO_REPLACEMENT },
   { path: ['entrypoints', '*', 'http', 'sanitizepath'], advice: NO_REPLACEMENT },
-  { path: ['entrypoints', '*', 'http', 'maxheaderbytes'], advice: NO_REPLACEMENT },
   { path: ['entrypoints', '*', 'http3'], advice: 'Berth serves HTTP/1.1 and HTTP/2 only; remove the option.' },
   { path: ['entrypoints', '*', 'udp'], advice: 'Berth routes HTTP only, so remove the option.' },
   { path: ['entrypoints', '*', 'asdefault'], advice: 'list the entry points of each router with the traefik.http.routers.<router>.entrypoints label instead.' },

@@ -5,7 +5,7 @@ import type { Runtime } from '../routing/runtime.js';
 import { DEFAULT_TLS_OPTIONS, type TlsOptions } from '../tls/options.js';
 import type { EntryPointOptions } from './server.js';
 
-type ListenerSettings = Pick<EntryPointOptions, 'address' | 'forwardedHeaders' | 'timeouts' | 'http2' | 'graceTimeOutMs'>;
+type ListenerSettings = Pick<EntryPointOptions, 'address' | 'forwardedHeaders' | 'timeouts' | 'http2' | 'graceTimeOutMs' | 'maxHeaderSize'>;
 
 /** Returns the listener settings of an entry point from its static configuration. */
 export function listenerSettings(config: EntryPointConfig): ListenerSettings {
@@ -20,6 +20,7 @@ export function listenerSettings(config: EntryPointConfig): ListenerSettings {
     },
     http2: { maxConcurrentStreams: config.http2.maxConcurrentStreams, h2c: config.http2.h2c },
     graceTimeOutMs: lifeCycle.graceTimeOutMs,
+    maxHeaderSize: config.http.maxHeaderBytes,
   };
 }
 

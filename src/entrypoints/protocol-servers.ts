@@ -8,9 +8,6 @@ import type { Duplex } from 'node:stream';
 
 import { tlsServerOptions, type TlsHandshakeSource } from './tls-handshake.js';
 
-/** Node.js's default limit of the request head (line and fields) of HTTP/1.1, in bytes. */
-export const DEFAULT_MAX_HEADER_SIZE = 16 * 1024;
-
 /**
  * `maxHeadersCount` for the HTTP/1.1 parsers, where 0 means no limit. With Node's default of 2000,
  * the lines after the 2000th are dropped without an error, Content-Length and Transfer-Encoding

@@ -13,7 +13,8 @@ import { abortResponse } from '../proxy/abort-response.js';
 import { hasRequestBody } from '../proxy/upstream-request.js';
 import { parseListenAddress } from './address.js';
 import { ForwardedHeadersTrust, type ForwardedHeadersOptions } from './forwarded-trust.js';
-import { DEFAULT_MAX_HEADER_SIZE, createPlainServer, createPriorKnowledgeServer, createTlsServer, handshakeTimeoutMs } from './protocol-servers.js';
+import { DEFAULT_MAX_HEADER_BYTES } from '../config/types.js';
+import { createPlainServer, createPriorKnowledgeServer, createTlsServer, handshakeTimeoutMs } from './protocol-servers.js';
 import { sniffProtocol, type ClientHelloInfo, type ConnectionProtocol } from './protocol-sniffer.js';
 import { closeWhenIdle, startRequestTimers } from './timeouts.js';
 import { TlsOptionsServers, defaultContextOptions, type TlsHandshakeSource } from './tls-handshake.js';
@@ -94,7 +95,7 @@ export class EntryPoint {
     const serverOptions = {
       headersTimeoutMs: this.#timeouts.readTimeoutMs,
       keepAliveTimeoutMs: this.#timeouts.idleTimeoutMs,
-      maxHeaderSize: options.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE,
+      maxHeaderSize: options.maxHeaderSize ?? DEFAULT_MAX_HEADER_BYTES,
       maxConcurrentStreams: options.http2?.maxConcurrentStreams ?? 250,
       onSessionSetupError: (error: unknown) => this.#logger.error({ err: error }, 'setting up an HTTP/2 session failed, so the connection was closed'),
     };

@@ -13,8 +13,19 @@ describe('entry point options', () => {
       respondingTimeouts: { readTimeoutMs: 60_000, writeTimeoutMs: 0, idleTimeoutMs: 180_000 },
       lifeCycle: { graceTimeOutMs: 10_000 },
     });
-    expect(web?.http).toEqual({});
+    // Traefik allows 1 MiB of request head, Berth keeps Node.js's 16 KiB.
+    expect(web?.http).toEqual({ maxHeaderBytes: 16_384 });
     expect(web?.http2).toEqual({ maxConcurrentStreams: 250, h2c: false });
+  });
+
+  test('maxHeaderBytes from a flag', async () => {
+    const config = await load({ argv: ['--entrypoints.web.address=:80', '--entrypoints.web.http.maxheaderbytes=65536'] });
+    expect(config.entryPoints.web?.http.maxHeaderBytes).toBe(65_536);
+  });
+
+  test('maxHeaderBytes out of range', async () => {
+    await expect(load({ argv: ['--entrypoints.web.address=:80', '--entrypoints.web.http.maxheaderbytes=0'] })).rejects.toThrow(/maxheaderbytes/i);
+    await expect(load({ argv: ['--entrypoints.web.address=:80', '--entrypoints.web.http.maxheaderbytes=99999999'] })).rejects.toThrow(/16777216/);
   });
 
   test('built-in entry points get defaults', async () => {
