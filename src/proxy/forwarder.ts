@@ -2,13 +2,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { Agent, H2CClient, type Dispatcher } from 'undici';
+import { Agent, H2CClient, type Client, type Dispatcher } from 'undici';
 
 import { BadRequestError } from '../errors.js';
 import { silentLogger } from '../observability/logger.js';
 import { redactServerUrl } from '../observability/redact.js';
 import { sendErrorResponse } from './error-response.js';
 import { ExpectContinueClient } from './expect-continue.js';
+import { FreshConnections } from './fresh-connection.js';
 import { isUpgradeRequest, upstreamRequestHeaders } from './headers.js';
 import { ResponseRelay } from './response-relay.js';
 import type { ForwardContext, ForwardOptions, ForwardOutcome, Forwarder, Upstream } from './types.js';
@@ -67,8 +68,7 @@ export function createForwarder(options: ForwarderOptions = {}): TunnelingForwar
   const expectContinueTimeoutMs = checkedMilliseconds('expectContinueTimeoutMs', options.expectContinueTimeoutMs ?? DEFAULT_EXPECT_CONTINUE_TIMEOUT_MS, false);
   const forwarded = { trusted: options.keepForwardedHeaders === true };
 
-  // The Agent keeps one Pool per origin and drops a Pool once its last connection closes.
-  const agent = new Agent({
+  const http1Options = {
     pipelining: 1,
     connectTimeout: dialTimeoutMs,
     keepAliveTimeout: idleTimeoutMs,
@@ -78,18 +78,24 @@ export function createForwarder(options: ForwarderOptions = {}): TunnelingForwar
     // end of the body. The body timeout is off so that quiet streams such as server-sent events survive.
     headersTimeout: 0,
     bodyTimeout: 0,
-  });
+  } satisfies Client.Options;
+  // The Agent keeps one Pool per origin and drops a Pool once its last connection closes.
+  const agent = new Agent(http1Options);
 
   // Servers whose URL scheme is h2c get HTTP/2 without TLS, with prior knowledge (RFC 9113 section 3.3):
   // one connection per server that carries up to 100 requests at once.
-  const h2cAgent = new Agent({
+  const h2cOptions = {
     connectTimeout: dialTimeoutMs,
     keepAliveTimeout: idleTimeoutMs,
     keepAliveMaxTimeout: idleTimeoutMs,
     headersTimeout: 0,
     bodyTimeout: 0,
-    factory: (origin, clientOptions) => new H2CClient(origin, { ...clientOptions, pipelining: H2C_STREAMS, maxConcurrentStreams: H2C_STREAMS }),
-  });
+    pipelining: H2C_STREAMS,
+    maxConcurrentStreams: H2C_STREAMS,
+  } satisfies H2CClient.Options;
+  const h2cAgent = new Agent({ factory: (origin, clientOptions) => new H2CClient(origin, { ...clientOptions, ...h2cOptions }) });
+  // Requests with `newConnection` bypass both pools.
+  const freshConnections = new FreshConnections({ http1: http1Options, h2c: h2cOptions });
   const dispatcherFor = (upstream: Upstream): Dispatcher => (upstream.url.protocol === 'h2c:' ? h2cAgent : agent);
 
   // Requests with `Expect: 100-continue` and a body go through node:http, which passes the expectation on.
@@ -118,7 +124,12 @@ export function createForwarder(options: ForwarderOptions = {}): TunnelingForwar
       if (relayExpectation && body !== null) {
         continueClient.send({ upstream, method: request.method ?? 'GET', path, headers, body }, relay);
       } else {
-        dispatcherFor(upstream).dispatch(dispatchOptions(request, upstream, path, headers, body), relay);
+        const dispatch = dispatchOptions(request, upstream, path, headers, body);
+        if (options.newConnection === true) {
+          freshConnections.dispatch(dispatch, relay, upstream.url.protocol === 'h2c:', relay.outcome);
+        } else {
+          dispatcherFor(upstream).dispatch(dispatch, relay);
+        }
       }
     } catch (error) {
       relay.fail(error);
@@ -161,7 +172,7 @@ export function createForwarder(options: ForwarderOptions = {}): TunnelingForwar
 
   // Waits for requests in flight, so a long stream such as server-sent events delays it until it ends.
   async function close(): Promise<void> {
-    await Promise.all([agent.close(), h2cAgent.close(), continueClient.close()]);
+    await Promise.all([agent.close(), h2cAgent.close(), freshConnections.close(), continueClient.close()]);
   }
 
   return { forward, forwardUpgrade, close };

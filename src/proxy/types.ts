@@ -36,6 +36,13 @@ export interface ForwardOptions {
    * arrived. Defaults to false.
    */
   replayAfterReset?: boolean;
+  /**
+   * When true, the request goes out on a new connection opened for it alone, never on a pooled one,
+   * and that connection is closed once the exchange ends. NOTE: a request with `Expect: 100-continue`
+   * and a body to an HTTP/1.1 server ignores it, because it goes through node:http's pool, but a
+   * replay never has a body. Defaults to false.
+   */
+  newConnection?: boolean;
 }
 
 export interface Forwarder {

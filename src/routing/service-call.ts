@@ -6,8 +6,9 @@
 // a container that just went away) is tried on up to two other servers at once. Servers also close
 // idle keep-alive connections just as a request arrives. So an idempotent request without a body
 // whose connection was closed or reset before any response byte is sent again once, as Go's
-// Transport does: to the same server, or to another when that one left. Only a connection
-// that served an earlier request counts, and only when nothing came back. With it, the
+// Transport does: to the same server, or to another when that one left, and on a new connection
+// rather than a pooled one. Only a connection that served an earlier request counts, and only
+// when nothing came back. With it, the
 // middleware's budget applies, idempotent requests without a body that got no response are
 // retried too, and a retry waits a little longer each time and may return to a server already
 // tried when no other is available. The forwarder leaves the body unread when nothing reached the
@@ -71,13 +72,15 @@ export async function callService(context: RequestContext, route: Route, service
   let target: Target = { server: first.server, service };
   // Whether an idempotent request was already sent again after a closed connection.
   let replayed = false;
+  // Whether the previous attempt failed on a stale connection, so this one needs a new connection.
+  let afterStale = false;
   for (let attempt = 1; ; attempt++) {
     const { server } = target;
     pin?.(server.stickyValue);
     const mayRetry = attempt < attempts;
     if (debug) options.logger.debug(logFields(route, service, server, attempt), 'forwarding request');
 
-    const outcome = await forwardCounted(target, context, options, attemptOptions(mayRetry, policy));
+    const outcome = await forwardCounted(target, context, options, attemptOptions(mayRetry, policy, afterStale));
     if (outcome.status < 500 || !outcome.error) return true;
 
     tried ??= new Set();
@@ -92,6 +95,7 @@ export async function callService(context: RequestContext, route: Route, service
       retry ??= pickRetry(current, tried, policy !== undefined || stale);
     }
     if (stale) replayed = true;
+    afterStale = stale;
     // A server closing a keep-alive connection as a request arrives is routine, so its replay is logged at debug.
     const level = retry !== undefined && stale ? 'debug' : 'warn';
     options.logger[level](
@@ -121,10 +125,13 @@ const EARLIER_ATTEMPT_WITH_RETRY_POLICY: ForwardOptions = { writeRetryableError:
  * Returns the forward options of an attempt. The last attempt writes its error. An earlier one
  * leaves a retryable error unwritten. An idempotent request that got no response counts as
  * retryable after a closed or reset connection, and with the `retry` middleware after any failure.
+ * An attempt after a stale connection goes out on a new connection, because the pool may hold
+ * other idle connections that the server has closed too.
  */
-function attemptOptions(mayRetry: boolean, policy: RetryPolicy | undefined): ForwardOptions {
-  if (!mayRetry) return LAST_ATTEMPT;
-  return policy === undefined ? EARLIER_ATTEMPT : EARLIER_ATTEMPT_WITH_RETRY_POLICY;
+function attemptOptions(mayRetry: boolean, policy: RetryPolicy | undefined, afterStale: boolean): ForwardOptions {
+  let chosen = LAST_ATTEMPT;
+  if (mayRetry) chosen = policy === undefined ? EARLIER_ATTEMPT : EARLIER_ATTEMPT_WITH_RETRY_POLICY;
+  return afterStale ? { ...chosen, newConnection: true } : chosen;
 }
 
 function logFields(route: Route, service: RuntimeService, server: RuntimeServer, attempt: number): Record<string, unknown> {

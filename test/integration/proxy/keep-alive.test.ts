@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, test } from 'vitest';
 
 import { send, startServer } from '../../proxy/harness.js';
+import { OK, startClosingServer } from './closing-server.js';
 import { LOOPBACK, startInProcessBerth } from './harness.js';
 
 const running: Array<{ close(): Promise<void> }> = [];
@@ -98,57 +99,6 @@ describe('keep-alive races', () => {
     expect(posts).toEqual(['failing']);
   });
 });
-
-/**
- * Starts a raw HTTP/1.1 server on loopback that records each request line in `seen`. `onRequest` gets
- * the request line and the request's number on its connection (1 for the first). It returns the
- * response text, or undefined to close the connection at once without a response.
- */
-async function startClosingServer(onRequest: (line: string, nth: number) => string | { sendThenClose: string } | undefined): Promise<{ url: string; seen: string[]; close: () => Promise<void> }> {
-  const seen: string[] = [];
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => undefined);
-    let nth = 0;
-    let buffered = '';
-    socket.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString('latin1');
-      // Each request of these tests has no body, so it ends with its blank line.
-      for (let end = buffered.indexOf('\r\n\r\n'); end !== -1; end = buffered.indexOf('\r\n\r\n')) {
-        const line = buffered.slice(0, buffered.indexOf('\r\n'));
-        buffered = buffered.slice(end + 4);
-        nth += 1;
-        seen.push(line);
-        const answer = onRequest(line, nth);
-        if (answer === undefined) {
-          socket.destroy();
-          return;
-        }
-        if (typeof answer !== 'string') {
-          socket.end(answer.sendThenClose);
-          return;
-        }
-        socket.write(answer);
-      }
-    });
-  });
-  server.listen(0, LOOPBACK);
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://${LOOPBACK}:${port}`,
-    seen,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      server.close();
-      await once(server, 'close');
-    },
-  };
-}
-
-const OK = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
 
 describe('connection closed as a request arrives', () => {
   test('GET sent again on a new connection', async () => {
