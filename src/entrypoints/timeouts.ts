@@ -6,13 +6,18 @@ import { abortResponse, type AbortableResponse } from '../proxy/abort-response.j
 
 /** A request or response of either HTTP version, reduced to what the timers need. */
 interface TimedRequest {
+  readonly complete: boolean;
+  readonly httpVersionMajor: number;
+  /** On HTTP/1.1, `timeout` is the socket's inactivity timeout as last set, in ms. */
+  readonly socket: { readonly timeout?: number } | null;
   setTimeout(ms: number, callback?: () => void): unknown;
   once(event: 'end', listener: () => void): unknown;
+  destroy(): unknown;
 }
 
 type TimedResponse = AbortableResponse & {
   readonly writableFinished: boolean;
-  once(event: 'close', listener: () => void): unknown;
+  once(event: 'close' | 'finish', listener: () => void): unknown;
 };
 
 export interface RequestTimeouts {
@@ -33,12 +38,7 @@ export interface RequestTimeouts {
  */
 export function startRequestTimers(request: TimedRequest, response: TimedResponse, hasBody: boolean, timeouts: RequestTimeouts): void {
   // A request without a body is never read to its end, so a timer cleared on 'end' would stay.
-  if (timeouts.readTimeoutMs > 0 && hasBody) {
-    // NOTE: on HTTP/1.1 this is the socket's inactivity timer, so a response write also counts as
-    // activity, and a server that holds back the body for longer than the timeout also trips it.
-    request.setTimeout(timeouts.readTimeoutMs, () => abortResponse(response));
-    request.once('end', () => request.setTimeout(0));
-  }
+  if (timeouts.readTimeoutMs > 0 && hasBody) startReadTimer(request, response, timeouts.readTimeoutMs);
 
   if (timeouts.writeTimeoutMs > 0) {
     const timer = setTimeout(() => {
@@ -47,6 +47,43 @@ export function startRequestTimers(request: TimedRequest, response: TimedRespons
     timer.unref();
     response.once('close', () => clearTimeout(timer));
   }
+}
+
+/**
+ * Bounds each pause in the request body by `readTimeoutMs`, until the body ends.
+ *
+ * On HTTP/1.1 the request's timer is the socket's inactivity timer, which node:http also uses for
+ * the keep-alive (idle) timeout, and node:http sets that one when a response finishes. A server may respond
+ * before it read the body, such as with 413 or 401, and the rest of the body is then read and
+ * discarded. The read timeout is therefore set again for that rest, and the keep-alive timeout is
+ * restored once the body ends, so that neither is lost and an idle connection always closes.
+ */
+function startReadTimer(request: TimedRequest, response: TimedResponse, readTimeoutMs: number): void {
+  const http1 = request.httpVersionMajor < 2;
+  let responseFinished = false;
+  /** The keep-alive timeout that node:http set when the response finished before the body. */
+  let keepAliveTimeoutMs: number | undefined;
+
+  // NOTE: on HTTP/1.1 a response write also counts as activity, and a server that holds back the
+  // body for longer than the timeout also trips it.
+  request.setTimeout(readTimeoutMs, () => {
+    // A finished HTTP/1.1 response has left its socket, so only destroying the unfinished request
+    // still closes the connection.
+    if (http1 && responseFinished) request.destroy();
+    else abortResponse(response);
+  });
+
+  response.once('finish', () => {
+    responseFinished = true;
+    if (!http1 || request.complete) return;
+    // node:http set the keep-alive timeout in its own 'finish' listener, which runs before this one.
+    keepAliveTimeoutMs = request.socket?.timeout;
+    request.setTimeout(readTimeoutMs);
+  });
+  request.once('end', () => {
+    if (!responseFinished) request.setTimeout(0);
+    else if (keepAliveTimeoutMs !== undefined) request.setTimeout(keepAliveTimeoutMs);
+  });
 }
 
 /**

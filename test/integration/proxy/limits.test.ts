@@ -110,6 +110,49 @@ describe('responding timeouts', () => {
     expect(body).toBe('got 15000');
   });
 
+  // Before the fix, the end of a body that arrived after its response cleared the keep-alive timeout,
+  // so the connection stayed open for good.
+  test('idle timeout after early response', async () => {
+    const berth = await setUp((_request, response) => {
+      response.writeHead(413, { 'content-length': 9 });
+      response.end('too large');
+    }, timeouts(1_000, 0, 500));
+
+    const socket = net.connect(berth.port, LOOPBACK);
+    const closed = untilClosed(socket, performance.now());
+    const head = 'POST / HTTP/1.1\r\nHost: app.example.test\r\nContent-Length: 20000\r\n\r\n';
+    socket.write(head + 'a'.repeat(10_000));
+    await once(socket, 'data');
+    await sleep(300);
+    socket.write('a'.repeat(10_000));
+    const bodyEnded = performance.now();
+    await closed;
+    const idleMs = performance.now() - bodyEnded;
+
+    // node:http (Node.js 20 and 24) closes an idle connection 1 s after the keep-alive timeout it advertises.
+    expect(idleMs).toBeGreaterThan(400);
+    expect(idleMs).toBeLessThan(3_000);
+  });
+
+  // Before the fix, the keep-alive timeout that node:http set after the response replaced the read
+  // timeout, so a body that stalled after its response kept the connection for the idle timeout.
+  test('stalled body after early response', async () => {
+    const berth = await setUp((_request, response) => {
+      response.writeHead(413, { 'content-length': 9 });
+      response.end('too large');
+    }, timeouts(1_000, 0, 60_000));
+
+    const socket = net.connect(berth.port, LOOPBACK);
+    const started = performance.now();
+    const closed = untilClosed(socket, started);
+    socket.write('POST / HTTP/1.1\r\nHost: app.example.test\r\nContent-Length: 20000\r\n\r\n' + 'a'.repeat(10_000));
+    const { ms, received } = await closed;
+
+    expect(received).toMatch(/^HTTP\/1\.1 413 /);
+    expect(ms).toBeGreaterThan(800);
+    expect(ms).toBeLessThan(3_000);
+  });
+
   test('write timeout cuts a slow response', async () => {
     const berth = await setUp((_request, response) => {
       response.writeHead(200, { 'content-length': 20 });
