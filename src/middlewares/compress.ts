@@ -5,6 +5,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import zlib from 'node:zlib';
 
 import { abortResponse } from '../proxy/abort-response.js';
+import { waitForDrain } from '../proxy/response-drain.js';
 import type { Middleware } from './types.js';
 import { option, stringList } from './options.js';
 import { withoutHeader, type HeaderList } from './response-headers.js';
@@ -180,7 +181,9 @@ function wrapResponse(request: IncomingMessage, response: ServerResponse, settin
     compressor.on('data', (data: Buffer) => {
       if (!writeThrough(data)) {
         compressor.pause();
-        response.once('drain', () => compressor.resume());
+        void waitForDrain(response).then((drained) => {
+          if (drained) compressor.resume();
+        });
       }
     });
     // The forwarder pauses the server when write returns false and resumes on the response's
