@@ -1,0 +1,272 @@
+// The response side of the `compress` middleware: a wrapper of the response's writeHead, write and
+// end that decides per response whether to compress, and then compresses the body as it streams.
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import zlib from 'node:zlib';
+
+import { abortResponse } from '../proxy/abort-response.js';
+import { waitForDrain } from '../proxy/response-drain.js';
+import type { CompressEncoding, CompressSettings } from './compress.js';
+import { withoutHeader, type HeaderList } from './response-headers.js';
+
+/**
+ * Media types never compressed: an event stream must reach the client event by event, and gRPC
+ * compresses its own messages (Traefik also always excludes `application/grpc`).
+ */
+const NEVER_COMPRESSED = new Set(['text/event-stream', 'application/grpc']);
+
+/**
+ * Brotli's default quality (11) is meant for static assets and is far too slow for bodies compressed
+ * per response, so a middle quality is used, as web servers do for dynamic content.
+ */
+const BROTLI_QUALITY = 5;
+
+/** Returns the lower-case media type of a Content-Type value, without parameters. */
+export function mediaType(value: string): string {
+  return (value.split(';', 1)[0] ?? '').trim().toLowerCase();
+}
+
+type WriteCallback = (error?: Error | null) => void;
+type RawWrite = (chunk: Buffer, callback?: WriteCallback) => boolean;
+type RawEnd = (callback?: () => void) => ServerResponse;
+type Compressor = zlib.Gzip | zlib.BrotliCompress;
+
+/** The wrapped response's progress: the header is held until the body shows whether to compress. */
+type Phase =
+  | { kind: 'waiting' }
+  | { kind: 'buffering'; statusCode: number; reason: string | undefined; headers: HeaderList; chunks: Buffer[]; size: number }
+  | { kind: 'passthrough' }
+  | { kind: 'compressing'; compressor: Compressor };
+
+/**
+ * Replaces the response's writeHead, write and end. A response that cannot be compressed is
+ * passed on as soon as its header is written. Otherwise the header is held until the body reaches
+ * `minResponseBodyBytes` or ends, so a short body is never compressed and a body that reaches the
+ * minimum is never delayed further.
+ */
+export function wrapResponse(request: IncomingMessage, response: ServerResponse, settings: CompressSettings, encoding: CompressEncoding | undefined): void {
+  const originalWriteHead = response.writeHead;
+  const originalWrite = response.write;
+  const originalEnd = response.end;
+  let phase: Phase = { kind: 'waiting' };
+
+  const sendHead = (statusCode: number, reason: string | undefined, headers: HeaderList): void => {
+    if (reason === undefined) originalWriteHead.call(response, statusCode, headers);
+    else (originalWriteHead as (code: number, reason: string, headers: HeaderList) => ServerResponse).call(response, statusCode, reason, headers);
+  };
+  const writeThrough = (chunk: Buffer, callback?: WriteCallback): boolean => (originalWrite as RawWrite).call(response, chunk, callback);
+  const endThrough = (callback?: () => void): void => {
+    (originalEnd as RawEnd).call(response, callback);
+  };
+
+  const startCompressing = (statusCode: number, reason: string | undefined, headers: HeaderList, chosen: CompressEncoding): Compressor => {
+    sendHead(statusCode, reason, compressedHeaders(headers, chosen));
+    const compressor = createCompressor(chosen);
+    compressor.on('data', (data: Buffer) => {
+      if (!writeThrough(data)) {
+        compressor.pause();
+        void waitForDrain(response).then((drained) => {
+          if (drained) compressor.resume();
+        });
+      }
+    });
+    // The forwarder pauses the server when write returns false and resumes on the response's
+    // 'drain', so the compressor's own drain is passed on as one.
+    compressor.on('drain', () => {
+      if (!response.writableNeedDrain) response.emit('drain');
+    });
+    compressor.on('error', (error) => abortResponse(response, error));
+    response.once('close', () => compressor.destroy());
+    phase = { kind: 'compressing', compressor };
+    return compressor;
+  };
+
+  // Compressed output is flushed once per turn of the event loop, so a streamed body reaches the
+  // client as it arrives while chunks that arrive together still share one flush.
+  let flushScheduled = false;
+  const scheduleFlush = (compressor: Compressor): void => {
+    if (flushScheduled) return;
+    flushScheduled = true;
+    setImmediate(() => {
+      flushScheduled = false;
+      if (!compressor.writableEnded && !compressor.destroyed) flushCompressor(compressor, encoding);
+    });
+  };
+
+  const decideOnHeader = (statusCode: number, reason: string | undefined, headers: HeaderList): void => {
+    if (!mayCompress(request, statusCode, headers, settings)) {
+      phase = { kind: 'passthrough' };
+      sendHead(statusCode, reason, headers);
+      return;
+    }
+    // Whether the body is compressed depends on Accept-Encoding from here on, which caches must know.
+    const varied = withVary(headers);
+    const length = headerValue(headers, 'content-length');
+    const knownLength = length === undefined ? undefined : Number(length);
+    if (encoding === undefined || (knownLength !== undefined && knownLength < settings.minResponseBodyBytes)) {
+      phase = { kind: 'passthrough' };
+      sendHead(statusCode, reason, varied);
+      return;
+    }
+    if (knownLength !== undefined || settings.minResponseBodyBytes === 0) {
+      startCompressing(statusCode, reason, varied, encoding);
+      return;
+    }
+    phase = { kind: 'buffering', statusCode, reason, headers: varied, chunks: [], size: 0 };
+  };
+
+  response.writeHead = function writeHeadWithCompression(this: ServerResponse, statusCode: number, ...rest: unknown[]) {
+    if (phase.kind === 'passthrough' || phase.kind === 'compressing') {
+      // A second status line is Node.js's error to raise, as without this middleware.
+      return originalWriteHead.call(this, statusCode, ...(rest as []));
+    }
+    // A header still held back was never sent, so a later one (an error status, say) replaces it.
+    const reason = typeof rest[0] === 'string' ? rest[0] : undefined;
+    const given = (reason === undefined ? rest[0] : rest[1]) as OutgoingHttpHeaders | HeaderList | undefined;
+    const headers = [...toList(this.getHeaders()), ...toList(given)];
+    for (const name of this.getHeaderNames()) this.removeHeader(name);
+    decideOnHeader(statusCode, reason, headers);
+    return this;
+  } as typeof originalWriteHead;
+
+  response.write = function writeWithCompression(this: ServerResponse, chunk: unknown, ...rest: unknown[]): boolean {
+    const callback = rest.find((item): item is WriteCallback => typeof item === 'function');
+    const encodingName = typeof rest[0] === 'string' ? (rest[0] as BufferEncoding) : undefined;
+    if (phase.kind === 'waiting') this.writeHead(this.statusCode);
+    const data = toBuffer(chunk, encodingName);
+
+    const current: Phase = phase;
+    if (current.kind === 'passthrough') return writeThrough(data, callback);
+    if (current.kind === 'compressing') {
+      const accepted = current.compressor.write(data, callback);
+      scheduleFlush(current.compressor);
+      return accepted && !this.writableNeedDrain;
+    }
+    if (current.kind === 'buffering') {
+      current.chunks.push(data);
+      current.size += data.length;
+      if (current.size >= settings.minResponseBodyBytes && encoding !== undefined) {
+        const compressor = startCompressing(current.statusCode, current.reason, current.headers, encoding);
+        for (const bufferedChunk of current.chunks) compressor.write(bufferedChunk);
+        scheduleFlush(compressor);
+      }
+      if (callback) process.nextTick(callback);
+      return true;
+    }
+    return true;
+  } as typeof originalWrite;
+
+  response.end = function endWithCompression(this: ServerResponse, ...args: unknown[]): ServerResponse {
+    const callback = args.find((item): item is () => void => typeof item === 'function');
+    const chunk = typeof args[0] === 'function' ? undefined : args[0];
+    const encodingName = typeof args[1] === 'string' ? (args[1] as BufferEncoding) : undefined;
+    if (phase.kind === 'waiting') this.writeHead(this.statusCode);
+    const data = chunk === undefined || chunk === null ? undefined : toBuffer(chunk, encodingName);
+
+    const current: Phase = phase;
+    if (current.kind === 'buffering') {
+      const chunks = data === undefined ? current.chunks : [...current.chunks, data];
+      const size = current.size + (data?.length ?? 0);
+      if (size >= settings.minResponseBodyBytes && encoding !== undefined) {
+        const compressor = startCompressing(current.statusCode, current.reason, current.headers, encoding);
+        compressor.once('end', () => endThrough(callback));
+        compressor.end(Buffer.concat(chunks));
+      } else {
+        phase = { kind: 'passthrough' };
+        sendHead(current.statusCode, current.reason, current.headers);
+        for (const bufferedChunk of chunks) writeThrough(bufferedChunk);
+        endThrough(callback);
+      }
+      return this;
+    }
+    if (current.kind === 'compressing') {
+      current.compressor.once('end', () => endThrough(callback));
+      if (data === undefined) current.compressor.end();
+      else current.compressor.end(data);
+      return this;
+    }
+    if (data !== undefined) writeThrough(data);
+    endThrough(callback);
+    return this;
+  } as typeof originalEnd;
+}
+
+/** Returns false for a response that must keep its body as the server sent it. */
+function mayCompress(request: IncomingMessage, statusCode: number, headers: HeaderList, settings: CompressSettings): boolean {
+  // A HEAD response has no body, and 204 and 304 never have one (RFC 9110 §6.4.1).
+  if (request.method === 'HEAD' || statusCode < 200 || statusCode === 204 || statusCode === 304) return false;
+  const contentEncoding = headerValue(headers, 'content-encoding');
+  if (contentEncoding !== undefined && contentEncoding.trim().toLowerCase() !== 'identity' && contentEncoding.trim() !== '') return false;
+  // A range refers to the bytes of the uncompressed representation (RFC 9110 §14.4).
+  if (headerValue(headers, 'content-range') !== undefined) return false;
+  // `no-transform` forbids intermediaries to change the content coding (RFC 9111 §5.2.2.6).
+  const cacheControl = headerValue(headers, 'cache-control');
+  if (cacheControl !== undefined && /(?:^|,)\s*no-transform\s*(?:,|$)/i.test(cacheControl)) return false;
+
+  const contentType = headerValue(headers, 'content-type');
+  const type = contentType === undefined ? undefined : mediaType(contentType);
+  if (type !== undefined && NEVER_COMPRESSED.has(type)) return false;
+  if (type !== undefined && settings.excludedContentTypes.has(type)) return false;
+  if (settings.includedContentTypes.size > 0 && (type === undefined || !settings.includedContentTypes.has(type))) return false;
+  return true;
+}
+
+/** Adds `Vary: Accept-Encoding` unless the response already varies on it or on everything. */
+function withVary(headers: HeaderList): HeaderList {
+  for (let i = 0; i + 1 < headers.length; i += 2) {
+    if ((headers[i] as string).toLowerCase() !== 'vary') continue;
+    const names = (headers[i + 1] as string).split(',').map((name) => name.trim().toLowerCase());
+    if (names.includes('*') || names.includes('accept-encoding')) return headers;
+  }
+  return [...headers, 'Vary', 'Accept-Encoding'];
+}
+
+/** Returns the header of a compressed response. */
+function compressedHeaders(headers: HeaderList, encoding: CompressEncoding): HeaderList {
+  let result = withoutHeader(headers, 'content-length');
+  result = withoutHeader(result, 'content-encoding');
+  // Ranges of the compressed bytes are not offered, because the forwarder requests ranges of the original ones.
+  result = withoutHeader(result, 'accept-ranges');
+  // A strong ETag names the exact bytes, which are now different, so it becomes weak (RFC 9110 §8.8.3).
+  const etag = headerValue(result, 'etag');
+  if (etag !== undefined && !etag.startsWith('W/')) {
+    result = withoutHeader(result, 'etag');
+    result.push('ETag', `W/${etag}`);
+  }
+  result.push('Content-Encoding', encoding);
+  return result;
+}
+
+function createCompressor(encoding: CompressEncoding): Compressor {
+  if (encoding === 'gzip') return zlib.createGzip();
+  return zlib.createBrotliCompress({ params: { [zlib.constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY } });
+}
+
+function flushCompressor(compressor: Compressor, encoding: CompressEncoding | undefined): void {
+  // A sync flush ends the current block at a byte boundary, so the client can decode all data so far.
+  compressor.flush(encoding === 'br' ? zlib.constants.BROTLI_OPERATION_FLUSH : zlib.constants.Z_SYNC_FLUSH);
+}
+
+function headerValue(headers: HeaderList, name: string): string | undefined {
+  for (let i = 0; i + 1 < headers.length; i += 2) {
+    if ((headers[i] as string).toLowerCase() === name) return headers[i + 1];
+  }
+  return undefined;
+}
+
+function toList(headers: OutgoingHttpHeaders | HeaderList | undefined): HeaderList {
+  if (headers === undefined) return [];
+  if (Array.isArray(headers)) return headers.map(String);
+  const list: HeaderList = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    for (const item of Array.isArray(value) ? value : [value]) list.push(name, String(item));
+  }
+  return list;
+}
+
+function toBuffer(chunk: unknown, encoding: BufferEncoding | undefined): Buffer {
+  if (Buffer.isBuffer(chunk)) return chunk;
+  if (typeof chunk === 'string') return Buffer.from(chunk, encoding ?? 'utf8');
+  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  return Buffer.from(String(chunk));
+}
