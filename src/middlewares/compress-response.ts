@@ -4,7 +4,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import zlib from 'node:zlib';
 
 import { abortResponse } from '../proxy/abort-response.js';
-import { waitForDrain } from '../proxy/response-drain.js';
+import { isResponseClosed, waitForDrain } from '../proxy/response-drain.js';
 import type { CompressEncoding, CompressSettings } from './compress.js';
 import { withoutHeader, type HeaderList } from './response-headers.js';
 
@@ -19,6 +19,14 @@ const NEVER_COMPRESSED = new Set(['text/event-stream', 'application/grpc']);
  * per response, so a middle quality is used, as web servers do for dynamic content.
  */
 const BROTLI_QUALITY = 5;
+
+/**
+ * Time a body still under `minResponseBodyBytes` is held before it is compressed and sent anyway, in ms.
+ * Traefik's compress (v3, responseWriter.Flush) starts compressing and sends what it holds when the proxy
+ * flushes before the minimum is reached. Berth's forwarder writes every chunk at once and never flushes,
+ * so this timer replaces that flush, after Traefik's default `responseForwarding.flushInterval`.
+ */
+const FLUSH_INTERVAL_MS = 100;
 
 /** Returns the lower-case media type of a Content-Type value, without parameters. */
 export function mediaType(value: string): string {
@@ -37,11 +45,13 @@ type Phase =
   | { kind: 'passthrough' }
   | { kind: 'compressing'; compressor: Compressor };
 
+type BufferingPhase = Extract<Phase, { kind: 'buffering' }>;
+
 /**
  * Replaces the response's writeHead, write and end. A response that cannot be compressed is
  * passed on as soon as its header is written. Otherwise the header is held until the body reaches
- * `minResponseBodyBytes` or ends, so a short body is never compressed and a body that reaches the
- * minimum is never delayed further.
+ * `minResponseBodyBytes` or ends, or its first bytes have waited FLUSH_INTERVAL_MS. A short body that
+ * ends within that time is therefore not compressed, and a slow stream is held back for at most that time.
  */
 export function wrapResponse(request: IncomingMessage, response: ServerResponse, settings: CompressSettings, encoding: CompressEncoding | undefined): void {
   const originalWriteHead = response.writeHead;
@@ -59,6 +69,7 @@ export function wrapResponse(request: IncomingMessage, response: ServerResponse,
   };
 
   const startCompressing = (statusCode: number, reason: string | undefined, headers: HeaderList, chosen: CompressEncoding): Compressor => {
+    stopFlushTimer();
     sendHead(statusCode, reason, compressedHeaders(headers, chosen));
     const compressor = createCompressor(chosen);
     compressor.on('data', (data: Buffer) => {
@@ -92,7 +103,31 @@ export function wrapResponse(request: IncomingMessage, response: ServerResponse,
     });
   };
 
+  const compressBuffered = (buffering: BufferingPhase, chosen: CompressEncoding): void => {
+    const compressor = startCompressing(buffering.statusCode, buffering.reason, buffering.headers, chosen);
+    for (const bufferedChunk of buffering.chunks) compressor.write(bufferedChunk);
+    scheduleFlush(compressor);
+  };
+
+  // NOTE: Go's ReverseProxy, which Traefik uses, flushes a response without Content-Length after every
+  // write, so Traefik compresses such a stream from its first byte. Here a short body that ends within
+  // FLUSH_INTERVAL_MS stays uncompressed. As in Traefik, a header without body bytes is held until the first.
+  let flushTimer: NodeJS.Timeout | undefined;
+  const startFlushTimer = (buffering: BufferingPhase): void => {
+    if (flushTimer !== undefined || buffering.size === 0) return;
+    flushTimer = setTimeout(() => {
+      flushTimer = undefined;
+      if (phase === buffering && encoding !== undefined && !isResponseClosed(response)) compressBuffered(buffering, encoding);
+    }, FLUSH_INTERVAL_MS);
+  };
+  function stopFlushTimer(): void {
+    clearTimeout(flushTimer);
+    flushTimer = undefined;
+  }
+  response.once('close', stopFlushTimer);
+
   const decideOnHeader = (statusCode: number, reason: string | undefined, headers: HeaderList): void => {
+    stopFlushTimer();
     if (!mayCompress(request, statusCode, headers, settings)) {
       phase = { kind: 'passthrough' };
       sendHead(statusCode, reason, headers);
@@ -144,11 +179,8 @@ export function wrapResponse(request: IncomingMessage, response: ServerResponse,
     if (current.kind === 'buffering') {
       current.chunks.push(data);
       current.size += data.length;
-      if (current.size >= settings.minResponseBodyBytes && encoding !== undefined) {
-        const compressor = startCompressing(current.statusCode, current.reason, current.headers, encoding);
-        for (const bufferedChunk of current.chunks) compressor.write(bufferedChunk);
-        scheduleFlush(compressor);
-      }
+      if (current.size >= settings.minResponseBodyBytes && encoding !== undefined) compressBuffered(current, encoding);
+      else startFlushTimer(current);
       if (callback) process.nextTick(callback);
       return true;
     }
@@ -164,6 +196,7 @@ export function wrapResponse(request: IncomingMessage, response: ServerResponse,
 
     const current: Phase = phase;
     if (current.kind === 'buffering') {
+      stopFlushTimer();
       const chunks = data === undefined ? current.chunks : [...current.chunks, data];
       const size = current.size + (data?.length ?? 0);
       if (size >= settings.minResponseBodyBytes && encoding !== undefined) {

@@ -1,4 +1,4 @@
-// Middlewares on the real request path: compress in front of an event stream and a JSON body,
+// Middlewares on the real request path: compress in front of an event stream, a JSON body and short streams,
 // forwardauth with headers when the client names their fields in Connection, and the CORS and
 // security options of headers.
 import http from 'node:http';
@@ -89,6 +89,65 @@ describe('compress through Berth', () => {
     expect(response.headers['content-length']).toBeUndefined();
     expect(body.length).toBeLessThan(Buffer.byteLength(JSON_BODY));
     expect(zlib.brotliDecompressSync(body).toString('utf8')).toBe(JSON_BODY);
+  });
+});
+
+/** Pause of the NDJSON server after its first line, in ms: far longer than compress keeps a short body back. */
+const LINE_GAP_MS = 1_000;
+
+/** Starts a server that streams two short NDJSON lines LINE_GAP_MS apart, without Content-Length. */
+async function ndjsonTarget(): Promise<RunningServer> {
+  const server = await startServer((_request, response) => {
+    response.writeHead(200, { 'content-type': 'application/x-ndjson' });
+    response.write('{"n":0}\n');
+    const timer = setTimeout(() => response.end('{"n":1}\n'), LINE_GAP_MS);
+    response.on('close', () => clearTimeout(timer));
+  });
+  running.push(server);
+  return server;
+}
+
+describe('compress short streams', () => {
+  // Before the fix, compress held a stream under minResponseBodyBytes, status line included, until
+  // 1024 bytes had arrived or the response ended.
+  test('NDJSON stream flows compressed', async () => {
+    const server = await ndjsonTarget();
+    const berth = await startInProcessBerth({ servers: [server.url.origin], middlewares: { squeeze: { type: 'compress', options: {} } } });
+    running.push(berth);
+
+    const started = performance.now();
+    const request = http.get({ host: LOOPBACK, port: berth.port, path: '/stream', headers: { host: 'app.example.test', 'accept-encoding': 'gzip' }, agent: false });
+    const [response] = (await once(request, 'response')) as [http.IncomingMessage];
+    const headerMs = performance.now() - started;
+    const chunks: Buffer[] = [];
+    let firstLineMs = Infinity;
+    for await (const chunk of response) {
+      chunks.push(chunk as Buffer);
+      // A sync flush ends each part at a byte boundary, so the bytes received so far decode on their own.
+      const text = zlib.gunzipSync(Buffer.concat(chunks), { finishFlush: zlib.constants.Z_SYNC_FLUSH }).toString('utf8');
+      if (firstLineMs === Infinity && text.startsWith('{"n":0}\n')) firstLineMs = performance.now() - started;
+    }
+
+    expect(response.headers['content-encoding']).toBe('gzip');
+    expect(headerMs).toBeLessThan(LINE_GAP_MS / 2);
+    expect(firstLineMs).toBeLessThan(LINE_GAP_MS / 2);
+    expect(zlib.gunzipSync(Buffer.concat(chunks)).toString('utf8')).toBe('{"n":0}\n{"n":1}\n');
+  });
+
+  test('short body that ends stays uncompressed', async () => {
+    const server = await startServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      response.write('{"n":0}\n');
+      response.end('{"n":1}\n');
+    });
+    running.push(server);
+    const berth = await startInProcessBerth({ servers: [server.url.origin], middlewares: { squeeze: { type: 'compress', options: {} } } });
+    running.push(berth);
+
+    const response = await send(berth.port, { path: '/short', headers: { host: 'app.example.test', 'accept-encoding': 'gzip' } });
+
+    expect(response.headers['content-encoding']).toBeUndefined();
+    expect(response.body).toBe('{"n":0}\n{"n":1}\n');
   });
 });
 
