@@ -3,8 +3,10 @@ import type { Middleware } from './types.js';
 import { option } from './options.js';
 
 export function createAddPrefix(options: Record<string, unknown>): Middleware {
-  const prefix = String(option(options, 'prefix') ?? '');
-  if (!prefix.startsWith('/')) throw new Error(`addprefix prefix "${prefix}" must start with "/", for example prefix=/api`);
+  const written = String(option(options, 'prefix') ?? '');
+  if (written === '') throw new Error('addprefix prefix is empty; set it to the path to add, for example prefix=/api');
+  // Traefik v3 adds the missing leading "/" (ensureLeadingSlash in its addprefix), so prefix=api means /api.
+  const prefix = written.startsWith('/') ? written : `/${written}`;
 
   return async (context, next) => {
     const url = context.request.url ?? '/';
