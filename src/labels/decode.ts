@@ -2,7 +2,7 @@
 // Decoding never throws: every unknown key and bad value becomes an issue that carries the full
 // label key and the schema path it belongs to, so a caller can disable just the item at that path.
 
-import { describeExpected, findOption, listKnownKeys, parseBoolean, parseList, parseScalar } from './schema.js';
+import { describeExpected, findOption, findUnsupported, listKnownKeys, parseBoolean, parseList, parseScalar } from './schema.js';
 import type { ArrayField, FieldSchema, Infer, MapField, ObjectField, ScalarField } from './schema.js';
 import { buildLabelTree, formatKeyPath, segmentText } from './tree.js';
 import type { LabelNode } from './tree.js';
@@ -145,6 +145,11 @@ class LabelDecoder {
     for (const child of at.node.children) {
       const option = 'name' in child.segment ? findOption(schema, child.segment.name) : undefined;
       const optionSchema = option === undefined ? undefined : schema.fields[option];
+      const unsupported = 'name' in child.segment ? findUnsupported(schema, child.segment.name) : undefined;
+      if (unsupported !== undefined) {
+        this.unsupported(child, at.path, unsupported);
+        continue;
+      }
       if (option === undefined || optionSchema === undefined) {
         this.unknownBelow(child, context, false);
         continue;
@@ -264,6 +269,14 @@ class LabelDecoder {
     const tail = formatKeyPath(suggestion);
     const joiner = prefix === '' || prefix.endsWith('.') || tail.startsWith('[') ? '' : '.';
     this.issue(key, context.path, `unknown label "${key}"; did you mean "${prefix}${joiner}${tail}"?`);
+  }
+
+  /** Reports an option that Traefik knows and Berth does not implement, once for all the labels under it. */
+  private unsupported(node: LabelNode, path: string[], message: string): void {
+    const first = (current: LabelNode): string | undefined =>
+      current.key ?? current.children.map(first).find((key) => key !== undefined);
+    const key = first(node) ?? '';
+    this.issue(key, path, `unsupported label "${key}": ${message}`);
   }
 
   private invalid(node: LabelNode, path: string[], expected: string): void {

@@ -157,5 +157,20 @@ export type MiddlewareType = keyof typeof MiddlewareSchemas;
 /** Decoded options of one middleware type. */
 export type MiddlewareOptions<T extends MiddlewareType> = Infer<(typeof MiddlewareSchemas)[T]>;
 
+const NOT_SUPPORTED = 'is a Traefik middleware that Berth does not support yet';
+const STAYS_DISABLED = 'routers that use it stay disabled until you remove it from their middlewares';
+
+/**
+ * Traefik v3 middleware types that Berth does not implement, by lower-case label name. Their
+ * labels get this message instead of a "did you mean" that points to an unrelated type.
+ */
+export const UNSUPPORTED_MIDDLEWARE_TYPES: Readonly<Record<string, string>> = {
+  contenttype: `contentType ${NOT_SUPPORTED}; ${STAYS_DISABLED}`,
+  digestauth: `digestAuth ${NOT_SUPPORTED}; ${STAYS_DISABLED} (basicAuth over HTTPS is the nearest replacement)`,
+  grpcweb: `grpcWeb ${NOT_SUPPORTED}; ${STAYS_DISABLED}`,
+  passtlsclientcert: `passTLSClientCert ${NOT_SUPPORTED}; ${STAYS_DISABLED}`,
+  plugin: `plugin ${NOT_SUPPORTED}, because Berth cannot load Traefik plugins; ${STAYS_DISABLED}`,
+};
+
 /** Schema of one middleware item: exactly one of the types above, with its options. */
-export const middlewareSchema = field.object(MiddlewareSchemas);
+export const middlewareSchema = field.object(MiddlewareSchemas, { unsupported: UNSUPPORTED_MIDDLEWARE_TYPES });

@@ -50,6 +50,11 @@ export interface ObjectField<F extends Record<string, FieldSchema> = Record<stri
   fields: F;
   /** When true the object's own key may be set to `true`/`false`, as in `tls=true`. */
   flag: boolean;
+  /**
+   * Option names (lower case) that Traefik knows but Berth does not implement, with the message
+   * for their labels. Labels under them are reported with it, not as typos of a known option.
+   */
+  unsupported: Readonly<Record<string, string>>;
 }
 
 /** A list of objects, one per `[n]` index, as in `tls.domains[0].main`. */
@@ -103,10 +108,14 @@ export const field = {
   duration: (options: { signed?: boolean } = {}): DurationField => ({ kind: 'duration', signed: options.signed ?? false }),
   list: (): ListField => ({ kind: 'list' }),
   map: <V extends FieldSchema>(of: V, placeholder = '<name>'): MapField<V> => ({ kind: 'map', of, placeholder }),
-  object: <F extends Record<string, FieldSchema>>(fields: F, options: { flag?: boolean } = {}): ObjectField<F> => ({
+  object: <F extends Record<string, FieldSchema>>(
+    fields: F,
+    options: { flag?: boolean; unsupported?: Readonly<Record<string, string>> } = {},
+  ): ObjectField<F> => ({
     kind: 'object',
     fields,
     flag: options.flag ?? false,
+    unsupported: options.unsupported ?? {},
   }),
   array: <E extends FieldSchema>(of: E): ArrayField<E> => ({ kind: 'array', of }),
   ignored: (): IgnoredField => ({ kind: 'ignored' }),
@@ -116,6 +125,12 @@ export const field = {
 export function findOption(schema: ObjectField, name: string): string | undefined {
   const lower = name.toLowerCase();
   return Object.keys(schema.fields).find((option) => option.toLowerCase() === lower);
+}
+
+/** Returns the message for `name` when it is an option that `schema` knows but Berth does not implement. */
+export function findUnsupported(schema: ObjectField, name: string): string | undefined {
+  const lower = name.toLowerCase();
+  return Object.hasOwn(schema.unsupported, lower) ? schema.unsupported[lower] : undefined;
 }
 
 /**

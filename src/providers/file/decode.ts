@@ -6,7 +6,7 @@
 import { type Document, isAlias, isMap, isScalar, isSeq, type LineCounter, type Node, type Scalar } from 'yaml';
 
 import { closestKey, levenshtein } from '../../labels/decode.js';
-import { describeExpected, findOption, parseBoolean, parseList, parseScalar } from '../../labels/schema.js';
+import { describeExpected, findOption, findUnsupported, parseBoolean, parseList, parseScalar } from '../../labels/schema.js';
 import type { ArrayField, FieldSchema, Infer, MapField, ObjectField, ScalarField } from '../../labels/schema.js';
 
 export interface FileIssue {
@@ -237,6 +237,11 @@ export class YamlDecoder {
 
   #unknown(schema: ObjectField, at: Position, entry: Entry): void {
     const child = this.#child(at, entry, entry.key);
+    const unsupported = findUnsupported(schema, entry.key);
+    if (unsupported !== undefined) {
+      this.issues.push({ path: at.path, message: `unsupported key ${this.#describe(child)}: ${unsupported}` });
+      return;
+    }
     const known = Object.keys(schema.fields).map((option) => [option.toLowerCase()]);
     const suggestion = closestKey([entry.key], known)?.[0];
     const option = suggestion === undefined ? undefined : findOption(schema, suggestion);

@@ -49,6 +49,39 @@ describe('bad labels disable only their item', () => {
       name: 'strip',
       error: 'container bad: unknown label "traefik.http.middlewares.strip.stripprefixx.prefixes"; did you mean "traefik.http.middlewares.strip.stripprefix.prefixes"?',
     },
+    // Before, an unsupported Traefik type got a suggestion of an unrelated one (digestauth.users → basicauth.users).
+    {
+      desc: 'unsupported Traefik middleware digestAuth',
+      labels: { 'traefik.http.middlewares.auth.digestauth.users': 'a:b', 'traefik.http.middlewares.auth.digestauth.realm': 'r' },
+      kind: 'middlewares',
+      name: 'auth',
+      error:
+        'container bad: unsupported label "traefik.http.middlewares.auth.digestauth.realm": digestAuth is a Traefik middleware that Berth does not support yet; routers that use it stay disabled until you remove it from their middlewares (basicAuth over HTTPS is the nearest replacement)',
+    },
+    {
+      desc: 'unsupported Traefik middleware contentType',
+      labels: { 'traefik.http.middlewares.ct.contenttype': 'true' },
+      kind: 'middlewares',
+      name: 'ct',
+      error:
+        'container bad: unsupported label "traefik.http.middlewares.ct.contenttype": contentType is a Traefik middleware that Berth does not support yet; routers that use it stay disabled until you remove it from their middlewares',
+    },
+    {
+      desc: 'unsupported Traefik middleware grpcWeb',
+      labels: { 'traefik.http.middlewares.g.grpcWeb.allowOrigins': '*' },
+      kind: 'middlewares',
+      name: 'g',
+      error:
+        'container bad: unsupported label "traefik.http.middlewares.g.grpcWeb.allowOrigins": grpcWeb is a Traefik middleware that Berth does not support yet; routers that use it stay disabled until you remove it from their middlewares',
+    },
+    {
+      desc: 'unsupported Traefik plugin',
+      labels: { 'traefik.http.middlewares.p.plugin.sablier.group': 'demo' },
+      kind: 'middlewares',
+      name: 'p',
+      error:
+        'container bad: unsupported label "traefik.http.middlewares.p.plugin.sablier.group": plugin is a Traefik middleware that Berth does not support yet, because Berth cannot load Traefik plugins; routers that use it stay disabled until you remove it from their middlewares',
+    },
     {
       desc: 'middleware option of another type',
       labels: { 'traefik.http.middlewares.strip.stripprefix.prefix': '/a' },

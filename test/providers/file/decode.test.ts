@@ -220,6 +220,18 @@ describe('YamlDecoder issues', () => {
     expect(issues[0]?.typeMismatch).toBeUndefined();
   });
 
+  // Before, digestAuth was an unknown key with a list of the supported types, as if it were a typo.
+  it('reports an unsupported Traefik middleware', () => {
+    const { issues } = decode('http:\n  middlewares:\n    auth:\n      digestAuth:\n        users: [a]\n');
+    expect(issues).toEqual([
+      {
+        path: ['http', 'middlewares', 'auth'],
+        message:
+          'unsupported key "http.middlewares.auth.digestAuth" (line 4): digestAuth is a Traefik middleware that Berth does not support yet; routers that use it stay disabled until you remove it from their middlewares (basicAuth over HTTPS is the nearest replacement)',
+      },
+    ]);
+  });
+
   it('reports a top level that is not a mapping', () => {
     const { issues } = decode('- a\n- b\n');
     expect(issues[0]?.message).toBe('the file (line 1) must be a mapping of options, not a list');
