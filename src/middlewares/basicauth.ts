@@ -69,18 +69,20 @@ export function createBasicAuth(options: Record<string, unknown>, logger: Logger
 }
 
 /**
- * Reads and checks the options; throws an Error naming the bad option. Messages name users and
- * line numbers but never contain a hash. `usersFile` is read here, once.
+ * Reads and checks the options; throws an Error naming the bad option. Messages never contain a
+ * hash. They name the user of a bad `users` entry, but for `usersFile` only the line number,
+ * because the file may be any file (such as /etc/passwd) and the API redacts the option. `usersFile`
+ * is read here, once.
  */
 export function basicAuthSettings(options: Record<string, unknown>): BasicAuthSettings {
   const users = new Map<string, string>();
   const usersFile = option(options, 'usersFile');
   if (usersFile !== undefined && String(usersFile).trim() !== '') {
     const path = String(usersFile).trim();
-    for (const [line, number] of fileLines(path)) addUser(users, line, `basicauth usersFile ${JSON.stringify(path)} line ${number}`);
+    for (const [line, number] of fileLines(path)) addUser(users, line, { where: `basicauth usersFile line ${number}`, showName: false });
   }
   // Entries of `users` come after the file's, so they win for a name in both, as in Traefik's code.
-  stringList(options, 'users').forEach((entry, index) => addUser(users, entry, `basicauth users entry ${index + 1}`));
+  stringList(options, 'users').forEach((entry, index) => addUser(users, entry, { where: `basicauth users entry ${index + 1}`, showName: true }));
   if (users.size === 0) {
     throw new Error('basicauth has no users: set users to htpasswd lines such as users=alice:$apr1$..., or usersFile to a file of them');
   }
@@ -105,7 +107,7 @@ function fileLines(path: string): Array<[string, number]> {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw new Error(`basicauth usersFile ${JSON.stringify(path)} could not be read (${code}): check the path, and mount the file into Berth's container if Berth runs in one`, { cause: error });
+    throw new Error(`basicauth usersFile could not be read (${code}): check the path that usersFile names, and mount the file into Berth's container if Berth runs in one`, { cause: error });
   }
   const lines: Array<[string, number]> = [];
   text.split('\n').forEach((raw, index) => {
@@ -115,21 +117,30 @@ function fileLines(path: string): Array<[string, number]> {
   return lines;
 }
 
-function addUser(users: Map<string, string>, entry: string, where: string): void {
+/** Where an htpasswd entry came from, for messages, and whether they may show its user name. */
+interface EntrySource {
+  where: string;
+  showName: boolean;
+}
+
+function addUser(users: Map<string, string>, entry: string, source: EntrySource): void {
   const parts = entry.trim().split(':');
-  // The text may be a password pasted by mistake, so a message shows no part of an entry without a name.
-  if (parts.length !== 2 || parts[0] === '') {
-    const named = parts.length > 2 && parts[0] !== '' ? ` (user ${JSON.stringify(parts[0])})` : '';
-    throw new Error(`${where}${named} is invalid: write name:hash with exactly one colon, as htpasswd -nB name prints`);
-  }
   const [name = '', hash = ''] = parts;
+  const named = source.showName && name !== '' ? ` (user ${JSON.stringify(name)})` : '';
+  const command = source.showName && name !== '' ? name : 'name';
+  const where = source.where + named;
+  // The text may be a password pasted by mistake, so a message shows no part of an entry without a name.
+  if (parts.length !== 2 || name === '') {
+    const label = parts.length > 2 ? where : source.where;
+    throw new Error(`${label} is invalid: write name:hash with exactly one colon, as htpasswd -nB name prints`);
+  }
   const cost = /^\$2[abxy]\$(\d{2})\$/.exec(hash)?.[1];
   if (hashScheme(hash) === undefined && cost !== undefined) {
-    throw new Error(`${where} (user ${JSON.stringify(name)}) has an invalid bcrypt cost ${cost} (valid costs are 4 to 31): hash the password again, for example with htpasswd -nB -C 10 ${name}`);
+    throw new Error(`${where} has an invalid bcrypt cost ${cost} (valid costs are 4 to 31): hash the password again, for example with htpasswd -nB -C 10 ${command}`);
   }
   if (hashScheme(hash) === undefined) {
     throw new Error(
-      `${where} (user ${JSON.stringify(name)}) has no supported password hash: use bcrypt ($2y$), SHA-1 ({SHA}) or MD5 ($apr1$) as htpasswd -nB ${name} prints. Plain-text passwords are not accepted`,
+      `${where} has no supported password hash: use bcrypt ($2y$), SHA-1 ({SHA}) or MD5 ($apr1$) as htpasswd -nB ${command} prints. Plain-text passwords are not accepted`,
     );
   }
   users.set(name, hash);

@@ -140,15 +140,32 @@ describe('basicAuth usersFile', () => {
     expect(settings.users.get('test')).toBe(APR1_TEST);
   });
 
-  it('missing file names the path', () => {
+  it('missing file gives the error code', () => {
     const path = join(scratch, 'absent');
-    expect(() => basicAuthSettings({ usersFile: path })).toThrow(`basicauth usersFile ${JSON.stringify(path)} could not be read (ENOENT)`);
+    expect(() => basicAuthSettings({ usersFile: path })).toThrow('basicauth usersFile could not be read (ENOENT): check the path that usersFile names');
   });
 
-  it('bad file line names the line', () => {
+  it('bad file line names only the line', () => {
     const path = join(scratch, 'bad');
     writeFileSync(path, `test:${APR1_TEST}\nbob:plaintext\n`);
-    expect(() => basicAuthSettings({ usersFile: path })).toThrow(/line 2 \(user "bob"\) has no supported password hash/);
+    expect(() => basicAuthSettings({ usersFile: path })).toThrow(
+      'basicauth usersFile line 2 has no supported password hash: use bcrypt ($2y$), SHA-1 ({SHA}) or MD5 ($apr1$) as htpasswd -nB name prints',
+    );
+  });
+
+  // Before, usersFile=/etc/passwd gave an error with the file's path and its first user name ("root").
+  it('passwd-style file echoes no content', () => {
+    const path = join(scratch, 'passwd');
+    writeFileSync(path, 'root:x:0:0:root:/root:/bin/bash\n');
+    let message = '';
+    try {
+      basicAuthSettings({ usersFile: path });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toBe('basicauth usersFile line 1 is invalid: write name:hash with exactly one colon, as htpasswd -nB name prints');
+    expect(message).not.toContain('root');
+    expect(message).not.toContain(path);
   });
 });
 
