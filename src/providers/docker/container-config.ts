@@ -1,5 +1,6 @@
 // The routers, services and middlewares that one container declares, with Traefik's defaults.
-// Without service labels the container gets one service named after it. Without router labels it
+// Without service labels the container gets one service named after it, which is left out when it
+// fails and every router names another service. Without router labels it
 // gets one router of the same name with the defaultRule, and a router without `service` uses the
 // container's only service.
 
@@ -187,10 +188,16 @@ export function buildContainerItems(container: ContainerInfo, labels: ContainerL
   const routerLabels: Record<string, RouterLabels> = hasRouterLabels || servicesWithoutRouter ? labels.routers : { [defaultName]: {} };
 
   const items: ContainerItems = { container, routers: new Map(), services: new Map(), middlewares: new Map() };
+  const isGenerated = Object.keys(labels.services).length === 0;
+  const routerNeedsService = Object.values(routerLabels).some((router) => (router.service ?? '').trim() === '');
 
   for (const name of serviceNames) {
     const declared = serviceFor(name, serviceLabels[name] ?? {}, container, context, policy);
     const { item } = declared;
+    // Traefik always generates this service and skips the whole container when it fails. Berth
+    // drops a failed one that no router of the container uses, such as when every router names
+    // a service of another container, because its error would be noise.
+    if (isGenerated && !routerNeedsService && item.errors.length > 0) continue;
     item.errors.unshift(...nameError('service', name), ...issuesOf('services', name), ...containerErrors);
     for (const legacy of labels.legacy.filter((label) => label.target === 'service')) {
       item.warnings.push(legacyWarning(legacy, keyPrefix, name));

@@ -57,6 +57,29 @@ describe('server port', () => {
     ]);
   });
 
+  // Before, a router with service=shared@docker on a container without a port gave the unused
+  // generated service the error "port is missing".
+  it('no port, router names another service: no generated service', () => {
+    const labels = { 'traefik.http.routers.r.rule': 'Path(`/`)', 'traefik.http.routers.r.service': 'shared@docker' };
+    const config = buildProviderConfig([container('s5', labels, { exposedPorts: [] })], defaultOptions);
+    expect(Object.keys(config.services)).toEqual([]);
+    expect(config.routers['r']?.errors).toEqual([]);
+    expect(config.routers['r']?.service).toBe('shared@docker');
+  });
+
+  it('port found, router names another service: generated service kept', () => {
+    const labels = { 'traefik.http.routers.r.rule': 'Path(`/`)', 'traefik.http.routers.r.service': 'shared@docker' };
+    const config = buildProviderConfig([container('s5', labels)], defaultOptions);
+    expect(config.services['s5']?.loadBalancer.servers.map((server) => server.url)).toEqual(['http://172.30.0.2:80']);
+  });
+
+  it('no port, one router without service: error kept', () => {
+    const labels = { 'traefik.http.routers.a.rule': 'Path(`/a`)', 'traefik.http.routers.a.service': 'shared@docker', 'traefik.http.routers.b.rule': 'Path(`/b`)' };
+    const config = buildProviderConfig([container('s5', labels, { exposedPorts: [] })], defaultOptions);
+    expect(config.services['s5']?.errors).toEqual(['container s5: port is missing: set traefik.http.services.s5.loadbalancer.server.port or EXPOSE a port']);
+    expect(config.routers['b']?.service).toBe('s5');
+  });
+
   it('port from NetworkSettings.Ports and ExposedPorts: lowest tcp', () => {
     expect(urls([fixture('bridge')])).toEqual(['http://172.17.0.2:80']);
   });
