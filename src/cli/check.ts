@@ -16,13 +16,15 @@ Options:
   --compose FILE       read the labels of a compose file instead of running containers
   --project-name NAME  compose project name (default COMPOSE_PROJECT_NAME, the file's name:,
                        else its folder name)
+  --profile NAME       enable a compose profile; repeat for several (default COMPOSE_PROFILES).
+                       Services with profiles: that are not enabled are reported as inactive
   --json               print the result as JSON, in the shapes of the API
 
 Static options (such as --providers.docker.exposedbydefault=false) are read as by berth run.
 Exit status: 0 when no item has an error, 1 when one has, 2 when the command fails.
 `;
 
-const OPTIONS = { compose: 'value', 'project-name': 'value', json: 'flag', help: 'flag' } as const;
+const OPTIONS = { compose: 'value', 'project-name': 'value', profile: 'list', json: 'flag', help: 'flag' } as const;
 
 /** The result of a check, in the API's shapes so scripts can read both alike. */
 export interface CheckResult {
@@ -52,13 +54,14 @@ export async function checkCommand(argv: readonly string[], io: CommandIO): Prom
   let notes: string[] = [];
   const compose = args.values.get('compose');
   if (compose !== undefined) {
-    const built = await composeRuntime(compose, args.values.get('project-name'), args.staticArgs, io);
+    const built = await composeRuntime(compose, { projectName: args.values.get('project-name'), profiles: args.lists.get('profile') }, args.staticArgs, io);
     runtime = built.runtime;
     notes = built.project.notes;
     const containers = built.project.containers.length;
     source = `${built.project.file} (project ${built.project.projectName}, ${containers} container${containers === 1 ? '' : 's'})`;
   } else {
     if (args.values.has('project-name')) throw new UsageError('--project-name needs --compose FILE');
+    if (args.lists.has('profile')) throw new UsageError('--profile needs --compose FILE');
     const config = await loadConfig(args.staticArgs, io);
     const endpoint = dockerProviderOf(config).endpoint;
     let containers;

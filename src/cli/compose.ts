@@ -32,6 +32,8 @@ export interface ComposeOptions {
   labelPrefix: string;
   /** The Docker provider's exposedByDefault; true, Traefik's default, when unset. */
   exposedByDefault?: boolean;
+  /** `--profile` values; otherwise COMPOSE_PROFILES, comma-separated. `*` enables every profile. */
+  profiles?: readonly string[];
 }
 
 /** Port assumed for a routed service whose compose entry and labels show none, because images usually EXPOSE 80. */
@@ -79,9 +81,15 @@ export function composeProject(text: string, file: string, options: ComposeOptio
     notes.push(`services is ${emptyForm(document.services)}, so the file declares no services and there is nothing to route`);
   }
 
+  const enabledProfiles = new Set(options.profiles ?? parseProfileList(options.env.COMPOSE_PROFILES ?? ''));
   for (const [service, raw] of Object.entries(services)) {
     if (!isRecord(raw)) continue;
     const definition = interpolateTree(pickFields(raw), options.env, notes, `services.${service}`) as Record<string, unknown>;
+    const inactive = inactiveNote(service, definition.profiles, enabledProfiles);
+    if (inactive !== undefined) {
+      notes.push(inactive);
+      continue;
+    }
     project.containers.push(...serviceContainers(projectName, service, definition, options, notes));
     project.proxyFlags.push(...proxyFlags(definition.image, definition.command));
   }
@@ -89,7 +97,7 @@ export function composeProject(text: string, file: string, options: ComposeOptio
 }
 
 /** The service fields the reader uses; only these are interpolated, as the rest is never read. */
-const FIELDS = ['image', 'command', 'labels', 'deploy', 'scale', 'container_name', 'expose', 'ports', 'extends'] as const;
+const FIELDS = ['image', 'command', 'labels', 'deploy', 'scale', 'container_name', 'expose', 'ports', 'extends', 'profiles'] as const;
 
 function pickFields(raw: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(FIELDS.filter((field) => raw[field] !== undefined).map((field) => [field, raw[field]]));
@@ -170,6 +178,28 @@ function serviceMap(value: unknown, file: string): Record<string, unknown> {
 function emptyForm(value: unknown): string {
   if (Array.isArray(value)) return 'an empty list';
   return value === null ? 'empty' : 'an empty mapping';
+}
+
+/** Splits a COMPOSE_PROFILES value; blanks around names and empty names are dropped. */
+function parseProfileList(text: string): string[] {
+  return text
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+}
+
+/**
+ * Returns the note for a service that docker compose would not start, or undefined when it runs.
+ * A service with `profiles` runs only when one of them is enabled (or `*` is), and a service
+ * without them always runs.
+ */
+function inactiveNote(service: string, value: unknown, enabled: ReadonlySet<string>): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value)) throw new ComposeFileError(`services.${service}.profiles must be a list of profile names, such as profiles: [debug]`);
+  const profiles = value.map(String);
+  if (profiles.length === 0 || enabled.has('*') || profiles.some((profile) => enabled.has(profile))) return undefined;
+  const first = profiles[0] ?? '';
+  return `service ${service}: inactive, because none of its profiles (${profiles.join(', ')}) is enabled, so it has no containers or routers here; enable one with --profile ${first} or COMPOSE_PROFILES=${first}`;
 }
 
 /** Returns the router names that labels such as `traefik.http.routers.NAME.rule` declare, in order. */

@@ -23,6 +23,8 @@ Options:
   --compose FILE       evaluate the labels of a compose file offline instead of asking Berth
   --project-name NAME  compose project name (default COMPOSE_PROJECT_NAME, the file's name:,
                        else its folder name)
+  --profile NAME       enable a compose profile; repeat for several (default COMPOSE_PROFILES).
+                       Services with profiles: that are not enabled are reported as inactive
   --json               print the report as JSON
 
 Static options (such as --providers.docker.exposedbydefault=false) are read as by berth run.
@@ -39,6 +41,7 @@ const OPTIONS = {
   api: 'value',
   compose: 'value',
   'project-name': 'value',
+  profile: 'list',
   json: 'flag',
   help: 'flag',
 } as const;
@@ -67,7 +70,7 @@ export async function explainCommand(argv: readonly string[], io: CommandIO): Pr
   let notes: string[] = [];
   if (compose !== undefined) {
     if (args.values.has('api')) throw new UsageError('--api and --compose exclude each other: explain against a running Berth or a compose file');
-    const built = await composeRuntime(compose, args.values.get('project-name'), args.staticArgs, io);
+    const built = await composeRuntime(compose, { projectName: args.values.get('project-name'), profiles: args.lists.get('profile') }, args.staticArgs, io);
     notes = built.project.notes;
     try {
       report = explain(built.runtime, request);

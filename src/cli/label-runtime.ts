@@ -10,7 +10,7 @@ import { dockerOptions } from '../providers/docker/endpoint.js';
 import { toContainerInfo } from '../providers/docker/inspect.js';
 import { buildRuntime, type Runtime } from '../routing/runtime.js';
 import { UsageError, type CommandIO } from './args.js';
-import { readComposeFile, type ComposeProject } from './compose.js';
+import { readComposeFile, type ComposeOptions, type ComposeProject } from './compose.js';
 
 /** Loads the static configuration from `flags`, the environment and the configuration file, as `berth run` does. */
 export async function loadConfig(flags: readonly string[], io: CommandIO): Promise<StaticConfig> {
@@ -51,6 +51,12 @@ export function runtimeFromContainers(containers: ContainerInfo[], config: Stati
   });
 }
 
+/** The `--project-name` and `--profile` options of a command that reads a compose file. */
+export interface ComposeSelection {
+  projectName?: string | undefined;
+  profiles?: readonly string[] | undefined;
+}
+
 export interface ComposeRuntime {
   project: ComposeProject;
   config: StaticConfig;
@@ -61,11 +67,14 @@ export interface ComposeRuntime {
  * Reads a compose file and builds its runtime. Entry point and Docker provider options on the
  * command line of a Traefik or Berth service in the file apply first, and `flags` override them.
  */
-export async function composeRuntime(file: string, projectName: string | undefined, flags: readonly string[], io: CommandIO): Promise<ComposeRuntime> {
+export async function composeRuntime(file: string, selection: ComposeSelection, flags: readonly string[], io: CommandIO): Promise<ComposeRuntime> {
   const userConfig = await loadConfig(flags, io);
   const read = (config: StaticConfig): Promise<ComposeProject> => {
     const docker = dockerProviderOf(config);
-    return readComposeFile(file, { env: io.env, labelPrefix: docker.labelPrefix, exposedByDefault: docker.exposedByDefault, ...(projectName === undefined ? {} : { projectName }) });
+    const options: ComposeOptions = { env: io.env, labelPrefix: docker.labelPrefix, exposedByDefault: docker.exposedByDefault };
+    if (selection.projectName !== undefined) options.projectName = selection.projectName;
+    if (selection.profiles !== undefined && selection.profiles.length > 0) options.profiles = selection.profiles;
+    return readComposeFile(file, options);
   };
   let project = await read(userConfig);
 

@@ -179,6 +179,19 @@ describe('check --compose notes', () => {
     expect(run.stdout).toContain('0 errors, 0 warnings.');
   });
 
+  it('service of an inactive profile not counted', async () => {
+    const yaml = `services:\n  w:\n    image: traefik/whoami\n    expose: [80]\n  dbg:\n    image: traefik/whoami\n    expose: [80]\n    profiles: [debug]\n`;
+    const file = await folder.write('profiles', yaml);
+    const inactive = await runCommand(checkCommand, ['--compose', file], folder.root);
+    const active = await runCommand(checkCommand, ['--compose', file, '--profile', 'debug'], folder.root);
+
+    expect(inactive.stdout).toContain('(project profiles, 1 container)');
+    expect(inactive.stdout).toContain('service dbg: inactive, because none of its profiles (debug) is enabled');
+    expect(inactive.stdout).not.toContain('router dbg@docker');
+    expect(active.stdout).toContain('(project profiles, 2 containers)');
+    expect(active.stdout).not.toContain('inactive');
+  });
+
   it('no assumed port with a server.port label', async () => {
     const labels = { 'traefik.http.routers.w.rule': 'Host(`w.example.com`)', 'traefik.http.services.w.loadbalancer.server.port': '8080' };
     const file = await folder.write('portlabel', `services:\n  w:\n    image: traefik/whoami\n    labels:\n${labelList(labels)}\n`);

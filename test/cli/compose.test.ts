@@ -189,6 +189,56 @@ describe('compose containers', () => {
   });
 });
 
+// Before, services with profiles: were counted and routed although docker compose starts them
+// only when one of their profiles is enabled.
+describe('compose profiles', () => {
+  const yaml = `
+services:
+  web:
+    expose: [80]
+  debug:
+    expose: [80]
+    profiles: [debug, tools]
+  admin:
+    expose: [80]
+    profiles: ["\${ADMIN_PROFILE:-admin}"]
+`;
+  const names = (options: Partial<ComposeOptions> = {}): string[] => project(yaml, options).containers.map((container) => container.name);
+
+  it('leaves inactive services out with a note', () => {
+    const result = project(yaml);
+    expect(result.containers.map((container) => container.name)).toEqual(['my_shop-web-1']);
+    expect(result.notes).toEqual([
+      'service debug: inactive, because none of its profiles (debug, tools) is enabled, so it has no containers or routers here; enable one with --profile debug or COMPOSE_PROFILES=debug',
+      'service admin: inactive, because none of its profiles (admin) is enabled, so it has no containers or routers here; enable one with --profile admin or COMPOSE_PROFILES=admin',
+    ]);
+  });
+
+  it('enables profiles from the option', () => {
+    expect(names({ profiles: ['tools'] })).toEqual(['my_shop-web-1', 'my_shop-debug-1']);
+  });
+
+  it('enables profiles from COMPOSE_PROFILES', () => {
+    expect(names({ env: { COMPOSE_PROFILES: ' admin , debug' } })).toEqual(['my_shop-web-1', 'my_shop-debug-1', 'my_shop-admin-1']);
+  });
+
+  it('prefers the option over COMPOSE_PROFILES', () => {
+    expect(names({ profiles: ['admin'], env: { COMPOSE_PROFILES: 'debug' } })).toEqual(['my_shop-web-1', 'my_shop-admin-1']);
+  });
+
+  it('enables every profile with a star', () => {
+    expect(names({ profiles: ['*'] })).toHaveLength(3);
+  });
+
+  it('interpolates profile names', () => {
+    expect(names({ profiles: ['ops'], env: { ADMIN_PROFILE: 'ops' } })).toEqual(['my_shop-web-1', 'my_shop-admin-1']);
+  });
+
+  it('rejects profiles that are not a list', () => {
+    expect(() => project('services:\n  w:\n    profiles: debug\n')).toThrow('services.w.profiles must be a list of profile names, such as profiles: [debug]');
+  });
+});
+
 describe('compose project name', () => {
   it('derives it from the folder', () => {
     expect(project('services: {}\n').projectName).toBe('my_shop');
