@@ -118,16 +118,29 @@ function entryPointList(options: ApiOptions): Array<{ name: string; address: str
   return [...known].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
+/**
+ * Decodes an item name from the path, or returns undefined when its escapes are not UTF-8 (such as
+ * `%C0`), which no name can match. decodeURIComponent throws a URIError for those.
+ */
+function decodeName(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Serves `/api/http/{routers,services,middlewares}/{name}` and `/api/entrypoints/{name}`. */
 function findItem(runtime: Runtime, path: string, options?: ApiOptions): unknown {
   const entryPoint = /^\/api\/entrypoints\/(.+)$/.exec(path);
   if (entryPoint && options) {
-    const name = decodeURIComponent(entryPoint[1] ?? '');
+    const name = decodeName(entryPoint[1] ?? '');
     return entryPointList(options).find((item) => item.name === name);
   }
   const match = /^\/api\/http\/(routers|services|middlewares)\/(.+)$/.exec(path);
   if (!match) return undefined;
-  const name = decodeURIComponent(match[2] ?? '');
+  const name = decodeName(match[2] ?? '');
+  if (name === undefined) return undefined;
   switch (match[1]) {
     case 'routers': {
       const router = runtime.config.routers.get(name);

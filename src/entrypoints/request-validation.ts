@@ -82,7 +82,24 @@ export function isServerWideOptions(request: { method?: string | undefined; url?
 /** Checks the request target: the asterisk form is for OPTIONS only (RFC 9112 section 3.2.4). */
 function rejectTarget(method: string | undefined, target: string | undefined): RequestRejection | undefined {
   if (target === '*' && method !== 'OPTIONS') return { status: 400, reason: `asterisk-form target with method ${method ?? ''}` };
-  return rejectTargetAuthority(target) ?? rejectHiddenDotSegment(target);
+  return rejectInvalidEscape(target) ?? rejectTargetAuthority(target) ?? rejectHiddenDotSegment(target);
+}
+
+/** A `%` that does not start a `%XX` escape of two hex digits. */
+const INVALID_ESCAPE = /%(?![0-9A-Fa-f]{2})/;
+
+/**
+ * Rejects a target whose path has a `%` without two hex digits after it, such as `/%zz`, which
+ * RFC 3986 section 2.1 does not allow. Go's server, and so Traefik, answers such a request with
+ * 400 (url.ParseRequestURI fails), so no router, middleware or server sees a path that cannot be
+ * decoded. The query is not checked, as Go does not check it either.
+ */
+function rejectInvalidEscape(target: string | undefined): RequestRejection | undefined {
+  if (target === undefined || !target.includes('%')) return undefined;
+  const queryAt = target.indexOf('?');
+  const beforeQuery = queryAt === -1 ? target : target.slice(0, queryAt);
+  if (INVALID_ESCAPE.test(beforeQuery)) return { status: 400, reason: 'invalid percent-encoding in the request target' };
+  return undefined;
 }
 
 /**

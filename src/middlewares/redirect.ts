@@ -160,17 +160,25 @@ const URI_CHARACTER = /[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=]/;
 /**
  * Returns `url` as a valid Location value. Characters a URI may not contain, such as a space or
  * `é`, are escaped as UTF-8, as Go's `url.URL.String` does for the path. The URL is invalid when it
- * has a control character, a `%` without two hex digits, or (for http and https) a missing or
- * invalid host or port.
+ * has a control character, a `%` without two hex digits before the query, or (for http and https)
+ * a missing or invalid host or port. Such a `%` in the query or fragment becomes `%25`: the
+ * entry point checks the escapes of the request's path but not of its query (as Go does), so a
+ * query such as `?a=%zz` gets its redirect rather than a 500.
  */
 export function locationValue(url: string): { ok: true; value: string } | { ok: false; reason: string; problem: LocationProblem } {
   let value = '';
+  const queryAt = url.search(/[?#]/);
   for (let i = 0; i < url.length; i++) {
     const character = url[i] as string;
     const code = character.charCodeAt(0);
     if (code < 0x20 || code === 0x7f) return { ok: false, reason: `control character ${JSON.stringify(character)}`, problem: 'control character' };
     if (character === '%') {
-      if (!/^[0-9A-Fa-f]{2}$/.test(url.slice(i + 1, i + 3))) {
+      const isEscape = /^[0-9A-Fa-f]{2}$/.test(url.slice(i + 1, i + 3));
+      if (!isEscape && queryAt !== -1 && i > queryAt) {
+        value += '%25';
+        continue;
+      }
+      if (!isEscape) {
         return { ok: false, reason: `invalid escape ${JSON.stringify(url.slice(i, i + 3))}`, problem: 'invalid escape' };
       }
       value += character;

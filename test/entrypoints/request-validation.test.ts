@@ -47,6 +47,19 @@ describe('rejectRequest over HTTP/1', () => {
     expect(rejectRequest(request)).toBeUndefined();
   });
 
+  // Before, GET /%zz%00%ff reached the server, and redirectScheme answered it with 500.
+  it.each(['/%zz%00%ff', '/a%', '/a%4', '/a%G1/b', 'http://a.test/%zz', '/%%41'])('400 for invalid escape in %s', (url) => {
+    const request = http1Request('1.1', ['Host', 'a.test']);
+    request.url = url;
+    expect(rejectRequest(request)).toEqual({ status: 400, reason: 'invalid percent-encoding in the request target' });
+  });
+
+  it.each(['/%00%ff%41', '/a%2fb', '/x?q=%zz', '/x?%'])('accepts escapes in %s', (url) => {
+    const request = http1Request('1.1', ['Host', 'a.test']);
+    request.url = url;
+    expect(rejectRequest(request)).toBeUndefined();
+  });
+
   it.each([
     { target: 'http://x@secure.test/admin', reason: 'userinfo in the authority of an absolute-form target' },
     { target: 'http://@secure.test/', reason: 'userinfo in the authority of an absolute-form target' },

@@ -209,4 +209,25 @@ describe('locationValue', () => {
   it('rejects control characters', () => {
     expect(locationValue('/a\r\nSet-Cookie: x=y')).toMatchObject({ ok: false });
   });
+
+  it('rejects an invalid escape in the path', () => {
+    expect(locationValue('https://a.test/x%zz?q')).toMatchObject({ ok: false, problem: 'invalid escape' });
+  });
+
+  it('escapes a stray percent in the query', () => {
+    expect(locationValue('https://a.test/x?a=%zz&b=%41%')).toEqual({ ok: true, value: 'https://a.test/x?a=%25zz&b=%41%25' });
+  });
+
+  it('escapes a stray percent in the fragment', () => {
+    expect(locationValue('/x#50%')).toEqual({ ok: true, value: '/x#50%25' });
+  });
+});
+
+// Before, a query with an invalid escape made redirectScheme answer 500 instead of redirecting.
+describe('redirectScheme hostile query', () => {
+  it('redirects a query with a stray percent', async () => {
+    const outcome = await runScheme({ scheme: 'https' }, 'app.example.test', { url: '/a?x=%zz%00%ff' });
+    expect(outcome.status).toBe(302);
+    expect(outcome.header('location')).toBe('https://app.example.test/a?x=%25zz%00%ff');
+  });
 });

@@ -90,6 +90,16 @@ describe.each(TRANSPORTS)('HTTP/1 request checks over %s', (transport) => {
     expect(seen).toHaveLength(0);
   });
 
+  // Before, GET /%zz%00%ff reached the server, as Go's server (and so Traefik) would not let it.
+  test.each(['/%zz%00%ff', '/a%', 'http://app.example.test/%4'])('400 and close: invalid escape in %s', async (target) => {
+    seen.length = 0;
+    const { answer, closed } = await exchange(transport, `GET ${target} HTTP/1.1\r\nHost: app.example.test\r\n\r\n`);
+
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(closed).toBe(true);
+    expect(seen).toHaveLength(0);
+  });
+
   test.each([
     { desc: 'HTTP/1.0 without Host', head: 'GET /ok HTTP/1.0\r\n' },
     { desc: 'Host with port', head: 'GET /ok HTTP/1.1\r\nHost: app.example.test:8443\r\nConnection: close\r\n' },
