@@ -65,6 +65,7 @@ function checkV3(call: MatcherCall, warnings: string[]): void {
     case 'Host':
       checkAscii(call, first);
       checkWildcard(first);
+      if (first.value.includes('*')) warnings.push(wildcardWarning(first.value));
       if (hasV2Placeholder(first.value)) warnings.push(placeholderWarning(call, first.value));
       if (/^([^:]+|\[[^\]]*\]):[0-9]*$/.test(first.value)) {
         warnings.push(`Host(${quoteValue(first.value)}) never matches: request hosts are compared without their port; remove the port`);
@@ -164,6 +165,16 @@ function checkWildcard(value: CallArgument): void {
     value.raw ? value.start + 1 + star : value.start,
     'a Host wildcard must be the whole first label, as in *.example.com; for other patterns use HostRegexp(`^[a-z0-9-]+\\.example\\.com$`)',
   );
+}
+
+/**
+ * Warns that a Host wildcard is Berth's own: Traefik v3's Host compares the value literally (it
+ * has no wildcard), so the same label on Traefik never matches. HostRegexp works in both.
+ */
+function wildcardWarning(host: string): string {
+  const portable = host === '*' ? '.+' : `^[^.]+${host.slice(1).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`;
+  const matches = host === '*' ? 'every host' : `one label in place of *`;
+  return `Host(${quoteValue(host)}) matches ${matches} in Berth, but Traefik v3 compares it literally and never matches it; for a rule that works in both, write HostRegexp(${quoteValue(portable)})`;
 }
 
 function checkRegexp(name: string, pattern: CallArgument): void {

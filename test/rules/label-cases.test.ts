@@ -41,6 +41,34 @@ describe('v2 forms under v3', () => {
   });
 });
 
+// Before, Host(`*.a.test`) matched subdomains without a word that Traefik v3 compares it
+// literally, so the same labels on Traefik route nothing.
+describe('Host wildcard portability', () => {
+  test.each([
+    ['Host(`*.a.test`)', 'Host(`*.a.test`) matches one label in place of * in Berth, but Traefik v3 compares it literally and never matches it; for a rule that works in both, write HostRegexp(`^[^.]+\\.a\\.test$`)'],
+    ['Host(`*`)', 'Host(`*`) matches every host in Berth, but Traefik v3 compares it literally and never matches it; for a rule that works in both, write HostRegexp(`.+`)'],
+  ])('%s still matches and warns', (rule, warning) => {
+    const result = parseRule(rule);
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.warnings).toEqual([warning]);
+    expect(ruleMatches(rule, { host: 'x.a.test' })).toBe(true);
+  });
+
+  test('suggested HostRegexp matches the same hosts', () => {
+    const wildcard = 'Host(`*.a.test`)';
+    const portable = 'HostRegexp(`^[^.]+\\.a\\.test$`)';
+    for (const host of ['x.a.test', 'X-1.A.test', 'a.test', 'y.x.a.test', 'xa.test']) {
+      expect(ruleMatches(portable, { host })).toBe(ruleMatches(wildcard, { host }));
+    }
+  });
+
+  test('literal host gives no warning', () => {
+    const result = parseRule('Host(`a.test`)');
+    expect(result.ok && result.warnings).toEqual([]);
+  });
+});
+
 describe('quoting', () => {
   test('double-quoted value routes', () => {
     expect(ruleMatches('Host("example.com")', { host: 'example.com' })).toBe(true);
