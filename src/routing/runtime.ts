@@ -10,6 +10,7 @@ import type { Middleware, MiddlewareBuildContext } from '../middlewares/types.js
 import type { HealthRegistry } from '../balancer/health-registry.js';
 import { Fields } from '../observability/fields.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
+import { routerCertificateRequests } from '../tls/acme/domains.js';
 import { DEFAULT_TLS_OPTIONS, resolveTlsOptions, type TlsOptions } from '../tls/options.js';
 import { buildTlsOptionsSelector, type TlsOptionsSelector, type TlsRouterUse } from '../tls/options-by-host.js';
 import { buildServices, type RuntimeService } from './services.js';
@@ -93,6 +94,7 @@ export function buildRuntime(config: MergedConfig, options: BuildOptions): Runti
       if (placement.tls) checkTlsOptionsReference(router, tlsOptionsName(placement.tls), config, tlsOptions);
       if (placement.tls && options.certResolvers) checkCertResolverReference(router, placement.tls, options.certResolvers);
     }
+    checkCertificateDomains(router, options.certResolvers);
 
     const view: RouterView = { priority: route?.priority ?? router.priority ?? defaultPriority(router.rule), entryPoints };
     const viewTls = placements.find((placement) => placement.tls)?.tls;
@@ -163,6 +165,20 @@ function checkCertResolverReference(router: MergedRouter, tls: RouterTlsConfig, 
   const known = configured.length === 0 ? 'no resolver is configured' : `configured resolvers: ${[...configured].sort().join(', ')}`;
   const message = withOrigin(router, `certificate resolver "${name}" is not configured; ${known} (set --certificatesresolvers.<name>.acme.* or fix the name)`);
   if (!router.warnings.includes(message)) router.warnings.push(message);
+}
+
+/**
+ * Warns on a router whose resolver can order no certificate for it, such as one whose rule has
+ * only HostRegexp, or whose domain is `*.*.example.com`. The ACME manager reads `router.tls` the
+ * same way; the router keeps serving, with another certificate that matches or the default one.
+ */
+function checkCertificateDomains(router: MergedRouter, configured: readonly string[] | undefined): void {
+  const name = router.tls?.certResolver;
+  if (name === undefined || (configured !== undefined && !configured.includes(name.toLowerCase()))) return;
+  for (const problem of routerCertificateRequests(router).problems) {
+    const message = withOrigin(router, problem);
+    if (!router.warnings.includes(message)) router.warnings.push(message);
+  }
 }
 
 function buildMiddlewares(config: MergedConfig, services: ReadonlyMap<string, RuntimeService>, logger: Logger): Map<string, Middleware> {

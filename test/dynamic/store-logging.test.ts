@@ -105,6 +105,32 @@ describe('item problem logging', () => {
     expect(runtime.config.routers.get('g2@docker')?.errors).toEqual([]);
   });
 
+  // Before, these showed only in the resolver's status and in one error line that bundled every
+  // router, while the routers looked enabled without a warning.
+  it('certificate domain problems: one warning per router', () => {
+    const { store, logs } = storeWithLogs(['le']);
+    const wildcard = {
+      'traefik.http.routers.deep.rule': 'Host(`app.example.test`)',
+      'traefik.http.routers.deep.tls.certresolver': 'le',
+      'traefik.http.routers.deep.tls.domains[0].main': '*.*.example.test',
+    };
+    const regexp = { 'traefik.http.routers.any.rule': 'HostRegexp(`^.+\\.example\\.test$`)', 'traefik.http.routers.any.tls.certresolver': 'le' };
+    const containers = [container('deep', wildcard), container('any', regexp, {}, '172.30.0.3')];
+    store.update('docker', buildProviderConfig(containers, defaultOptions));
+    const runtime = store.update('docker', buildProviderConfig(containers, defaultOptions));
+
+    const records = logs.withMessage('router has a warning');
+    expect(records.map((record) => record.routerName).sort()).toEqual(['any@docker', 'deep@docker']);
+    expect(records.every((record) => record.level === LEVEL.warn)).toBe(true);
+    expect(runtime.config.routers.get('deep@docker')?.warnings).toEqual([
+      'container deep: no certificate can be ordered for *.*.example.test, so the router still serves, but without a certificate from resolver "le": "*.*.example.test" has a wildcard that is not exactly the leftmost label; a CA issues wildcards only in the form *.example.com, one level deep',
+    ]);
+    expect(runtime.config.routers.get('any@docker')?.warnings).toEqual([
+      'container any: the rule names no literal Host, which a certificate order needs (HostRegexp gives no name), so the router still serves, but without a certificate from resolver "le"; set tls.domains[0].main, for example to *.example.com',
+    ]);
+    expect(runtime.config.routers.get('deep@docker')?.errors).toEqual([]);
+  });
+
   it('configured resolver in any case: no warning', () => {
     const { store } = storeWithLogs(['le']);
     const labels = { 'traefik.http.routers.g2.rule': 'Host(`g2.example.com`)', 'traefik.http.routers.g2.tls.certresolver': 'LE' };

@@ -4,6 +4,7 @@
 
 import type { Runtime } from '../../routing/runtime.js';
 import { literalHosts, parseRule } from '../../rules/index.js';
+import type { RouterTlsConfig } from '../../dynamic/model.js';
 import type { OrderRequest } from './order.js';
 
 /** A certificate that routers need, with the routers that need it. */
@@ -20,14 +21,59 @@ export interface DomainProblem {
   message: string;
 }
 
+/** The router fields that decide which certificates a router asks its resolver for. */
+export interface CertificateRouter {
+  rule: string;
+  ruleSyntax?: 'v2' | 'v3' | undefined;
+  tls?: RouterTlsConfig | undefined;
+}
+
 // A name a public CA can issue for: letters, digits and hyphens in two or more labels, and an
 // optional `*.` in front. IP addresses and single-label names such as `localhost` are left out.
 const CERTIFICATE_NAME = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const DOTTED_NUMBERS = /^[0-9.]+$/;
+const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** Returns the sorted, lower-case identity of a set of names. */
 export function certificateKey(names: readonly string[]): string {
   return [...new Set(names.map((name) => name.toLowerCase()))].sort().join(',');
+}
+
+/**
+ * Returns the certificates that `router` asks its resolver for, and a message for each setting
+ * that yields none. The messages do not name the router, because they go on the router itself.
+ */
+export function routerCertificateRequests(router: CertificateRouter): { requests: OrderRequest[]; problems: string[] } {
+  const tls = router.tls;
+  const resolver = tls?.certResolver ?? '';
+  const requests: OrderRequest[] = [];
+  const problems: string[] = [];
+  const served = `the router still serves, but without a certificate from resolver "${resolver}"`;
+
+  const candidates: OrderRequest[] = [];
+  if (tls?.domains !== undefined && tls.domains.length > 0) {
+    for (const domain of tls.domains) candidates.push({ main: domain.main.toLowerCase(), sans: domain.sans.map((name) => name.toLowerCase()) });
+  } else {
+    const parsed = parseRule(router.rule, router.ruleSyntax ?? 'v3');
+    const hosts = parsed.ok ? literalHosts(parsed.tree) : null;
+    const [main, ...sans] = hosts ?? [];
+    if (main === undefined) {
+      problems.push(`the rule names no literal Host, which a certificate order needs (HostRegexp gives no name), so ${served}; set tls.domains[0].main, for example to *.example.com`);
+    } else {
+      candidates.push({ main, sans });
+    }
+  }
+
+  for (const request of candidates) {
+    const invalid = [request.main, ...request.sans].filter((name) => !isCertificateName(name));
+    if (invalid.length === 0) {
+      requests.push(request);
+      continue;
+    }
+    const reasons = invalid.map((name) => `"${name}" ${whyNotCertificateName(name)}`).join('; ');
+    problems.push(`no certificate can be ordered for ${request.main}, so ${served}: ${reasons}`);
+  }
+  return { requests, problems };
 }
 
 /** Collects the certificates that the runtime's routers ask `resolver` for, merging identical requests. */
@@ -36,31 +82,12 @@ export function wantedCertificates(runtime: Runtime, resolver: string): { wanted
   const problems: DomainProblem[] = [];
 
   for (const router of runtime.config.routers.values()) {
-    const tls = router.tls;
-    if (tls?.certResolver?.toLowerCase() !== resolver) continue;
+    if (router.tls?.certResolver?.toLowerCase() !== resolver) continue;
 
-    const requests: OrderRequest[] = [];
-    if (tls.domains !== undefined && tls.domains.length > 0) {
-      for (const domain of tls.domains) requests.push({ main: domain.main.toLowerCase(), sans: domain.sans.map((name) => name.toLowerCase()) });
-    } else {
-      const parsed = parseRule(router.rule, router.ruleSyntax ?? 'v3');
-      const hosts = parsed.ok ? literalHosts(parsed.tree) : null;
-      if (hosts === null || hosts.length === 0) {
-        problems.push({ router: router.name, message: `router ${router.name} names no literal Host in its rule, so set tls.domains[0].main for its certificate` });
-        continue;
-      }
-      const [main, ...sans] = hosts;
-      if (main !== undefined) requests.push({ main, sans });
-    }
-
+    const { requests, problems: routerProblems } = routerCertificateRequests(router);
+    for (const message of routerProblems) problems.push({ router: router.name, message: `router ${router.name}: ${message}` });
     for (const request of requests) {
-      const names = [request.main, ...request.sans];
-      const invalid = names.filter((name) => !isCertificateName(name));
-      if (invalid.length > 0) {
-        problems.push({ router: router.name, message: `router ${router.name}: no certificate can be ordered for ${invalid.join(', ')}, because a CA issues only for DNS names with two or more labels` });
-        continue;
-      }
-      const key = certificateKey(names);
+      const key = certificateKey([request.main, ...request.sans]);
       const entry = byKey.get(key) ?? { request, key, routers: [] };
       entry.routers.push(router.name);
       byKey.set(key, entry);
@@ -73,4 +100,19 @@ export function wantedCertificates(runtime: Runtime, resolver: string): { wanted
 
 function isCertificateName(name: string): boolean {
   return CERTIFICATE_NAME.test(name) && !DOTTED_NUMBERS.test(name);
+}
+
+/** Says why a CA would reject `name`, which isCertificateName rejected, and how to fix it. */
+function whyNotCertificateName(name: string): string {
+  if (name.includes('*')) {
+    // RFC 8555 section 7.1.3 and the CA/Browser Forum rules allow "*" only as the whole leftmost label.
+    return 'has a wildcard that is not exactly the leftmost label; a CA issues wildcards only in the form *.example.com, one level deep';
+  }
+  if (DOTTED_NUMBERS.test(name) || name.includes(':')) return 'is an IP address, and a DNS-01 order covers DNS names only';
+  const labels = name.replace(/\.$/, '').split('.');
+  if (labels.length < 2) return 'has a single label, and a CA issues only for DNS names with two or more labels';
+  if (labels.some((label) => !LABEL.test(label))) {
+    return 'is not a valid DNS name; each label needs 1 to 63 letters, digits or hyphens, and no hyphen at either end';
+  }
+  return 'is not a DNS name a CA issues for';
 }

@@ -128,7 +128,9 @@ export class AcmeResolver {
   /** Sets the certificates the routers need, and orders the ones no held certificate covers. */
   setWanted(wanted: WantedCertificate[], problems: string[]): void {
     this.#wanted = wanted;
-    if (problems.length > 0) this.#setError('routers', problems.join('; '));
+    // Each problem is also a warning on its router, which the configuration store logs once per
+    // router, so the resolver keeps them for its status without logging them again.
+    if (problems.length > 0) this.#errors.set('routers', problems.join('; '));
     else this.#errors.delete('routers');
 
     const missing = wanted.filter((item) => !this.#isCovered(orderNames(item.request)));

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 
-import { wantedCertificates } from '../../../src/tls/acme/domains.js';
+import { routerCertificateRequests, wantedCertificates } from '../../../src/tls/acme/domains.js';
 import { runtimeWithRouters } from '../../integration/harness/acme-manager.js';
 
 describe('wanted certificates', () => {
@@ -44,5 +44,29 @@ describe('wanted certificates', () => {
     expect(wanted).toEqual([]);
     expect(problems.map((problem) => problem.router).sort()).toEqual(['address@docker', 'local@docker', 'regexp@docker']);
     expect(problems.find((problem) => problem.router === 'regexp@docker')?.message).toContain('tls.domains[0].main');
+  });
+
+  // Before, every one of these said "a CA issues only for DNS names with two or more labels".
+  test.each([
+    ['*.*.example.test', 'has a wildcard that is not exactly the leftmost label; a CA issues wildcards only in the form *.example.com, one level deep'],
+    ['a.*.example.test', 'has a wildcard that is not exactly the leftmost label; a CA issues wildcards only in the form *.example.com, one level deep'],
+    ['*example.test', 'has a wildcard that is not exactly the leftmost label; a CA issues wildcards only in the form *.example.com, one level deep'],
+    ['localhost', 'has a single label, and a CA issues only for DNS names with two or more labels'],
+    ['192.0.2.10', 'is an IP address, and a DNS-01 order covers DNS names only'],
+    ['-a.example.test', 'is not a valid DNS name; each label needs 1 to 63 letters, digits or hyphens, and no hyphen at either end'],
+  ])('reason for %s', (name, reason) => {
+    const { requests, problems } = routerCertificateRequests({ rule: 'Host(`app.example.test`)', tls: { certResolver: 'le', domains: [{ main: name, sans: [] }] } });
+    expect(requests).toEqual([]);
+    expect(problems).toEqual([`no certificate can be ordered for ${name}, so the router still serves, but without a certificate from resolver "le": "${name}" ${reason}`]);
+  });
+
+  test('valid domain entry still ordered next to an invalid one', () => {
+    const domains = [
+      { main: '*.*.example.test', sans: [] },
+      { main: '*.example.test', sans: ['example.test'] },
+    ];
+    const { requests, problems } = routerCertificateRequests({ rule: 'Host(`app.example.test`)', tls: { certResolver: 'le', domains } });
+    expect(requests).toEqual([{ main: '*.example.test', sans: ['example.test'] }]);
+    expect(problems).toHaveLength(1);
   });
 });
