@@ -271,7 +271,7 @@ class LabelDecoder {
     this.issue(key, context.path, `unknown label "${key}"; did you mean "${prefix}${joiner}${tail}"?`);
   }
 
-  /** Reports an option that Traefik knows and Berth does not implement, once for all the labels under it. */
+  /** Reports an option that Traefik defines and Berth does not implement, once for all the labels under it. */
   private unsupported(node: LabelNode, path: string[], message: string): void {
     const first = (current: LabelNode): string | undefined =>
       current.key ?? current.children.map(first).find((key) => key !== undefined);

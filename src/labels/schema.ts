@@ -51,7 +51,7 @@ export interface ObjectField<F extends Record<string, FieldSchema> = Record<stri
   /** When true the object's own key may be set to `true`/`false`, as in `tls=true`. */
   flag: boolean;
   /**
-   * Option names (lower case) that Traefik knows but Berth does not implement, with the message
+   * Option names (lower case) that Traefik defines but Berth does not implement, with the message
    * for their labels. Labels under them are reported with it, not as typos of a known option.
    */
   unsupported: Readonly<Record<string, string>>;
@@ -127,7 +127,7 @@ export function findOption(schema: ObjectField, name: string): string | undefine
   return Object.keys(schema.fields).find((option) => option.toLowerCase() === lower);
 }
 
-/** Returns the message for `name` when it is an option that `schema` knows but Berth does not implement. */
+/** Returns the message for `name` when it is an option that Traefik defines but Berth does not implement. */
 export function findUnsupported(schema: ObjectField, name: string): string | undefined {
   const lower = name.toLowerCase();
   return Object.hasOwn(schema.unsupported, lower) ? schema.unsupported[lower] : undefined;

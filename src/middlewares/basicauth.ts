@@ -117,7 +117,7 @@ function fileLines(path: string): Array<[string, number]> {
   return lines;
 }
 
-/** Where an htpasswd entry came from, for messages, and whether they may show its user name. */
+/** Source of an htpasswd entry, as messages name it, and whether they may show its user name. */
 interface EntrySource {
   where: string;
   showName: boolean;

@@ -161,9 +161,9 @@ const URI_CHARACTER = /[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=]/;
  * Returns `url` as a valid Location value. Characters a URI may not contain, such as a space or
  * `é`, are escaped as UTF-8, as Go's `url.URL.String` does for the path. The URL is invalid when it
  * has a control character, a `%` without two hex digits before the query, or (for http and https)
- * a missing or invalid host or port. Such a `%` in the query or fragment becomes `%25`: the
- * entry point checks the escapes of the request's path but not of its query (as Go does), so a
- * query such as `?a=%zz` gets its redirect rather than a 500.
+ * a missing or invalid host or port. Such a `%` in the query or fragment becomes `%25`. The
+ * entry point checks the escapes of the request's path but not of its query, as Go does, so a
+ * query such as `?a=%zz` must still get its redirect rather than a 500.
  */
 export function locationValue(url: string): { ok: true; value: string } | { ok: false; reason: string; problem: LocationProblem } {
   let value = '';

@@ -47,7 +47,7 @@ describe('rejectRequest over HTTP/1', () => {
     expect(rejectRequest(request)).toBeUndefined();
   });
 
-  // Before, GET /%zz%00%ff reached the server, and redirectScheme answered it with 500.
+  // Before, GET /%zz%00%ff reached the server, and redirectScheme responded to it with 500.
   it.each(['/%zz%00%ff', '/a%', '/a%4', '/a%G1/b', 'http://a.test/%zz', '/%%41'])('400 for invalid escape in %s', (url) => {
     const request = http1Request('1.1', ['Host', 'a.test']);
     request.url = url;

@@ -223,7 +223,7 @@ describe('locationValue', () => {
   });
 });
 
-// Before, a query with an invalid escape made redirectScheme answer 500 instead of redirecting.
+// Before, a query with an invalid escape made redirectScheme respond with 500 instead of redirecting.
 describe('redirectScheme hostile query', () => {
   it('redirects a query with a stray percent', async () => {
     const outcome = await runScheme({ scheme: 'https' }, 'app.example.test', { url: '/a?x=%zz%00%ff' });

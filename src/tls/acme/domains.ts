@@ -21,7 +21,7 @@ export interface DomainProblem {
   message: string;
 }
 
-/** The router fields that decide which certificates a router asks its resolver for. */
+/** The router fields that decide which certificates its resolver orders for it. */
 export interface CertificateRouter {
   rule: string;
   ruleSyntax?: 'v2' | 'v3' | undefined;
@@ -40,8 +40,8 @@ export function certificateKey(names: readonly string[]): string {
 }
 
 /**
- * Returns the certificates that `router` asks its resolver for, and a message for each setting
- * that yields none. The messages do not name the router, because they go on the router itself.
+ * Returns the certificates that the resolver of `router` orders for it, and a message for each
+ * setting that yields none. The messages do not name the router, because they go on the router.
  */
 export function routerCertificateRequests(router: CertificateRouter): { requests: OrderRequest[]; problems: string[] } {
   const tls = router.tls;

@@ -46,7 +46,7 @@ describe('wanted certificates', () => {
     expect(problems.find((problem) => problem.router === 'regexp@docker')?.message).toContain('tls.domains[0].main');
   });
 
-  // Before, every one of these said "a CA issues only for DNS names with two or more labels".
+  // Before, the message for every one of these was "a CA issues only for DNS names with two or more labels".
   test.each([
     ['*.*.example.test', 'has a wildcard that is not exactly the leftmost label; a CA issues wildcards only in the form *.example.com, one level deep'],
     ['a.*.example.test', 'has a wildcard that is not exactly the leftmost label; a CA issues wildcards only in the form *.example.com, one level deep'],
