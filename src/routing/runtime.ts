@@ -174,7 +174,9 @@ function checkCertResolverReference(router: MergedRouter, tls: RouterTlsConfig, 
  */
 function checkCertificateDomains(router: MergedRouter, configured: readonly string[] | undefined): void {
   const name = router.tls?.certResolver;
-  if (name === undefined || (configured !== undefined && !configured.includes(name.toLowerCase()))) return;
+  // A disabled router serves nothing, so "the router still serves" would be false there.
+  if (name === undefined || router.errors.length > 0) return;
+  if (configured !== undefined && !configured.includes(name.toLowerCase())) return;
   for (const problem of routerCertificateRequests(router).problems) {
     const message = withOrigin(router, problem);
     if (!router.warnings.includes(message)) router.warnings.push(message);

@@ -131,6 +131,15 @@ describe('item problem logging', () => {
     expect(runtime.config.routers.get('deep@docker')?.errors).toEqual([]);
   });
 
+  it('disabled router: no certificate domain warning', () => {
+    const { store } = storeWithLogs(['le']);
+    const labels = { 'traefik.http.routers.off.rule': 'HostRegexp(`^a$`)', 'traefik.http.routers.off.tls.certresolver': 'le', 'traefik.http.routers.off.middlewares': 'missing' };
+    const runtime = store.update('docker', buildProviderConfig([container('off', labels)], defaultOptions));
+
+    expect(runtime.config.routers.get('off@docker')?.errors).toHaveLength(1);
+    expect(runtime.config.routers.get('off@docker')?.warnings).toEqual([]);
+  });
+
   it('configured resolver in any case: no warning', () => {
     const { store } = storeWithLogs(['le']);
     const labels = { 'traefik.http.routers.g2.rule': 'Host(`g2.example.com`)', 'traefik.http.routers.g2.tls.certresolver': 'LE' };
