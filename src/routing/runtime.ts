@@ -170,7 +170,7 @@ function checkCertResolverReference(router: MergedRouter, tls: RouterTlsConfig, 
 /**
  * Warns on a router whose resolver can order no certificate for it, such as one whose rule has
  * only HostRegexp, or whose domain is `*.*.example.com`. The ACME manager reads `router.tls` the
- * same way; the router keeps serving, with another certificate that matches or the default one.
+ * same way. The router keeps serving, with another certificate that matches or the default one.
  */
 function checkCertificateDomains(router: MergedRouter, configured: readonly string[] | undefined): void {
   const name = router.tls?.certResolver;
