@@ -1,6 +1,7 @@
 // `GET /api/explain`: which router, middlewares and server a described request would reach, as
 // JSON. The request is described by query parameters:
-//   url         the request URL, required: http, https, ws or wss (`http://example.com/path?x=1`)
+//   url         the request URL, required: http, https, ws or wss (`http://example.com/path?x=1`),
+//               percent-encoded as a whole, or written as it is (see `urlParameter`)
 //   method      defaults to GET
 //   entrypoint  defaults to `web`, or to the only entry point
 //   header      `Name: value`, repeatable
@@ -13,11 +14,28 @@ export type ExplainResponse = { status: 200; body: ExplainReport } | { status: 4
 /** Evaluates the request that the query of `url` describes, against `runtime`. */
 export function explainFromQuery(runtime: Runtime, url: URL, callerAddress: string): ExplainResponse {
   try {
-    return { status: 200, body: explain(runtime, explainRequestFromQuery(url.searchParams, callerAddress)) };
+    const request = explainRequestFromQuery(url.searchParams, callerAddress);
+    const written = urlParameter(url.search);
+    if (written !== undefined) request.url = written;
+    return { status: 200, body: explain(runtime, request) };
   } catch (error) {
     if (error instanceof InvalidExplainRequestError) return { status: 400, body: { message: error.message } };
     throw error;
   }
+}
+
+/**
+ * Returns the `url` parameter of the raw query `search` as written, when it contains a literal `/`,
+ * or undefined otherwise. Form encoding (URLSearchParams, encodeURIComponent, the CLI and the
+ * dashboard) always escapes `/`, so such a value was written by hand, such as
+ * `?url=http://r.localhost/public/..%2Fadmin`. Decoding it would turn its `%2F` into a slash and
+ * explain another path than the one a client sends. The last `url` parameter counts, as in
+ * `explainRequestFromQuery`.
+ */
+export function urlParameter(search: string): string | undefined {
+  const pairs = search.replace(/^\?/, '').split('&');
+  const written = pairs.filter((pair) => pair.slice(0, 4).toLowerCase() === 'url=').at(-1)?.slice(4);
+  return written !== undefined && written.includes('/') ? written : undefined;
 }
 
 /** Reads the request description from query parameters; parameter names are case-insensitive. */

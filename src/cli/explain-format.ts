@@ -1,7 +1,9 @@
 // Prints an explain report for a terminal: the outcome first, then the routers in the order they
 // were tried with each matcher's result, the winner's middlewares and servers, and near misses.
 import { redactServerUrl } from '../observability/redact.js';
-import type { ExplainedCandidate, ExplainReport, MatcherResult, NearMiss } from '../routing/explain.js';
+import { STATUS_CODES } from 'node:http';
+
+import type { ExplainedCandidate, ExplainedMiddleware, ExplainReport, MatcherResult, NearMiss } from '../routing/explain.js';
 
 /** Formats `report` as text; `notes` (such as what a compose file reader assumed) come last. */
 export function formatExplainReport(report: ExplainReport, notes: readonly string[] = []): string {
@@ -9,7 +11,10 @@ export function formatExplainReport(report: ExplainReport, notes: readonly strin
   const { request } = report;
   const query = request.rawQuery === '' ? '' : `?${request.rawQuery}`;
   lines.push(`${request.method} ${request.scheme}://${request.host}${request.path}${query} on entry point ${request.entryPoint}, from ${request.clientIp}`);
+  if (request.receivedPath !== undefined) lines.push(`(path as written: ${request.receivedPath}; routers match the normalized path ${request.path})`);
   lines.push(outcomeLine(report), '');
+  // A rejected request reaches no router, so there is nothing more to show.
+  if (report.outcome === 'rejected') return `${lines.join('\n')}\n`;
 
   const tried = report.candidates.filter((candidate) => candidate.tried);
   const untried = report.candidates.filter((candidate) => !candidate.tried);
@@ -42,7 +47,15 @@ export function formatExplainReport(report: ExplainReport, notes: readonly strin
 
 function outcomeLine(report: ExplainReport): string {
   const winner = report.winner;
+  const response = report.response;
+  if (report.outcome === 'rejected' && response !== undefined) {
+    return `=> Berth rejects the request before routing it: ${statusText(response.status)} (${response.reason})`;
+  }
   if (winner === undefined) return '=> no router matches: Berth responds 404';
+  if (report.outcome === 'middleware-response' && response !== undefined) {
+    const location = response.location === undefined ? `: ${response.reason}` : ` with Location ${response.location}`;
+    return `=> router ${winner.router}, but middleware ${response.middleware ?? ''} responds ${statusText(response.status)}${location}`;
+  }
   if (winner.service.next === undefined) return `=> router ${winner.router}, but service ${winner.service.name} has no server: Berth responds 503`;
   return `=> router ${winner.router}, service ${winner.service.name}, server ${redactServerUrl(winner.service.next)}`;
 }
@@ -77,8 +90,8 @@ function winnerLines(report: ExplainReport): string[] {
   const winner = report.winner;
   if (winner === undefined) return [];
   const lines: string[] = [];
-  const chain = winner.middlewares.map((middleware) => `${middleware.name} (${middleware.type})`).join(' -> ');
-  lines.push(`Middlewares: ${chain === '' ? 'none' : chain}`);
+  if (winner.middlewares.length === 0) lines.push('Middlewares: none');
+  else lines.push('Middlewares, in order:', ...winner.middlewares.map(middlewareLine));
 
   const servers = winner.service.servers;
   lines.push(`Service ${winner.service.name}: ${servers.length === 0 ? 'no server' : `${servers.length} server${servers.length === 1 ? '' : 's'}`}`);
@@ -88,6 +101,32 @@ function winnerLines(report: ExplainReport): string[] {
     lines.push(`  ${redactServerUrl(server.url)}  weight ${server.weight}${next}`);
   }
   return lines;
+}
+
+/** Formats one middleware with what it would do; an older Berth's API sends no `effect`, which reads as passing. */
+function middlewareLine(middleware: ExplainedMiddleware): string {
+  const chain = middleware.chain === undefined ? '' : ` in chain ${middleware.chain}`;
+  const head = `  ${middleware.name} (${middleware.type})${chain}`;
+  switch (middleware.effect) {
+    case 'responds': {
+      const status = statusText(middleware.status ?? 0);
+      return middleware.location === undefined ? `${head}: responds ${status}: ${middleware.reason ?? ''}` : `${head}: responds ${status}, Location ${middleware.location}`;
+    }
+    case 'may-respond': {
+      const statuses = (middleware.statuses ?? []).join(' or ');
+      return `${head}: may respond${statuses === '' ? '' : ` ${statuses}`}: ${middleware.reason ?? ''}`;
+    }
+    case 'not-reached':
+      return `${head}: not reached`;
+    default:
+      return `${head}: passes`;
+  }
+}
+
+/** Returns `301 Moved Permanently` for 301. */
+function statusText(status: number): string {
+  const text = STATUS_CODES[status];
+  return text === undefined ? String(status) : `${status} ${text}`;
 }
 
 function nearMissLines(miss: NearMiss): string[] {
@@ -103,6 +142,10 @@ function nearMissLines(miss: NearMiss): string[] {
       const lines = [`  ${miss.router}: disabled, and ${relevance}`, `      rule: ${miss.rule}`];
       for (const error of miss.errors) lines.push(...indent(`error: ${error}`, '      '));
       return lines;
+    }
+    case 'skipped-container': {
+      const relevance = miss.reason === 'rule-matches' ? 'its rule matches this request' : 'its rule names this host';
+      return [`  ${miss.router}: ${relevance}, but container ${miss.container} is skipped: ${miss.skipReason}`, `      rule: ${miss.rule}`];
     }
   }
 }

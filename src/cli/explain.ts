@@ -29,8 +29,8 @@ Options:
 
 Static options (such as --providers.docker.exposedbydefault=false) are read as by berth run.
 Write them as --name=value when the URL follows them.
-Exit status: 0 when a router and a server take the request, 1 when the response would be 404
-or 503, 2 when the command fails.
+Exit status: 0 when a router and a server take the request, 1 when Berth or a middleware would
+respond itself (400, 404, 503, a redirect, 401 without credentials), 2 when the command fails.
 `;
 
 const OPTIONS = {

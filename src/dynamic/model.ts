@@ -149,6 +149,19 @@ export interface SkippedContainer {
   label?: string;
   /** The value of `label`. */
   value?: string;
+  /**
+   * The routers the container's labels define, which Berth would have built had the container not
+   * been skipped, so explain can name the container when a request would have matched one. Names
+   * are without `@provider`.
+   */
+  routers?: SkippedRouter[];
+}
+
+/** A router of a skipped container: its name within the provider, its rule and rule syntax. */
+export interface SkippedRouter {
+  name: string;
+  rule: string;
+  ruleSyntax?: 'v2' | 'v3';
 }
 
 /** Everything one provider produced from one snapshot of its source. Names are local (no `@provider`). */

@@ -42,12 +42,20 @@ function rejectHttp1Request(request: IncomingMessage): RequestRejection | undefi
   if (codingRejection !== undefined) return codingRejection;
 
   const hosts = fieldValues(request.rawHeaders, 'host');
+  return rejectHostFields(hosts, request.httpVersionMinor >= 1) ?? rejectRequestTarget(request.method, request.url);
+}
+
+/**
+ * Checks the Host field lines of an HTTP/1.x request: at most one (RFC 9112 section 3.2), exactly
+ * one when `required` (HTTP/1.1), and with only bytes valid in a host. Explain runs it too.
+ */
+export function rejectHostFields(hosts: readonly string[], required: boolean): RequestRejection | undefined {
   if (hosts.length > 1) return { status: 400, reason: 'more than one Host field' };
-  if (hosts.length === 0 && request.httpVersionMinor >= 1) return { status: 400, reason: 'missing Host field' };
+  if (hosts.length === 0 && required) return { status: 400, reason: 'missing Host field' };
 
   const host = hosts[0];
   if (host !== undefined && !VALID_HOST.test(host)) return { status: 400, reason: 'invalid Host value' };
-  return rejectTarget(request.method, request.url);
+  return undefined;
 }
 
 /**
@@ -67,7 +75,7 @@ function rejectHttp2Request(request: Http2ServerRequest): RequestRejection | und
   for (const value of [authority, host]) {
     if (typeof value === 'string' && !VALID_HOST.test(value)) return { status: 400, reason: 'invalid :authority or host value' };
   }
-  return rejectTarget(request.method, request.url);
+  return rejectRequestTarget(request.method, request.url);
 }
 
 /**
@@ -79,8 +87,12 @@ export function isServerWideOptions(request: { method?: string | undefined; url?
   return request.url === '*' && request.method === 'OPTIONS';
 }
 
-/** Checks the request target: the asterisk form is for OPTIONS only (RFC 9112 section 3.2.4). */
-function rejectTarget(method: string | undefined, target: string | undefined): RequestRejection | undefined {
+/**
+ * Checks the request target as received: the asterisk form is for OPTIONS only (RFC 9112 section
+ * 3.2.4), an absolute-form authority must be a valid host, and no encoded separator may hide a dot
+ * segment. Explain runs it on the target it describes, so both report the same 400.
+ */
+export function rejectRequestTarget(method: string | undefined, target: string | undefined): RequestRejection | undefined {
   if (target === '*' && method !== 'OPTIONS') return { status: 400, reason: `asterisk-form target with method ${method ?? ''}` };
   return rejectInvalidEscape(target) ?? rejectTargetAuthority(target) ?? rejectHiddenDotSegment(target);
 }

@@ -12,7 +12,7 @@ import { hashScheme, verifyPassword } from './htpasswd.js';
 import { throttledLog } from './log-throttle.js';
 import { booleanOption, option, stringList } from './options.js';
 import { sendStatus } from './status-response.js';
-import type { Middleware, RequestContext } from './types.js';
+import { withPreview, type Middleware, type Next, type RequestContext } from './types.js';
 
 /** Traefik's default realm. */
 const DEFAULT_REALM = 'traefik';
@@ -54,7 +54,7 @@ export function createBasicAuth(options: Record<string, unknown>, logger: Logger
     }
   };
 
-  return async (context, next) => {
+  const handle = async (context: RequestContext, next: Next): Promise<void> => {
     const credentials = basicCredentials(context);
     if (credentials === undefined || !(await passes(context, credentials.user, credentials.password))) {
       sendStatus(context, 401, ['WWW-Authenticate', challenge], '401 Unauthorized\n');
@@ -66,6 +66,13 @@ export function createBasicAuth(options: Record<string, unknown>, logger: Logger
     if (settings.removeHeader) delete headers.authorization;
     await next();
   };
+
+  // The password is not checked for explain, because a bcrypt run is slow on purpose.
+  return withPreview(handle, (context) =>
+    basicCredentials(context) === undefined
+      ? { effect: 'responds', status: 401, reason: 'the request has no Basic credentials in its Authorization header' }
+      : { effect: 'may-respond', statuses: [401], reason: 'responds 401 unless the user name and password in the Authorization header are valid' },
+  );
 }
 
 /**

@@ -24,6 +24,11 @@ export function createChain(members: readonly Middleware[]): Middleware {
   };
 }
 
+/** Returns the qualified names of the middlewares that `chain` runs, in order. */
+export function chainMemberNames(chain: MergedMiddleware): string[] {
+  return stringList(chain.options, 'middlewares').map((name) => qualifyName(name, chain.provider));
+}
+
 /**
  * Builds every chain of `config` into `built`, which already contains the other middlewares that
  * have no errors. A chain that cannot be built gets an error on its item and stays out of `built`.
@@ -40,7 +45,7 @@ function buildChain(chain: MergedMiddleware, config: MergedConfig, built: Map<st
   const existing = built.get(chain.name);
   if (existing !== undefined) return existing;
 
-  const names = stringList(chain.options, 'middlewares').map((name) => qualifyName(name, chain.provider));
+  const names = chainMemberNames(chain);
   if (names.length === 0) {
     fail(chain, 'chain middlewares is missing: list the middlewares to run, for example chain.middlewares=auth,compress');
     return undefined;

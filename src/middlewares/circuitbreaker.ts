@@ -18,7 +18,7 @@ import { BreakerMetrics } from './breaker-metrics.js';
 import { parseBreakerExpression, type BreakerCondition } from './breaker-expression.js';
 import { integerOption, option } from './options.js';
 import { sendStatus } from './status-response.js';
-import type { Middleware } from './types.js';
+import { withPreview, type Middleware, type Next, type RequestContext } from './types.js';
 
 /** Oxy's defaults, which Traefik keeps for a missing or non-positive duration. */
 const DEFAULT_CHECK_PERIOD_MS = 100;
@@ -54,7 +54,7 @@ export function createCircuitBreaker(options: Record<string, unknown>, runtime: 
   // Keyed by router name, so bounded by the routers of the configuration.
   const breakers = new Map<string, CircuitBreaker>();
 
-  return async (context, next) => {
+  const handle = async (context: RequestContext, next: Next): Promise<void> => {
     const key = context.router ?? '';
     let breaker = breakers.get(key);
     if (breaker === undefined) {
@@ -76,6 +76,13 @@ export function createCircuitBreaker(options: Record<string, unknown>, runtime: 
     const networkError = (status === 502 || status === 504) && isGatewayErrorResponse(response);
     breaker.recordResponse(status, networkError, now() - startedAt);
   };
+
+  // The state is the one the last request left, because the breaker changes state only while it handles a request.
+  return withPreview(handle, (context) => {
+    const state = breakers.get(context.router ?? '')?.state ?? 'standby';
+    const reason = `responds ${settings.responseCode} while the breaker is tripped, and to some requests while it recovers; its state after the last request was ${state}`;
+    return { effect: 'may-respond', statuses: [settings.responseCode], reason };
+  });
 }
 
 /** Returns a listener that logs the state changes of the breaker of `router`. */

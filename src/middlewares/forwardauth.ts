@@ -9,7 +9,7 @@ import { removeHopByHopHeaders } from '../proxy/headers.js';
 import { compileGoRegexp, type GoRegexp } from '../rules/go-regexp.js';
 import { option, stringList } from './options.js';
 import { editResponseHeaders } from './response-headers.js';
-import type { Middleware, RequestContext } from './types.js';
+import { withPreview, type Middleware, type Next, type RequestContext } from './types.js';
 
 /** Time allowed for the whole authentication request, Traefik's client timeout. */
 const AUTH_TIMEOUT_MS = 30_000;
@@ -30,7 +30,7 @@ export interface ForwardAuthSettings {
 
 export function createForwardAuth(options: Record<string, unknown>): Middleware {
   const settings = forwardAuthSettings(options);
-  return async (context, next) => {
+  const handle = async (context: RequestContext, next: Next): Promise<void> => {
     const authResponse = await sendAuthRequest(context, settings);
     if (authResponse.status < 200 || authResponse.status >= 300) {
       sendRejection(context, authResponse, settings);
@@ -40,6 +40,10 @@ export function createForwardAuth(options: Record<string, unknown>): Middleware 
     if (settings.addAuthCookiesToResponse.size > 0) addAuthCookies(context, authResponse.headers, settings.addAuthCookiesToResponse);
     await next();
   };
+
+  // Explain sends nothing to the authentication server, so the result stays open.
+  const reason = `asks ${settings.address.origin}${settings.address.pathname} first and sends its response to the client unless its status is 2xx`;
+  return withPreview(handle, () => ({ effect: 'may-respond', statuses: [], reason }));
 }
 
 /** Reads and checks the options; throws an Error naming the bad option. */

@@ -8,7 +8,7 @@ import { throttledLog } from './log-throttle.js';
 import { integerOption, option } from './options.js';
 import { sourceExtractorFrom, type SourceExtractor } from './client-source.js';
 import { sendStatus } from './status-response.js';
-import type { Middleware } from './types.js';
+import { withPreview, type Middleware, type Next, type RequestContext } from './types.js';
 
 export interface InFlightReqSettings {
   amount: number;
@@ -20,7 +20,7 @@ export function createInFlightReq(options: Record<string, unknown>, warn: (messa
   const counter = new InFlightCounter(settings.amount);
   const logRejection = throttledLog(logger, 'debug');
 
-  return async (context, next) => {
+  const handle = async (context: RequestContext, next: Next): Promise<void> => {
     const source = settings.source(context);
     if (!counter.acquire(source)) {
       // The source stays out of the log, because with sourceCriterion.requestHeaderName it can be a credential.
@@ -48,6 +48,9 @@ export function createInFlightReq(options: Record<string, unknown>, warn: (messa
       }
     }
   };
+
+  const reason = `responds 429 when ${settings.amount} requests of the same source are already in progress`;
+  return withPreview(handle, () => ({ effect: 'may-respond', statuses: [429], reason }));
 }
 
 /** Reads and checks the options; throws an Error naming the bad option and value. */

@@ -7,7 +7,7 @@ import { ipInRanges, type IpRange } from '../rules/ip.js';
 import { ipStrategyFrom, parseRange, type IpStrategy } from './client-source.js';
 import { integerOption, option, stringList } from './options.js';
 import { sendStatus } from './status-response.js';
-import type { Middleware } from './types.js';
+import { withPreview, type Middleware, type Next, type RequestContext } from './types.js';
 
 export interface IpAllowListSettings {
   ranges: readonly IpRange[];
@@ -17,15 +17,23 @@ export interface IpAllowListSettings {
 
 export function createIpAllowList(options: Record<string, unknown>, warn: (message: string) => void = () => {}): Middleware {
   const settings = ipAllowListSettings(options, warn);
-  return async (context, next) => {
-    // An empty address (X-Forwarded-For shorter than `depth`) is never allowed, as in Traefik.
-    const address = settings.strategy(context);
-    if (address === '' || !ipInRanges(address, settings.ranges)) {
+  // An empty address (X-Forwarded-For shorter than `depth`) is never allowed, as in Traefik.
+  const allows = (address: string): boolean => address !== '' && ipInRanges(address, settings.ranges);
+
+  const handle = async (context: RequestContext, next: Next): Promise<void> => {
+    if (!allows(settings.strategy(context))) {
       sendStatus(context, settings.rejectStatusCode);
       return;
     }
     await next();
   };
+
+  return withPreview(handle, (context) => {
+    const address = settings.strategy(context);
+    if (allows(address)) return { effect: 'passes' };
+    const client = address === '' ? 'the request has no client address at the ipStrategy depth' : `client address ${address} is not in sourceRange`;
+    return { effect: 'responds', status: settings.rejectStatusCode, reason: client };
+  });
 }
 
 /** Reads and checks the options; throws an Error naming the bad option and value. */

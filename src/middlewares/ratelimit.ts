@@ -10,7 +10,7 @@ import { throttledLog } from './log-throttle.js';
 import { integerOption, option } from './options.js';
 import { sourceExtractorFrom, type SourceExtractor } from './client-source.js';
 import { sendStatus } from './status-response.js';
-import type { Middleware } from './types.js';
+import { withPreview, type Middleware, type Next, type RequestContext } from './types.js';
 
 /** Traefik's `maxSources`, the capacity of its bucket map. Past it, the least recently seen source is evicted. */
 export const MAX_SOURCES = 65_536;
@@ -42,7 +42,7 @@ export function createRateLimit(options: Record<string, unknown>, warn: (message
   const buckets = new TokenBuckets(settings.ratePerSecond, settings.burst, runtime.now ?? (() => performance.now()), runtime.maxSources ?? MAX_SOURCES);
   const logRejection = throttledLog(runtime.logger ?? silentLogger(), 'debug', runtime.now ? { now: runtime.now } : {});
 
-  return async (context, next) => {
+  const handle = async (context: RequestContext, next: Next): Promise<void> => {
     const waitMs = buckets.reserve(settings.source(context), settings.maxDelayMs);
     if (waitMs > settings.maxDelayMs) {
       // The source stays out of the log, because with sourceCriterion.requestHeaderName it can be a credential.
@@ -53,6 +53,9 @@ export function createRateLimit(options: Record<string, unknown>, warn: (message
     if (waitMs > 0) await sleep(waitMs);
     await next();
   };
+
+  const reason = `responds 429 when the source has used its burst of ${settings.burst} and the next token is more than ${Math.ceil(settings.maxDelayMs)} ms away`;
+  return withPreview(handle, () => ({ effect: 'may-respond', statuses: [429], reason }));
 }
 
 /** Reads and checks the options; throws an Error naming the bad option and value. */

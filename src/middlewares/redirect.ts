@@ -22,7 +22,7 @@ import { booleanOption, option } from './options.js';
 import { compileGoReplacer } from './regexp-replace.js';
 import { firstHeaderValue, requestAuthority } from './request-headers.js';
 import { requestTarget } from './request-target.js';
-import type { Middleware, RequestContext } from './types.js';
+import { withPreview, type Middleware, type MiddlewarePreview, type Next, type RequestContext } from './types.js';
 
 const DEFAULT_PORTS: Readonly<Record<string, string>> = { http: '80', https: '443' };
 
@@ -40,14 +40,13 @@ export function createRedirectScheme(options: Record<string, unknown>): Middlewa
   const permanent = booleanOption(options, 'redirectScheme', 'permanent');
   const targetPort = port === undefined || DEFAULT_PORTS[scheme] === port ? '' : `:${port}`;
 
-  return async (context, next) => {
+  const decide = (context: RequestContext): RedirectDecision => {
     const { request } = context;
     const target = requestTarget(request);
     const authority = target.authority ?? requestAuthority(request);
     const split = splitAuthority(authority);
     if (split === undefined) {
-      sendText(context.response, 400, `400 Bad Request: the Host ${JSON.stringify(authority)} is not a host with an optional numeric port`);
-      return;
+      return { action: 'reject', text: `400 Bad Request: the Host ${JSON.stringify(authority)} is not a host with an optional numeric port` };
     }
     const { host, port: currentPort } = split;
     const currentScheme = schemeOf(context);
@@ -56,16 +55,12 @@ export function createRedirectScheme(options: Record<string, unknown>): Middlewa
     const shownPort = currentPort === undefined || DEFAULT_PORTS[currentScheme] === currentPort ? '' : `:${currentPort}`;
     const currentUrl = `${currentScheme}://${host}${shownPort}${uri}`;
     const newUrl = `${scheme}://${host}${targetPort}${uri}`;
-    if (newUrl === currentUrl) {
-      await next();
-      return;
-    }
-    if (host === '') {
-      sendText(context.response, 400, '400 Bad Request: the request has no Host, so it cannot be redirected');
-      return;
-    }
-    sendRedirect(context, newUrl, permanent);
+    if (newUrl === currentUrl) return { action: 'next' };
+    if (host === '') return { action: 'reject', text: '400 Bad Request: the request has no Host, so it cannot be redirected' };
+    return { action: 'redirect', url: newUrl };
   };
+
+  return redirectMiddleware(decide, permanent);
 }
 
 /**
@@ -86,24 +81,46 @@ export function createRedirectRegex(options: Record<string, unknown>, logger: Lo
   const permanent = booleanOption(options, 'redirectRegex', 'permanent');
   const logInvalidTarget = throttledLog(logger, 'warn');
 
-  return async (context, next) => {
+  const decide = (context: RequestContext): RedirectDecision => {
     const target = requestTarget(context.request);
     const scheme = context.scheme === 'https' ? 'https' : (target.scheme ?? 'http');
     const authority = target.authority ?? requestAuthority(context.request);
     const currentUrl = `${scheme}://${authority}${target.path}${target.query}`;
 
-    if (!replacer.test(currentUrl)) {
-      await next();
-      return;
-    }
+    if (!replacer.test(currentUrl)) return { action: 'next' };
     const newUrl = replacer.replaceAll(currentUrl);
     // Traefik forwards the request when the replacement gives back the same URL.
-    if (newUrl === currentUrl) {
-      await next();
-      return;
-    }
-    sendRedirect(context, newUrl, permanent, logInvalidTarget);
+    if (newUrl === currentUrl) return { action: 'next' };
+    return { action: 'redirect', url: newUrl };
   };
+
+  return redirectMiddleware(decide, permanent, logInvalidTarget);
+}
+
+/** The decision of a redirect middleware for a request: pass it on, redirect it, or reject it with 400 and `text`. */
+type RedirectDecision = { action: 'next' } | { action: 'redirect'; url: string } | { action: 'reject'; text: string };
+
+/**
+ * Builds the middleware that carries out `decide`, and its preview for explain, which runs the same
+ * `decide` and reports the status and Location that the middleware would send.
+ */
+function redirectMiddleware(decide: (context: RequestContext) => RedirectDecision, permanent: boolean, logInvalid?: EventLog): Middleware {
+  const handle = async (context: RequestContext, next: Next): Promise<void> => {
+    const decision = decide(context);
+    if (decision.action === 'next') await next();
+    else if (decision.action === 'reject') sendText(context.response, 400, decision.text);
+    else sendRedirect(context, decision.url, permanent, logInvalid);
+  };
+
+  return withPreview(handle, (context): MiddlewarePreview => {
+    const decision = decide(context);
+    if (decision.action === 'next') return { effect: 'passes' };
+    if (decision.action === 'reject') return { effect: 'responds', status: 400, reason: decision.text.replace(/^400 Bad Request: /, '') };
+
+    const location = locationValue(decision.url);
+    if (!location.ok) return { effect: 'responds', status: 500, reason: `the redirect target is not a valid URL (${location.reason})` };
+    return { effect: 'responds', status: redirectStatus(context.request, permanent), reason: 'redirect', location: location.value };
+  });
 }
 
 /**

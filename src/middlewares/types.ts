@@ -51,8 +51,33 @@ export interface RetryPolicy {
 /** Calls the rest of the chain (the next middleware, then the service). */
 export type Next = () => Promise<void>;
 
+/**
+ * The effect a middleware would have on a request, worked out without side effects for explain:
+ * - `passes`: it calls `next` for this request.
+ * - `responds`: it sends `status` itself for this request, whatever the state of Berth.
+ * - `may-respond`: it may send one of `statuses` instead of calling `next`, depending on what
+ *   explain cannot know in advance (a password check, an authentication server, recent traffic).
+ *   `statuses` is empty when another server chooses the status.
+ */
+export type MiddlewarePreview =
+  | { effect: 'passes' }
+  | { effect: 'responds'; status: number; reason: string; location?: string }
+  | { effect: 'may-respond'; statuses: number[]; reason: string };
+
 /** A middleware instance: responds to the request itself or calls `next`. */
-export type Middleware = (context: RequestContext, next: Next) => Promise<void>;
+export interface Middleware {
+  (context: RequestContext, next: Next): Promise<void>;
+  /**
+   * Returns what the middleware would do with `context` without doing it: no state changes, no
+   * network calls. Absent on middlewares that always call `next`.
+   */
+  preview?: (context: RequestContext) => MiddlewarePreview;
+}
+
+/** Attaches `preview` to `middleware`, for explain, and returns the middleware. */
+export function withPreview(middleware: (context: RequestContext, next: Next) => Promise<void>, preview: (context: RequestContext) => MiddlewarePreview): Middleware {
+  return Object.assign(middleware, { preview });
+}
 
 /**
  * Builds a middleware from decoded label options; throws an Error whose message names the bad

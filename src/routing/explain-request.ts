@@ -4,7 +4,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
 import { BerthError } from '../errors.js';
 import type { RequestFacts } from '../rules/types.js';
-import { normalizeHost } from './facts.js';
+import { rejectHostFields, rejectRequestTarget, type RequestRejection } from '../entrypoints/request-validation.js';
+import { normalizeHost, normalizeTarget } from './facts.js';
 
 /** A request to explain, as the API and the CLI describe it. */
 export interface ExplainRequest {
@@ -31,32 +32,79 @@ const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 /** URL schemes of the requests an entry point serves: WebSocket URLs are HTTP requests with an Upgrade header. */
 const SUPPORTED_SCHEMES = ['http', 'https', 'ws', 'wss'];
 
+/** A request to explain in the form routing uses, and the result of the entry point's checks. */
+export interface ExplainTarget {
+  /** Facts that routers match on, with the path normalized as the dispatcher normalizes it. */
+  facts: RequestFacts;
+  /** The path as written in the URL, before normalization. */
+  receivedPath: string;
+  /** The request target after normalization, in origin form: path and query. */
+  target: string;
+  /** Header lines as the client sends them: `[name, value, ...]`, Host included. */
+  rawHeaders: string[];
+  /** The reason the entry point would reject the request before routing; undefined when it would not. */
+  rejection?: RequestRejection;
+}
+
 /**
- * Builds request facts for `request`. The path is kept exactly as written, so `%2F` stays encoded
- * as it does for a real request. A Host header replaces the URL's host, as it does when curl sends
- * `curl -H 'Host: example.com' http://127.0.0.1/`.
+ * Builds the request facts for `request` as the dispatcher builds them from a real request: the
+ * request target is checked by `rejectRequestTarget` and normalized by `normalizeTarget`, the same
+ * functions the entry point and the dispatcher call. The URL is split by hand because WHATWG URL
+ * parsing would already remove dot segments. `%2F` stays encoded, as it does for a real request. A
+ * Host header replaces the URL's host, as it does for `curl -H 'Host: example.com' http://127.0.0.1/`.
  */
-export function explainFacts(request: ExplainRequest): RequestFacts {
+export function explainTarget(request: ExplainRequest): ExplainTarget {
   checkScheme(request.url);
-  const target = splitUrl(request.url.trim());
+  const split = splitUrl(request.url.trim());
+  const hostLines = hostFieldLines(request.headers ?? {});
   const headers = headerMap(request.headers ?? {});
   const hostHeader = headers.host;
-  const host = normalizeHost(typeof hostHeader === 'string' && hostHeader !== '' ? hostHeader : target.authority);
+  const host = normalizeHost(typeof hostHeader === 'string' && hostHeader !== '' ? hostHeader : split.authority);
   if (host === '') {
     throw new InvalidExplainRequestError(`the URL "${request.url}" has no host: write http://HOST/PATH or set a Host header`);
   }
-  headers.host ??= host;
+  // The Host field keeps its port, as a client sends it, because redirect middlewares read it.
+  headers.host ??= split.authority;
+  // Node's HTTP parser accepts only upper-case method names, so a request that reaches a router
+  // always has one. `--method post` therefore means POST.
+  const method = (request.method ?? 'GET').trim().toUpperCase() || 'GET';
 
-  return {
+  // A client sends the URL's path and query as an origin-form target, and its authority as Host
+  // unless a Host header is given.
+  const query = split.query === '' ? '' : `?${split.query}`;
+  const received = `${split.path}${query}`;
+  const normalized = normalizeTarget(received).target;
+  const queryAt = normalized.indexOf('?');
+  const facts: RequestFacts = {
     host,
-    path: target.path,
-    rawQuery: target.query,
-    // Node's HTTP parser accepts only upper-case method names, so a request that reaches a router
-    // always has one. `--method post` therefore means POST.
-    method: (request.method ?? 'GET').trim().toUpperCase() || 'GET',
+    path: queryAt === -1 ? normalized : normalized.slice(0, queryAt),
+    rawQuery: split.query,
+    method,
     headers,
     clientIp: clientAddress(request.clientIp),
   };
+
+  const rawHeaders: string[] = hostLines.length === 0 ? ['Host', split.authority] : [];
+  for (const [name, value] of Object.entries(request.headers ?? {})) {
+    for (const line of typeof value === 'string' ? [value] : value) rawHeaders.push(name.trim(), line);
+  }
+
+  const explained: ExplainTarget = { facts, receivedPath: split.path, target: normalized, rawHeaders };
+  const rejection = rejectHostFields(hostLines.length > 0 ? hostLines : [split.authority], true) ?? rejectRequestTarget(method, received);
+  if (rejection !== undefined) explained.rejection = rejection;
+  return explained;
+}
+
+/** Builds the request facts for `request`, as `explainTarget` does, without the entry point's checks. */
+export function explainFacts(request: ExplainRequest): RequestFacts {
+  return explainTarget(request).facts;
+}
+
+/** Returns every line of the Host header in `input`, whatever the case of its name. */
+function hostFieldLines(input: Readonly<Record<string, string | readonly string[]>>): string[] {
+  return Object.entries(input)
+    .filter(([name]) => name.trim().toLowerCase() === 'host')
+    .flatMap(([, value]) => (typeof value === 'string' ? [value] : [...value]));
 }
 
 /** Rejects a URL whose scheme names a protocol that no entry point serves, such as `ftp://`. */

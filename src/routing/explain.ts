@@ -6,12 +6,14 @@ import { redactServerUrl } from '../observability/redact.js';
 import { evaluateRule, HOST_MATCHERS, type MatcherResult } from '../rules/explain.js';
 import { parseRule, type RuleNode } from '../rules/index.js';
 import type { RequestFacts } from '../rules/types.js';
-import { chooseEntryPoint, explainFacts, schemeOf, type ExplainRequest } from './explain-request.js';
+import { explainMiddlewares, type ExplainedMiddleware, type MiddlewareResponse } from './explain-middlewares.js';
+import { chooseEntryPoint, explainTarget, schemeOf, type ExplainRequest, type ExplainTarget } from './explain-request.js';
 import { routeTableFor, type Runtime } from './runtime.js';
 import type { Route } from './table.js';
 
 export { InvalidExplainRequestError, type ExplainRequest } from './explain-request.js';
 export type { MatcherResult } from '../rules/explain.js';
+export type { ExplainedMiddleware } from './explain-middlewares.js';
 
 /** One router the entry point's table considered for the request. */
 export interface ExplainedCandidate {
@@ -42,16 +44,11 @@ export interface ExplainedService {
   next?: string;
 }
 
-export interface ExplainedMiddleware {
-  name: string;
-  type: string;
-}
-
 export interface ExplainedWinner {
   router: string;
   rule: string;
   priority: number;
-  /** Middlewares in the order they run. */
+  /** Middlewares in the order they run, chains replaced by their members, each with what it would do. */
   middlewares: ExplainedMiddleware[];
   service: ExplainedService;
 }
@@ -60,54 +57,113 @@ export interface ExplainedWinner {
 export type NearMiss =
   | { kind: 'host-matched'; router: string; rule: string; failed: MatcherResult[] }
   | { kind: 'other-entry-point'; router: string; rule: string; entryPoint: string; scheme: Scheme }
-  | { kind: 'disabled'; router: string; rule: string; errors: string[]; reason: 'rule-matches' | 'rule-names-host' };
+  | { kind: 'disabled'; router: string; rule: string; errors: string[]; reason: Relevance }
+  | { kind: 'skipped-container'; container: string; skipReason: string; router: string; rule: string; reason: Relevance };
+
+/** The reason a router that cannot take the request may still be the one the user meant. */
+type Relevance = 'rule-matches' | 'rule-names-host';
 
 type Scheme = 'http' | 'https';
 
+/** The response Berth sends itself, in place of a server's. */
+export interface ExplainedResponse {
+  status: number;
+  reason: string;
+  /** The Location of a redirect. */
+  location?: string;
+  /** The middleware that sends it, for the outcome `middleware-response`. */
+  middleware?: string;
+}
+
+/**
+ * The result of the request:
+ * - `routed`: a router takes it and a server gets it, unless a `may-respond` middleware responds first.
+ * - `middleware-response`: a middleware of the router responds itself, such as a redirect (`response`).
+ * - `no-server`: the router's service has no server (503).
+ * - `not-found`: no router matches (404).
+ * - `rejected`: the entry point rejects the request before routing it (`response`, usually 400).
+ */
+export type ExplainOutcome = 'routed' | 'middleware-response' | 'no-server' | 'not-found' | 'rejected';
+
 export interface ExplainReport {
-  /** The request as evaluated. An `https` request is matched against the entry point's TLS routers. */
-  request: Pick<RequestFacts, 'host' | 'path' | 'rawQuery' | 'method' | 'clientIp'> & { entryPoint: string; scheme: Scheme; headers: Record<string, string> };
-  /** `routed`: a router and a server take it; `no-server`: the router's service has no server (503); `not-found`: no router matches (404). */
-  outcome: 'routed' | 'no-server' | 'not-found';
+  /**
+   * The request as evaluated. `path` is the path routers match, after normalization, and
+   * `receivedPath` the path as written, present only when the two differ. An `https` request is
+   * matched against the entry point's TLS routers.
+   */
+  request: Pick<RequestFacts, 'host' | 'path' | 'rawQuery' | 'method' | 'clientIp'> & { receivedPath?: string; entryPoint: string; scheme: Scheme; headers: Record<string, string> };
+  outcome: ExplainOutcome;
+  /** The response Berth sends itself; absent for `routed`. */
+  response?: ExplainedResponse;
   candidates: ExplainedCandidate[];
   winner?: ExplainedWinner;
   nearMisses: NearMiss[];
 }
 
 /**
- * Explains `request` against `runtime`. It walks `RouteTable.candidates` in the order that
+ * Explains `request` against `runtime`. The request target goes through the entry point's checks
+ * and the dispatcher's normalization first. Then it walks `RouteTable.candidates` in the order that
  * `RouteTable.match` does and decides each router with the same compiled matcher, so the winner is
- * the router that serves such a request. Throws InvalidExplainRequestError for a request that
- * cannot be evaluated. Nothing in the runtime changes, not even the balancer's rotation.
+ * the router that serves such a request, and previews the winner's middlewares. Throws
+ * InvalidExplainRequestError for a request that cannot be evaluated. Nothing in the runtime
+ * changes, not even the balancer's rotation.
  */
 export function explain(runtime: Runtime, request: ExplainRequest): ExplainReport {
   const entryPoint = chooseEntryPoint(request.entryPoint, [...runtime.tables.keys()]);
-  const facts = explainFacts(request);
+  const target = explainTarget(request);
+  const { facts } = target;
   const scheme = schemeOf(request.url);
-  const table = routeTableFor(runtime, entryPoint, scheme);
+  const report: ExplainReport = { request: describeRequest(target, entryPoint, scheme), outcome: 'routed', candidates: [], nearMisses: [] };
 
-  const candidates: ExplainedCandidate[] = [];
+  // The entry point rejects such a request before any router receives it.
+  if (target.rejection !== undefined) {
+    report.outcome = 'rejected';
+    report.response = { status: target.rejection.status, reason: target.rejection.reason };
+    return report;
+  }
+
+  const table = routeTableFor(runtime, entryPoint, scheme);
   let winnerRoute: Route | undefined;
   for (const route of table?.candidates(facts.host) ?? []) {
     const tried = winnerRoute === undefined;
     const matched = route.matcher(facts);
     if (tried && matched) winnerRoute = route;
-    candidates.push(describeCandidate(runtime, route, facts, tried, matched));
+    report.candidates.push(describeCandidate(runtime, route, facts, tried, matched));
   }
 
-  const winner = winnerRoute === undefined ? undefined : describeWinner(runtime, winnerRoute);
-  let outcome: ExplainReport['outcome'] = 'routed';
-  if (winner === undefined) outcome = 'not-found';
-  else if (winner.service.next === undefined) outcome = 'no-server';
+  let winner: ExplainedWinner | undefined;
+  if (winnerRoute === undefined) {
+    report.outcome = 'not-found';
+    report.response = { status: 404, reason: 'no router matches' };
+  } else {
+    const chain = explainMiddlewares(runtime, winnerRoute, { facts, target: target.target, rawHeaders: target.rawHeaders, entryPoint, scheme });
+    winner = describeWinner(runtime, winnerRoute, chain.middlewares);
+    report.winner = winner;
+    // Middlewares run before the service is called, so one that responds wins over a missing server.
+    if (chain.response !== undefined) {
+      report.outcome = 'middleware-response';
+      report.response = middlewareResponse(chain.response);
+    } else if (winner.service.next === undefined) {
+      report.outcome = 'no-server';
+      report.response = { status: 503, reason: `service ${winner.service.name} has no available server` };
+    }
+  }
 
-  const report: ExplainReport = {
-    request: { entryPoint, scheme, host: facts.host, path: facts.path, rawQuery: facts.rawQuery, method: facts.method, clientIp: facts.clientIp, headers: flatHeaders(facts) },
-    outcome,
-    candidates,
-    nearMisses: nearMisses(runtime, { entryPoint, scheme }, facts, candidates, winner),
-  };
-  if (winner !== undefined) report.winner = winner;
+  report.nearMisses = nearMisses(runtime, { entryPoint, scheme }, facts, report.candidates, winner);
   return report;
+}
+
+function describeRequest(target: ExplainTarget, entryPoint: string, scheme: Scheme): ExplainReport['request'] {
+  const { facts } = target;
+  const described: ExplainReport['request'] = { entryPoint, scheme, host: facts.host, path: facts.path, rawQuery: facts.rawQuery, method: facts.method, clientIp: facts.clientIp, headers: flatHeaders(facts) };
+  if (target.receivedPath !== facts.path) described.receivedPath = target.receivedPath;
+  return described;
+}
+
+function middlewareResponse(response: MiddlewareResponse): ExplainedResponse {
+  const explained: ExplainedResponse = { status: response.status, reason: response.reason, middleware: response.middleware };
+  if (response.location !== undefined) explained.location = response.location;
+  return explained;
 }
 
 /** Parsed rules by route. Routes belong to one immutable runtime, so a rule is parsed once per runtime. */
@@ -139,8 +195,7 @@ function describeCandidate(runtime: Runtime, route: Route, facts: RequestFacts, 
   return candidate;
 }
 
-function describeWinner(runtime: Runtime, route: Route): ExplainedWinner {
-  const middlewares = route.middlewares.map((name) => ({ name, type: runtime.config.middlewares.get(name)?.type ?? '' }));
+function describeWinner(runtime: Runtime, route: Route, middlewares: ExplainedMiddleware[]): ExplainedWinner {
   const service = runtime.services.get(route.service);
   // NOTE: this is the balancer's next pick. A request that carries a sticky cookie of the service
   // can be sent to the server the cookie names instead, and explain does not read that cookie yet.
@@ -158,7 +213,8 @@ function describeWinner(runtime: Runtime, route: Route): ExplainedWinner {
  * Collects the near misses. For a 404 these include the routers whose host matcher matched but
  * whose rule did not. Always included are the router that would take the request on each other
  * entry point or over the other scheme (plain HTTP and TLS routers are separate tables), and the
- * disabled routers whose rule matches the request or names its host.
+ * disabled routers and the routers of skipped containers whose rule matches the request or names
+ * its host.
  */
 function nearMisses(runtime: Runtime, place: { entryPoint: string; scheme: Scheme }, facts: RequestFacts, candidates: ExplainedCandidate[], winner: ExplainedWinner | undefined): NearMiss[] {
   const misses: NearMiss[] = [];
@@ -184,15 +240,25 @@ function nearMisses(runtime: Runtime, place: { entryPoint: string; scheme: Schem
 
   for (const router of runtime.config.routers.values()) {
     if (router.errors.length === 0) continue;
-    const reason = disabledRelevance(router, facts);
+    const reason = relevance(router, facts);
     if (reason === undefined) continue;
     misses.push({ kind: 'disabled', router: router.name, rule: router.rule, errors: [...router.errors], reason });
+  }
+
+  // A skipped container (stopped, unhealthy, not enabled) has no routers in the runtime at all.
+  for (const container of runtime.config.skipped) {
+    for (const router of container.routers ?? []) {
+      const reason = relevance(router, facts);
+      if (reason === undefined) continue;
+      misses.push({ kind: 'skipped-container', container: container.name, skipReason: container.reason, router: `${router.name}@${container.provider}`, rule: router.rule, reason });
+    }
   }
   return misses;
 }
 
-/** Says why a disabled router may be the one the user meant, or returns undefined when it is unrelated. */
-function disabledRelevance(router: MergedRouter, facts: RequestFacts): 'rule-matches' | 'rule-names-host' | undefined {
+/** Returns why a router that cannot take the request may be the one the user meant, or undefined when it is unrelated. */
+function relevance(router: Pick<MergedRouter, 'rule' | 'ruleSyntax'>, facts: RequestFacts): Relevance | undefined {
+  if (router.rule === '') return undefined;
   const parsed = parseRule(router.rule, router.ruleSyntax ?? 'v3');
   if (parsed.ok && evaluateRule(parsed.tree, facts).matched) return 'rule-matches';
   if (facts.host !== '' && router.rule.toLowerCase().includes(facts.host)) return 'rule-names-host';

@@ -103,25 +103,46 @@ export function splitAbsoluteTarget(target: string): AbsoluteTarget | undefined 
   return { authority: target.slice(afterScheme, end), rest };
 }
 
+/** A request target in the form routing uses: origin form, with its path normalized. */
+export interface NormalizedTarget {
+  /** Authority of an absolute-form target, which replaces the Host field; undefined for other forms or an empty authority. */
+  authority: string | undefined;
+  /** Normalized path and the query as received, such as `/exact?x=1`. */
+  target: string;
+}
+
 /**
- * Puts the request target into origin form and cleans its path before routing. An absolute-form
- * target (`GET http://host/path`) sets the Host header from its authority, as RFC 9112 §3.2.2
- * requires, so the host Berth routes by is the host the server receives. An empty authority
- * (`http:///path`) keeps the Host header, as Go's server does. The entry point has already rejected
- * an authority with userinfo or other bytes invalid in a host.
+ * Puts a request target into origin form and normalizes its path: unreserved escapes are decoded
+ * (`/%65xact` gives `/exact`), then dot segments and empty segments are removed. The dispatcher
+ * routes every request by this result, and explain calls it too, so both see the same path. The
+ * query is kept as received.
  */
-export function normalizeRequestTarget(request: IncomingMessage): void {
-  let target = request.url ?? '/';
-  const absolute = splitAbsoluteTarget(target);
+export function normalizeTarget(target: string): NormalizedTarget {
+  let rest = target;
+  let authority: string | undefined;
+  const absolute = splitAbsoluteTarget(rest);
   if (absolute !== undefined) {
-    if (absolute.authority !== '') request.headers.host = absolute.authority;
-    target = absolute.rest;
+    if (absolute.authority !== '') authority = absolute.authority;
+    rest = absolute.rest;
   }
 
-  const queryAt = target.indexOf('?');
-  const path = queryAt === -1 ? target : target.slice(0, queryAt);
-  const query = queryAt === -1 ? '' : target.slice(queryAt);
-  request.url = cleanPath(decodeUnreserved(path)) + query;
+  const queryAt = rest.indexOf('?');
+  const path = queryAt === -1 ? rest : rest.slice(0, queryAt);
+  const query = queryAt === -1 ? '' : rest.slice(queryAt);
+  return { authority, target: cleanPath(decodeUnreserved(path)) + query };
+}
+
+/**
+ * Puts the request target into origin form and cleans its path before routing, with
+ * `normalizeTarget`. An absolute-form target (`GET http://host/path`) sets the Host header from its
+ * authority, as RFC 9112 §3.2.2 requires, so the host Berth routes by is the host the server
+ * receives. An empty authority (`http:///path`) keeps the Host header, as Go's server does. The
+ * entry point has already rejected an authority with userinfo or other bytes invalid in a host.
+ */
+export function normalizeRequestTarget(request: IncomingMessage): void {
+  const normalized = normalizeTarget(request.url ?? '/');
+  if (normalized.authority !== undefined) request.headers.host = normalized.authority;
+  request.url = normalized.target;
 }
 
 /** Percent-escapes of the unreserved characters of RFC 3986 §2.3: letters, digits, `-`, `.`, `_` and `~`. */

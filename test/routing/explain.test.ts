@@ -126,8 +126,8 @@ describe('explain winner', () => {
     const report = explain(runtime, { url: 'http://m.example.com/app/x' });
 
     expect(report.winner?.middlewares).toEqual([
-      { name: 'strip@docker', type: 'stripprefix' },
-      { name: 'prefix@docker', type: 'addprefix' },
+      { name: 'strip@docker', type: 'stripprefix', effect: 'passes' },
+      { name: 'prefix@docker', type: 'addprefix', effect: 'passes' },
     ]);
     expect(report.winner?.service.name).toBe('app@docker');
     expect(report.winner?.service.servers.map((server) => server.url)).toEqual(['http://127.0.0.1:9001', 'http://127.0.0.1:9002']);

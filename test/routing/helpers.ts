@@ -1,6 +1,6 @@
 // Builds runtimes from a few router and service definitions, without Docker.
 import { mergeProviders } from '../../src/dynamic/merged.js';
-import type { MiddlewareConfig, ProviderConfig, RouterConfig, ServiceConfig } from '../../src/dynamic/model.js';
+import type { MiddlewareConfig, ProviderConfig, RouterConfig, ServiceConfig, SkippedContainer } from '../../src/dynamic/model.js';
 import type { Logger } from '../../src/observability/logger.js';
 import { buildRuntime, type Runtime } from '../../src/routing/runtime.js';
 
@@ -23,6 +23,8 @@ export interface RuntimeInput {
   entryPoints?: string[];
   /** Parent of the middlewares' loggers; silent when left out. */
   logger?: Logger;
+  /** Containers the provider skipped, as in /api/rawdata. */
+  skipped?: SkippedContainer[];
 }
 
 /** Builds the runtime of one `docker` provider with the given items; names get `@docker`. */
@@ -60,6 +62,6 @@ export function runtimeOf(input: RuntimeInput): Runtime {
     middlewares[name] = { ...middleware, sources: source(`container ${name}`), errors: [], warnings: [] };
   }
 
-  const provider: ProviderConfig = { routers, services, middlewares, skipped: [] };
+  const provider: ProviderConfig = { routers, services, middlewares, skipped: input.skipped ?? [] };
   return buildRuntime(mergeProviders(new Map([['docker', provider]])), { entryPoints: input.entryPoints ?? ['web'], generation: 1, ...(input.logger ? { logger: input.logger } : {}) });
 }

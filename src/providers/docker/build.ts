@@ -3,7 +3,7 @@
 // The same containers in any order give deep-equal output, so a rebuild can be skipped when the
 // result is unchanged.
 
-import type { ProviderConfig, SkippedContainer } from '../../dynamic/model.js';
+import type { ProviderConfig, SkippedContainer, SkippedRouter } from '../../dynamic/model.js';
 import { buildContainerItems } from './container-config.js';
 import type { ContainerBuildContext, ContainerItems, ServerPolicy } from './container-config.js';
 import type { ContainerInfo } from './container-info.js';
@@ -91,6 +91,22 @@ function firstTcpOrUdpLabel(container: ContainerInfo, prefix: string): string | 
     .find((key) => starts.some((start) => key.toLowerCase().startsWith(start)));
 }
 
+/**
+ * Returns the routers that a skipped container's labels define, as `{ routers }`, or `{}` when it
+ * defines none. They are built as for a container in rotation but without servers, and used only to
+ * explain a 404.
+ */
+function skippedRouters(container: ContainerInfo, labels: ContainerLabels, context: ContainerBuildContext): { routers?: SkippedRouter[] } {
+  const items = buildContainerItems(container, labels, context, { add: false, reason: 'skipped' });
+  const routers: SkippedRouter[] = [];
+  for (const [name, declared] of items.routers) {
+    const router: SkippedRouter = { name, rule: declared.item.rule };
+    if (declared.item.ruleSyntax !== undefined) router.ruleSyntax = declared.item.ruleSyntax;
+    routers.push(router);
+  }
+  return routers.length === 0 ? {} : { routers };
+}
+
 /** Builds the provider configuration for one snapshot of containers. */
 export function buildProviderConfig(containers: ContainerInfo[], options: DockerBuildOptions, provider = 'docker'): ProviderConfig {
   const sorted = [...containers].sort(compareContainers);
@@ -118,7 +134,7 @@ export function buildProviderConfig(containers: ContainerInfo[], options: Docker
 
     const enable = enableDecision(container, labels, options);
     if (enable.skip) {
-      if (enable.details !== undefined) skipped.push({ id: container.id, name: container.name, ...enable.details });
+      if (enable.details !== undefined) skipped.push({ id: container.id, name: container.name, ...enable.details, ...skippedRouters(container, labels, context) });
       continue;
     }
 
@@ -140,7 +156,7 @@ export function buildProviderConfig(containers: ContainerInfo[], options: Docker
     let policy: ServerPolicy = { add: true };
     if (reason !== undefined) {
       if (!(options.allowEmptyServices === true || labels.allowNonRunning)) {
-        skipped.push({ id: container.id, name: container.name, reason });
+        skipped.push({ id: container.id, name: container.name, reason, ...skippedRouters(container, labels, context) });
         continue;
       }
       // The routers stay, so requests get 503 instead of 404 while the container has no server.

@@ -191,9 +191,16 @@ describe('container state', () => {
       const config = buildProviderConfig([info], defaultOptions);
       expect(config.routers).toEqual({});
       expect(config.services).toEqual({});
-      expect(config.skipped).toEqual([{ id: info.id, name: info.name, reason: testCase.reason }]);
+      expect(config.skipped).toEqual([{ id: info.id, name: info.name, reason: testCase.reason, routers: expect.any(Array) }]);
     });
   }
+
+  it('skipped container keeps its router rules', () => {
+    const info = { ...container('api', { 'traefik.http.routers.api.rule': 'Host(`api.localhost`) && PathPrefix(`/v1`)' }), health: 'unhealthy' as const };
+    const [skipped] = buildProviderConfig([info], defaultOptions).skipped;
+    expect(skipped?.reason).toBe('unhealthy (HEALTHCHECK failing)');
+    expect(skipped?.routers).toEqual([{ name: 'api', rule: 'Host(`api.localhost`) && PathPrefix(`/v1`)' }]);
+  });
 
   it('healthy container routed', () => {
     const config = buildProviderConfig([fixture('healthy')], defaultOptions);
@@ -211,7 +218,7 @@ describe('container state', () => {
   it('stopping container skipped', () => {
     const info = { ...fixture('host'), stopping: true };
     expect(skipReason(info)).toBe('stopping');
-    expect(buildProviderConfig([info], defaultOptions).skipped).toEqual([{ id: info.id, name: 'ha', reason: 'stopping' }]);
+    expect(buildProviderConfig([info], defaultOptions).skipped).toEqual([{ id: info.id, name: 'ha', reason: 'stopping', routers: expect.any(Array) }]);
   });
 
   it('allowEmptyServices keeps items with no servers', () => {
@@ -241,7 +248,9 @@ describe('container state', () => {
 describe('enable label', () => {
   it('enable=false skipped and recorded', () => {
     const info = container('web', { 'traefik.enable': 'false' });
-    expect(buildProviderConfig([info], defaultOptions).skipped).toEqual([{ id: info.id, name: 'web', reason: 'disabled by label traefik.enable=false' }]);
+    expect(buildProviderConfig([info], defaultOptions).skipped).toEqual([
+      { id: info.id, name: 'web', reason: 'disabled by label traefik.enable=false', routers: [{ name: 'web', rule: 'Host(`web`)' }] },
+    ]);
   });
 
   it('exposedByDefault false: only enabled containers', () => {
@@ -262,6 +271,7 @@ describe('enable label', () => {
           'not enabled: exposedByDefault is false and label traefik.enable=true is missing; unknown label "traefik.enabel"; did you mean "traefik.enable"?',
         severity: 'warning',
         label: 'traefik.enabel',
+        routers: [{ name: 'web', rule: 'Host(`web`)' }],
       },
     ]);
   });
@@ -269,7 +279,7 @@ describe('enable label', () => {
   it('invalid enable value skipped with the error', () => {
     const info = container('web', { 'traefik.enable': 'yes' });
     expect(buildProviderConfig([info], defaultOptions).skipped).toEqual([
-      { id: info.id, name: 'web', reason: 'invalid value "yes" for label "traefik.enable": expected true or false', severity: 'warning', label: 'traefik.enable', value: 'yes' },
+      { id: info.id, name: 'web', reason: 'invalid value "yes" for label "traefik.enable": expected true or false', severity: 'warning', label: 'traefik.enable', value: 'yes', routers: [{ name: 'web', rule: 'Host(`web`)' }] },
     ]);
   });
 
