@@ -160,7 +160,8 @@ export async function run(config: StaticConfig, logger: Logger): Promise<Running
       await providers.docker?.stop();
       await providers.file?.stop();
       await Promise.all(entryPoints.map((entryPoint) => entryPoint.close()));
-      await forwarder.close();
+      // Every client connection is closed by now, so a request still in flight has no client to respond to.
+      await forwarder.close(0);
       await health.close();
       logger.info('Berth stopped');
     },

@@ -8,8 +8,8 @@ import { STATUS_CODES } from 'node:http';
 import { Fields } from '../observability/fields.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
 import { abortResponse } from '../proxy/abort-response.js';
+import { drainUnlessClientGone, isClientGone } from '../proxy/client-gone.js';
 import { sendErrorResponse } from '../proxy/error-response.js';
-import { isResponseClosed, waitForDrain } from '../proxy/response-drain.js';
 import { hasRequestBody } from '../proxy/upstream-request.js';
 import { BodySpool, type SpoolFileErrorListener } from './body-spool.js';
 import { throttledLog } from './log-throttle.js';
@@ -227,8 +227,8 @@ function bufferResponse(request: IncomingMessage, response: ServerResponse, sett
       await current.spool.flushed();
       sendHead(current.statusCode, current.reason, withContentLength(request, current.statusCode, current.headers, current.spool.size));
       for await (const chunk of current.spool.reader()) {
-        if (!writeThrough(chunk as Buffer) && !(await waitForDrain(response))) return;
-        if (isResponseClosed(response)) return;
+        if (!writeThrough(chunk as Buffer) && !(await drainUnlessClientGone(response))) return;
+        if (isClientGone(response)) return;
       }
       (originalEnd as (callback?: () => void) => ServerResponse).call(response, callback);
     } catch (error) {

@@ -4,7 +4,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import zlib from 'node:zlib';
 
 import { abortResponse } from '../proxy/abort-response.js';
-import { isResponseClosed, waitForDrain } from '../proxy/response-drain.js';
+import { drainUnlessClientGone, isClientGone } from '../proxy/client-gone.js';
 import type { CompressEncoding, CompressSettings } from './compress.js';
 import { withoutHeader, type HeaderList } from './response-headers.js';
 
@@ -75,7 +75,7 @@ export function wrapResponse(request: IncomingMessage, response: ServerResponse,
     compressor.on('data', (data: Buffer) => {
       if (!writeThrough(data)) {
         compressor.pause();
-        void waitForDrain(response).then((drained) => {
+        void drainUnlessClientGone(response).then((drained) => {
           if (drained) compressor.resume();
         });
       }
@@ -117,7 +117,7 @@ export function wrapResponse(request: IncomingMessage, response: ServerResponse,
     if (flushTimer !== undefined || buffering.size === 0) return;
     flushTimer = setTimeout(() => {
       flushTimer = undefined;
-      if (phase === buffering && encoding !== undefined && !isResponseClosed(response)) compressBuffered(buffering, encoding);
+      if (phase === buffering && encoding !== undefined && !isClientGone(response)) compressBuffered(buffering, encoding);
     }, FLUSH_INTERVAL_MS);
   };
   function stopFlushTimer(): void {

@@ -3,6 +3,7 @@
 // over that gets 429. A request stops counting when its response has ended (the last byte was
 // handed to Node.js) or the client has gone away, whichever comes first.
 import { Fields } from '../observability/fields.js';
+import { isClientGone } from '../proxy/client-gone.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
 import { throttledLog } from './log-throttle.js';
 import { integerOption, option } from './options.js';
@@ -42,7 +43,7 @@ export function createInFlightReq(options: Record<string, unknown>, warn: (messa
       await next();
     } finally {
       // A response that the chain ended or destroyed counts as done, even before its 'close' arrives.
-      if (response.writableEnded || response.destroyed) {
+      if (response.writableEnded || isClientGone(response)) {
         response.off('close', release);
         release();
       }

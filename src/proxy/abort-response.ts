@@ -19,8 +19,8 @@ export type AbortableResponse = Pick<ServerResponse, 'destroy'> | Http2ServerRes
 export function abortResponse(response: AbortableResponse, error?: Error): void {
   if (response instanceof Http2ServerResponse) {
     // A stream the client already reset, or one that ended, keeps the code it closed with. destroy() below
-    // then finds the stream closed and sends no second RST_STREAM, but still marks the response destroyed
-    // at once, which callers check.
+    // then finds the stream closed and sends no second RST_STREAM, but still destroys the stream at once,
+    // which `isClientGone` checks, because Http2ServerResponse itself has no `destroyed` property.
     const stream = response.stream;
     if (!stream.closed && !stream.destroyed) {
       stream.close(constants.NGHTTP2_INTERNAL_ERROR);

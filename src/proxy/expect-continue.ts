@@ -65,6 +65,12 @@ export class ExpectContinueClient {
     this.#agent.destroy();
     this.#tlsAgent.destroy();
   }
+
+  /** Closes every connection now, including those of exchanges in flight, which then fail. */
+  destroy(): void {
+    this.#agent.destroy();
+    this.#tlsAgent.destroy();
+  }
 }
 
 /**

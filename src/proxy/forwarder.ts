@@ -4,9 +4,11 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { Agent, H2CClient, type Client, type Dispatcher } from 'undici';
 
-import { BadRequestError } from '../errors.js';
+import { BadRequestError, ClientClosedError } from '../errors.js';
+import { Fields } from '../observability/fields.js';
 import { silentLogger } from '../observability/logger.js';
 import { redactServerUrl } from '../observability/redact.js';
+import { isClientGone } from './client-gone.js';
 import { sendErrorResponse } from './error-response.js';
 import { ExpectContinueClient } from './expect-continue.js';
 import { FreshConnections } from './fresh-connection.js';
@@ -102,6 +104,11 @@ export function createForwarder(options: ForwarderOptions = {}): TunnelingForwar
   const continueClient = new ExpectContinueClient({ dialTimeoutMs, idleTimeoutMs, expectContinueTimeoutMs, logger });
 
   async function forward(request: IncomingMessage, response: ServerResponse, upstream: Upstream, context: ForwardContext, options: ForwardOptions = {}): Promise<ForwardOutcome> {
+    const withoutClient = clientGoneOutcome(response, upstream);
+    if (withoutClient !== undefined) {
+      return withoutClient;
+    }
+
     const path = upstreamPath(request.url, upstream.url);
     if (path === undefined) {
       const error = new BadRequestError(`the request target ${JSON.stringify(request.url)} has no path to forward`);
@@ -134,7 +141,7 @@ export function createForwarder(options: ForwarderOptions = {}): TunnelingForwar
     } catch (error) {
       relay.fail(error);
     }
-    return relay.outcome;
+    return counted(relay.outcome);
   }
 
   async function forwardUpgrade(
@@ -145,6 +152,11 @@ export function createForwarder(options: ForwarderOptions = {}): TunnelingForwar
     upstream: Upstream,
     context: ForwardContext,
   ): Promise<ForwardOutcome> {
+    const withoutClient = clientGoneOutcome(response, upstream);
+    if (withoutClient !== undefined) {
+      return withoutClient;
+    }
+
     const path = upstreamPath(request.url, upstream.url);
     const protocol = request.headers.upgrade;
     if (path === undefined || protocol === undefined || !isUpgradeRequest(request.headers)) {
@@ -167,11 +179,47 @@ export function createForwarder(options: ForwarderOptions = {}): TunnelingForwar
     } catch (error) {
       relay.fail(error);
     }
-    return relay.outcome;
+    return counted(relay.outcome);
   }
 
-  // Waits for requests in flight, so a long stream such as server-sent events delays it until it ends.
-  async function close(): Promise<void> {
+  /**
+   * Returns the outcome of a request whose client left before forwarding started, as when forwardAuth or the
+   * retry middleware was still waiting, or undefined when the client is still there. Nothing is sent for it.
+   */
+  function clientGoneOutcome(response: ServerResponse, upstream: Upstream): ForwardOutcome | undefined {
+    if (!isClientGone(response)) {
+      return undefined;
+    }
+    const error = new ClientClosedError('the client closed the connection before the request was forwarded');
+    logger.debug({ [Fields.server]: redactServerUrl(upstream.url.href), [Fields.status]: error.status, err: error }, 'client closed the connection before the request was forwarded');
+    return { status: error.status, safeToRetry: false, error };
+  }
+
+  // Exchanges whose outcome has not settled. A count, not a set, so that nothing of a finished exchange stays reachable.
+  let inFlight = 0;
+  const idleWaiters: Array<() => void> = [];
+  function counted(outcome: Promise<ForwardOutcome>): Promise<ForwardOutcome> {
+    inFlight++;
+    return outcome.finally(() => {
+      inFlight--;
+      if (inFlight > 0) return;
+      for (const resolve of idleWaiters.splice(0)) resolve();
+    });
+  }
+  function idle(): Promise<void> {
+    return inFlight === 0 ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve));
+  }
+
+  // Waits for requests in flight, so a long stream such as server-sent events delays it until it ends. With
+  // `timeoutMs`, the connections of requests still in flight after that time are destroyed, which fails them.
+  // undici's Agent removes its pools from its list once close() starts, so destroy() must come first to reach them.
+  async function close(timeoutMs?: number): Promise<void> {
+    if (timeoutMs !== undefined && !(await settlesWithin(idle(), timerMs(timeoutMs)))) {
+      logger.warn({ [Fields.durationMs]: timeoutMs, [Fields.counts]: { requests: inFlight } }, 'requests to servers were still in flight when the forwarder closed, so their connections are closed');
+      continueClient.destroy();
+      await Promise.all([agent.destroy(), h2cAgent.destroy(), freshConnections.destroy(), continueClient.close()]);
+      return;
+    }
     await Promise.all([agent.close(), h2cAgent.close(), freshConnections.close(), continueClient.close()]);
   }
 
@@ -206,6 +254,19 @@ function dispatchOptions(
 function expectsContinueFrom(request: IncomingMessage): boolean {
   const http11OrLater = request.httpVersionMajor >= 2 || (request.httpVersionMajor === 1 && request.httpVersionMinor >= 1);
   return http11OrLater && /(?:^|\W)100-continue(?:$|\W)/i.test(request.headers.expect ?? '');
+}
+
+/** Returns whether `promise` settles within `timeoutMs`. */
+async function settlesWithin(promise: Promise<unknown>, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function checkedMilliseconds(name: string, value: number, zeroAllowed: boolean): number {

@@ -54,4 +54,9 @@ export class FreshConnections {
   async close(): Promise<void> {
     await Promise.all([...this.#clients].map((client) => client.close()));
   }
+
+  /** Closes the clients still open at once, which fails the requests in flight on them. */
+  async destroy(): Promise<void> {
+    await Promise.all([...this.#clients].map((client) => client.destroy()));
+  }
 }

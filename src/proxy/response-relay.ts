@@ -7,6 +7,7 @@ import type { Dispatcher } from 'undici';
 import { BadGatewayError, ClientClosedError, UpstreamResetError, UpstreamTimeoutError } from '../errors.js';
 import { Fields } from '../observability/fields.js';
 import { abortResponse } from './abort-response.js';
+import { watchClientGone } from './client-gone.js';
 import { sendErrorResponse } from './error-response.js';
 import { clientResponseHeaders, unsupportedTransferCoding } from './headers.js';
 import { awaitRequestConnection, nothingReceived, type RequestConnection } from './connection-reuse.js';
@@ -59,6 +60,7 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
   #settled = false;
   #clientGone = false;
   #headerTimer: NodeJS.Timeout | undefined;
+  #stopWatchingClient: () => void = () => {};
 
   constructor(options: ResponseRelayOptions) {
     this.#options = options;
@@ -66,7 +68,9 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
       this.#resolve = resolve;
     });
 
-    options.response.on('close', this.#onClientClose);
+    // The client may have left already, while a middleware such as forwardAuth was still working. Then
+    // #onClientClose runs at once, and onRequestStart aborts the request before undici writes it.
+    this.#stopWatchingClient = watchClientGone(options.response, this.#onClientClose);
     options.response.on('drain', this.#onDrain);
     // The response header timeout counts from the end of the request, so a slow upload never trips it.
     options.body?.once('end', this.#startHeaderTimer);
@@ -261,7 +265,7 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     }
     this.#settled = true;
     this.#clearHeaderTimer();
-    this.#options.response.off('close', this.#onClientClose);
+    this.#stopWatchingClient();
     this.#options.response.off('drain', this.#onDrain);
     return true;
   }
@@ -298,6 +302,7 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     }
     this.#settled = true;
     this.#clearHeaderTimer();
+    this.#stopWatchingClient();
     this.#resolve(outcome);
   }
 

@@ -48,7 +48,11 @@ export interface ForwardOptions {
 export interface Forwarder {
   /** Forwards one request and its body to `upstream`, streaming both ways; writes the error status itself on failure. */
   forward(request: IncomingMessage, response: ServerResponse, upstream: Upstream, context: ForwardContext, options?: ForwardOptions): Promise<ForwardOutcome>;
-  close(): Promise<void>;
+  /**
+   * Waits for the requests in flight, then closes the connections to servers. After `timeoutMs`, when given,
+   * it closes the connections of requests still in flight, which fails them.
+   */
+  close(timeoutMs?: number): Promise<void>;
 }
 
 /** The result of one forwarded request, for balancers, logs and retries. */

@@ -18,7 +18,6 @@
 // with: a connection attempt whose SYN was dropped by a busy server is sent again by the kernel
 // a second later, by which time that server may have left the configuration and exited.
 import type { ServerResponse } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 import { attachStickyCookie } from '../balancer/sticky.js';
 import type { RequestContext, RetryPolicy } from '../middlewares/types.js';
@@ -26,6 +25,7 @@ import { retryDelayMs } from '../middlewares/retry.js';
 import type { Logger } from '../observability/logger.js';
 import { Fields } from '../observability/fields.js';
 import { redactServerUrl } from '../observability/redact.js';
+import { sleepUnlessClientGone } from '../proxy/client-gone.js';
 import { sendErrorResponse } from '../proxy/error-response.js';
 import { failureLogFields } from '../proxy/status.js';
 import type { ForwardContext, ForwardOptions, ForwardOutcome, Forwarder } from '../proxy/types.js';
@@ -108,10 +108,11 @@ export async function callService(context: RequestContext, route: Route, service
       return true;
     }
 
-    if (policy !== undefined) {
-      await sleep(retryDelayMs(policy, attempt));
-      // The client may have left during the wait; nothing more is sent for it.
-      if (response.destroyed) return true;
+    // A client that left before or during the wait gets no retry, and the wait ends when it leaves.
+    // Without the middleware the retry follows at once, and the forwarder sends nothing for a client that left.
+    if (policy !== undefined && !(await sleepUnlessClientGone(response, retryDelayMs(policy, attempt)))) {
+      options.logger.debug({ ...logFields(route, retry.service, retry.server, attempt + 1), [Fields.status]: 499 }, 'client closed the connection before the retry');
+      return true;
     }
     target = retry;
   }

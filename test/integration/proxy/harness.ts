@@ -9,6 +9,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 
 import { HealthRegistry } from '../../../src/balancer/health-registry.js';
+import type { ServerHealth } from '../../../src/balancer/server-health.js';
 import type { MiddlewareConfig, ProviderConfig } from '../../../src/dynamic/model.js';
 import { ConfigurationStore } from '../../../src/dynamic/store.js';
 import { tlsOptionsFor } from '../../../src/entrypoints/from-config.js';
@@ -44,6 +45,8 @@ export interface InProcessBerth {
   certificates: MemoryCertificateStore;
   /** JSON log lines written so far, parsed. */
   logs(): Array<Record<string, unknown>>;
+  /** Returns the health of the server `url` of the one service (`app@test`), which includes its requests in flight. */
+  serverHealth(url: string): ServerHealth | undefined;
   close(graceMs?: number): Promise<void>;
 }
 
@@ -90,6 +93,7 @@ export async function startInProcessBerth(options: InProcessOptions): Promise<In
     entryPoint,
     certificates: store,
     logs: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
+    serverHealth: (url) => health.get('app@test', url),
     async close(graceMs = 0) {
       await entryPoint.close(graceMs);
       await forwarder.close();
