@@ -1,12 +1,15 @@
 // The connection undici wrote a request on, and whether an earlier request used it: what a relay
 // needs to tell a stale keep-alive connection from a server that failed on this request.
 //
-// undici publishes `undici:client:sendHeaders` with the socket each time it writes a request head
-// (HTTP/1.1 only). It calls the handler's onRequestStart in the same synchronous step, right before,
-// so a relay that registers from onRequestStart receives the socket of its own request. The method
-// and path are compared as well, and a relay that receives nothing never counts its connection as stale.
+// undici publishes `undici:client:sendHeaders` with the socket each time it writes a request head, on
+// HTTP/1.1 and on h2c, where the socket is the one under the HTTP/2 session. It calls the handler's
+// onRequestStart in the same synchronous step, right before, so a relay that registers from
+// onRequestStart receives the socket of its own request. The method and path are compared as well,
+// and a relay that receives nothing never counts its connection as stale.
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
+
+import { requestStream, type RequestStream } from './unprocessed-stream.js';
 
 /** The connection a request was written on, as it was just before the request head. */
 export interface RequestConnection {
@@ -15,6 +18,8 @@ export interface RequestConnection {
   reused: boolean;
   /** `socket.bytesRead` before the request head was written. */
   bytesReadBefore: number;
+  /** The HTTP/2 stream of the request, undefined on HTTP/1.1. */
+  stream: RequestStream | undefined;
 }
 
 /** Requests written on each connection, counted for every request undici sends. */
@@ -48,13 +53,13 @@ function onSendHeaders(message: unknown): void {
   const current = waiting;
   waiting = undefined;
   if (current === undefined || request.method !== current.method || request.path !== current.path) return;
-  current.receive({ socket, reused: earlier > 0, bytesReadBefore: socket.bytesRead });
+  current.receive({ socket, reused: earlier > 0, bytesReadBefore: socket.bytesRead, stream: requestStream(socket) });
 }
 
 /**
  * Registers `receive` for the connection of the request that undici is about to write, with `method`
  * and `path`. Call it from the handler's onRequestStart. `receive` runs before undici writes the head,
- * or never: for an HTTP/2 request, or a request that undici abandons.
+ * or never: for a request that undici abandons.
  */
 export function awaitRequestConnection(method: string, path: string, receive: (connection: RequestConnection) => void): void {
   if (!subscribed) {

@@ -13,6 +13,7 @@ import { clientResponseHeaders, unsupportedTransferCoding } from './headers.js';
 import { awaitRequestConnection, nothingReceived, type RequestConnection } from './connection-reuse.js';
 import { classifyUpstreamError } from './status.js';
 import type { ForwardOutcome } from './types.js';
+import { requestNotProcessed } from './unprocessed-stream.js';
 import type { RequestBodyStream } from './upstream-request.js';
 
 export interface ResponseRelayOptions {
@@ -31,10 +32,11 @@ export interface ResponseRelayOptions {
   retryIdempotent: boolean;
   /**
    * When true, an idempotent request without a body is safe to retry when the server closed or reset
-   * a reused connection before any response byte, but not after a timeout.
+   * a reused connection before any response byte, but not after a timeout. An h2c request that the
+   * server did not process is then recognized too, and is safe to retry whatever its method.
    */
   replayAfterReset: boolean;
-  /** The request target as sent to the server, to find the request's connection; HTTP/1.1 through undici only. */
+  /** The request target as sent to the server, to find the request's connection; requests through undici only. */
   upstreamPath?: string;
 }
 
@@ -80,7 +82,7 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     this.#controller = controller;
     this.#requestStarted = true;
     const { request, body, upstreamPath, replayAfterReset } = this.#options;
-    if (replayAfterReset && body === null && upstreamPath !== undefined) {
+    if (replayAfterReset && upstreamPath !== undefined) {
       awaitRequestConnection(request.method ?? 'GET', upstreamPath, (connection) => (this.#connection = connection));
     }
 
@@ -224,7 +226,9 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     const connection = this.#connection;
     const stale = this.#requestStarted && failure instanceof UpstreamResetError && connection !== undefined && connection.reused && nothingReceived(connection);
     const replayable = (this.#options.retryIdempotent || (this.#options.replayAfterReset && stale)) && body === null && IDEMPOTENT_METHODS.has(this.#options.request.method ?? '');
-    const safeToRetry = !this.#requestStarted || replayable;
+    // RFC 9113 §8.7: an h2c request the server did not process, as if it had never reached the server.
+    const notProcessed = this.#requestStarted && this.#options.replayAfterReset && (body === null || !body.started) && requestNotProcessed(connection?.stream, error);
+    const safeToRetry = !this.#requestStarted || replayable || notProcessed;
     if (!safeToRetry || this.#options.writeRetryableError) {
       const bodyUnread = body !== null && body.started && !body.sourceEnded;
       try {
@@ -235,7 +239,7 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
         abortResponse(response);
       }
     }
-    this.#settle({ status: failure.status, safeToRetry, staleConnection: stale && replayable, error: failure });
+    this.#settle({ status: failure.status, safeToRetry, staleConnection: stale && replayable, notProcessed, error: failure });
   }
 
   /**

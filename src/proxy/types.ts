@@ -33,7 +33,8 @@ export interface ForwardOptions {
    * When true, an idempotent request without a body is safe to retry when the server closed or reset
    * a connection that had served an earlier request, after the request was sent and before any
    * response byte. Most often the server closed an idle keep-alive connection as the request
-   * arrived. Defaults to false.
+   * arrived. It also reports an h2c request that the server did not process in `notProcessed`.
+   * Defaults to false.
    */
   replayAfterReset?: boolean;
   /**
@@ -69,5 +70,11 @@ export interface ForwardOutcome {
    * any response byte. A new connection to the same server may then succeed.
    */
   staleConnection?: boolean;
+  /**
+   * True when an h2c server did not process the request (RFC 9113 §8.7): it refused the stream with
+   * REFUSED_STREAM, or sent GOAWAY with a last-stream-id below the request's stream. The request is
+   * then safe to retry whatever its method, and a new connection to the same server may succeed.
+   */
+  notProcessed?: boolean;
   error?: Error;
 }

@@ -8,7 +8,9 @@
 // whose connection was closed or reset before any response byte is sent again once, as Go's
 // Transport does: to the same server, or to another when that one left, and on a new connection
 // rather than a pooled one. Only a connection that served an earlier request counts, and only
-// when nothing came back. With it, the
+// when nothing came back. A request that an h2c server did not process (a refused stream, or a
+// GOAWAY below its stream) is sent again once the same way, whatever its method, and may then go
+// to other servers like a request that never reached one. With it, the
 // middleware's budget applies, idempotent requests without a body that got no response are
 // retried too, and a retry waits a little longer each time and may return to a server already
 // tried when no other is available. The forwarder leaves the body unread when nothing reached the
@@ -85,19 +87,22 @@ export async function callService(context: RequestContext, route: Route, service
 
     tried ??= new Set();
     tried.add(server.url);
-    const stale = outcome.staleConnection === true;
+    const stale = outcome.staleConnection === true || outcome.notProcessed === true;
+    // The first stale connection of this request, whose replay is routine.
+    const firstStale = stale && !replayed;
     let retry: Target | undefined;
     if (mayRetry && retryAllowed(outcome, policy, replayed)) {
       const current = options.currentService?.() ?? target.service;
       // A stale connection is no sign of a fault in the server, so the request goes to it again, as
-      // Go's Transport replays it, and a sticky client keeps its server.
-      retry = stale && policy === undefined ? sameServer(current, server.url) : undefined;
-      retry ??= pickRetry(current, tried, policy !== undefined || stale);
+      // Go's Transport replays it, and a sticky client keeps its server. Only once: a server that
+      // refuses the replay on a new connection too is left for the others.
+      retry = firstStale && policy === undefined ? sameServer(current, server.url) : undefined;
+      retry ??= pickRetry(current, tried, policy !== undefined || firstStale);
     }
     if (stale) replayed = true;
     afterStale = stale;
     // A server closing a keep-alive connection as a request arrives is routine, so its replay is logged at debug.
-    const level = retry !== undefined && stale ? 'debug' : 'warn';
+    const level = retry !== undefined && firstStale ? 'debug' : 'warn';
     options.logger[level](
       { ...logFields(route, service, server, attempt), ...failureLogFields(outcome.error), [Fields.status]: outcome.status },
       retry ? 'forwarding failed; trying again' : 'forwarding failed',
@@ -155,8 +160,11 @@ async function forwardCounted(
   }
 
   // A client that went away (499) is no sign of the server's health, so it counts neither way, and
-  // neither does a stale keep-alive connection, whose request is sent again on a new one.
+  // neither does a stale keep-alive connection, whose request is sent again on a new one. Nor does a
+  // request an h2c server did not process on a pooled connection, most often one it was closing.
+  // Refused again on a new connection, it counts as a failure.
   if (outcome.staleConnection === true) return outcome;
+  if (outcome.notProcessed === true && forwardOptions.newConnection !== true) return outcome;
   if (outcome.status >= 500) server.health.recordFailure();
   else if (outcome.status !== 499) server.health.recordSuccess();
   return outcome;
