@@ -8,6 +8,7 @@
 //   clientip    defaults to the address of the client calling the API
 import { explain, InvalidExplainRequestError, type ExplainReport, type ExplainRequest } from '../routing/explain.js';
 import type { Runtime } from '../routing/runtime.js';
+import { createDictionary } from '../dictionary.js';
 
 export type ExplainResponse = { status: 200; body: ExplainReport } | { status: 400; body: { message: string } };
 
@@ -62,7 +63,7 @@ export function explainRequestFromQuery(query: URLSearchParams, callerAddress: s
 
 /** Parses `Name: value` lines; a repeated name gives a header sent several times. */
 export function parseHeaders(lines: readonly string[]): Record<string, string[]> {
-  const headers: Record<string, string[]> = {};
+  const headers = createDictionary<string[]>();
   for (const line of lines) {
     const colon = line.indexOf(':');
     const name = colon === -1 ? '' : line.slice(0, colon).trim();

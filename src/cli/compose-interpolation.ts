@@ -8,6 +8,7 @@
 // Defaults, messages and replacements are interpolated too, so "${A:-${B}}" works.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createDictionary, getOwn } from '../dictionary.js';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -85,7 +86,7 @@ function expandBraced(inner: string, whole: string, env: Environment, warnings: 
   const operator = /^(:?[-?+])/.exec(rest)?.[1];
   if (operator === undefined) throw new InvalidSyntax(whole, inner);
   const argument = rest.slice(operator.length);
-  const value = env[name];
+  const value = getOwn(env, name);
   const isSet = value !== undefined;
   const isSetAndNotEmpty = isSet && value !== '';
   const present = operator.startsWith(':') ? isSetAndNotEmpty : isSet;
@@ -110,7 +111,7 @@ class InvalidSyntax extends InterpolationError {
 }
 
 function valueOf(name: string, env: Environment, warnings: string[]): string {
-  const value = env[name];
+  const value = getOwn(env, name);
   if (value !== undefined) return value;
   const warning = `variable ${name} is not set; an empty string is used`;
   if (!warnings.includes(warning)) warnings.push(warning);
@@ -156,7 +157,7 @@ export async function readDotEnv(folder: string): Promise<Record<string, string>
 }
 
 export function parseDotEnv(text: string): Record<string, string> {
-  const variables: Record<string, string> = {};
+  const variables = createDictionary<string>();
   for (const rawLine of text.split(/\r?\n/)) {
     const line = rawLine.trim().replace(/^export\s+/, '');
     if (line === '' || line.startsWith('#')) continue;

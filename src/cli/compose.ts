@@ -11,6 +11,7 @@ import { parseBoolean } from '../labels/schema.js';
 import { COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL } from '../providers/docker/naming.js';
 import { interpolateTree, readDotEnv, type Environment } from './compose-interpolation.js';
 import { composePorts, proxyFlags } from './compose-fields.js';
+import { createDictionary, getOwn } from '../dictionary.js';
 
 export interface ComposeProject {
   /** Absolute path of the compose file. */
@@ -218,12 +219,12 @@ function isRouted(labels: Record<string, string>, prefix: string, exposedByDefau
   const enableKey = Object.keys(labels).find((key) => key.toLowerCase() === `${prefix}.enable`);
   if (enableKey === undefined) return exposedByDefault;
   // The builder reads the label the same way, and skips the container for an invalid value.
-  return parseBoolean(labels[enableKey] ?? '') === true;
+  return parseBoolean(getOwn(labels, enableKey) ?? '') === true;
 }
 
 /** Reads labels in map form (`key: value`) or list form (`- key=value`). */
 function labelRecord(value: unknown, where: string): Record<string, string> {
-  const labels: Record<string, string> = {};
+  const labels = createDictionary<string>();
   if (Array.isArray(value)) {
     for (const entry of value) {
       const text = String(entry);
@@ -268,7 +269,7 @@ function chooseProjectName(options: ComposeOptions, fileName: unknown, file: str
 }
 
 function definedOnly(env: Environment): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  return createDictionary(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -6,6 +6,7 @@ import { parseHeaders } from '../api/explain.js';
 import { splitArgs, UsageError, type CommandArgs, type CommandIO } from './args.js';
 import { formatExplainReport } from './explain-format.js';
 import { composeRuntime, loadConfig } from './label-runtime.js';
+import { getOwn } from '../dictionary.js';
 
 export const EXPLAIN_USAGE = `Usage: berth explain URL [options] [static options]
 
@@ -110,7 +111,7 @@ async function apiBase(args: CommandArgs, io: CommandIO): Promise<string> {
   if (apiOption !== undefined) return apiOption.replace(/\/+$/, '');
 
   const config = await loadConfig(args.staticArgs, io);
-  const internal = config.entryPoints[config.internalEntryPoint];
+  const internal = getOwn(config.entryPoints, config.internalEntryPoint);
   const host = internal?.host ?? '';
   // A listener on every interface is reached on the loopback address.
   const target = host === '' || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;

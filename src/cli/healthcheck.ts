@@ -5,12 +5,13 @@ import { request } from 'node:http';
 import type { StaticConfig } from '../config/index.js';
 import { parseListenAddress } from '../entrypoints/address.js';
 import { processIO, type CommandIO } from './args.js';
+import { getOwn } from '../dictionary.js';
 
 const TIMEOUT_MS = 3_000;
 const DEFAULT_INTERNAL_ADDRESS = ':8080';
 
 export async function healthcheck(config: StaticConfig, io: Pick<CommandIO, 'stdout' | 'stderr'> = processIO()): Promise<number> {
-  const address = config.entryPoints[config.internalEntryPoint]?.address ?? DEFAULT_INTERNAL_ADDRESS;
+  const address = getOwn(config.entryPoints, config.internalEntryPoint)?.address ?? DEFAULT_INTERNAL_ADDRESS;
 
   const { host, port } = parseListenAddress(address);
   const target = !host || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;

@@ -19,6 +19,7 @@ import { CertificateManager, challengeResponder } from '../tls/acme/manager.js';
 import { createApiHandler } from '../api/server.js';
 import { VERSION } from '../version.js';
 import { hostname } from 'node:os';
+import { getOwn } from '../dictionary.js';
 
 /**
  * Longest time Berth keeps an idle connection to a server, whatever `idleConnTimeout` is set to, so that it
@@ -65,7 +66,7 @@ export async function run(config: StaticConfig, logger: Logger): Promise<Running
   let dispatcher: Dispatcher | undefined;
   const health = new HealthRegistry({ logger });
   const entryPointTls = new Map(userEntryPoints.flatMap((name) => {
-    const tls = config.entryPoints[name]?.http.tls;
+    const tls = getOwn(config.entryPoints, name)?.http.tls;
     return tls ? [[name, tls] as const] : [];
   }));
   const certResolvers = resolvers.map((resolver) => resolver.name);
@@ -89,7 +90,7 @@ export async function run(config: StaticConfig, logger: Logger): Promise<Running
   const entryPoints: EntryPoint[] = [];
   const serverName = hostname();
   for (const name of userEntryPoints) {
-    const entryPointConfig = config.entryPoints[name];
+    const entryPointConfig = getOwn(config.entryPoints, name);
     if (!entryPointConfig) continue;
 
     // Steps that may respond to a request before routing. ACME HTTP-01 challenge responses must come
@@ -119,8 +120,8 @@ export async function run(config: StaticConfig, logger: Logger): Promise<Running
     );
   }
 
-  const internalAddress = config.entryPoints[internal]?.address;
-  const internalConfig = config.entryPoints[internal];
+  const internalAddress = getOwn(config.entryPoints, internal)?.address;
+  const internalConfig = getOwn(config.entryPoints, internal);
   const internalSettings = internalConfig ? listenerSettings(internalConfig) : {};
   if (internalAddress && (config.api?.insecure || config.ping)) {
     const handler = createApiHandler({

@@ -13,6 +13,7 @@ import { type EntryPointAddress, type EntryPointConfig, type FileProviderConfig,
 import { Rejected, parseAddress } from './values.js';
 import { buildCertificatesResolvers, checkChallengeEntryPoints } from './resolvers.js';
 import { applyRedirections, entryPointTlsConfig } from './entrypoint-http.js';
+import { createDictionary, getOwn } from '../dictionary.js';
 
 export interface BuildContext {
   /** Whether stdout is a terminal, which makes `pretty` the default log format. */
@@ -71,7 +72,7 @@ export function buildStaticConfig(merged: ReadonlyMap<string, Setting>, context:
  * entry point on `:8080` is added when the insecure API or `/ping` needs it and it is not configured.
  */
 function buildEntryPoints(options: StaticOptions): Record<string, EntryPointConfig> {
-  const entryPoints: Record<string, EntryPointConfig> = {};
+  const entryPoints = createDictionary<EntryPointConfig>();
   for (const [name, entryPoint] of Object.entries(options.entryPoints ?? {})) {
     const config = entryPointConfig(entryPoint.address, entryPoint);
     if (entryPoint.http.tls !== undefined) config.http.tls = entryPointTlsConfig(name, entryPoint.http.tls);
@@ -83,7 +84,7 @@ function buildEntryPoints(options: StaticOptions): Record<string, EntryPointConf
   }
 
   const internalNeeded = options.api?.insecure === true || options.ping?.entryPoint === INTERNAL_ENTRY_POINT;
-  if (internalNeeded && entryPoints[INTERNAL_ENTRY_POINT] === undefined) {
+  if (internalNeeded && getOwn(entryPoints, INTERNAL_ENTRY_POINT) === undefined) {
     entryPoints[INTERNAL_ENTRY_POINT] = entryPointConfig(fixedAddress(INTERNAL_ENTRY_POINT_ADDRESS), entryPointOptionsSchema.parse({}));
   }
   return entryPoints;
@@ -128,7 +129,7 @@ function serversTransportConfig(options: StaticOptions): ServersTransportConfig 
 
 function checkPingEntryPoint(config: StaticConfig, merged: ReadonlyMap<string, Setting>): void {
   const name = config.ping?.entryPoint;
-  if (name === undefined || config.entryPoints[name] !== undefined) return;
+  if (name === undefined || getOwn(config.entryPoints, name) !== undefined) return;
 
   const setting = merged.get('ping.entryPoint');
   const origin = setting?.origin ?? { source: 'default' as const, label: '--ping.entrypoint' };
@@ -146,8 +147,8 @@ function checkAddressConflicts(entryPoints: Record<string, EntryPointConfig>, me
   const names = Object.keys(entryPoints).sort();
   for (const [index, first] of names.entries()) {
     for (const second of names.slice(index + 1)) {
-      const a = entryPoints[first];
-      const b = entryPoints[second];
+      const a = getOwn(entryPoints, first);
+      const b = getOwn(entryPoints, second);
       if (a === undefined || b === undefined || a.port !== b.port || !hostsOverlap(a.host, b.host)) continue;
 
       const where = (name: string): string =>

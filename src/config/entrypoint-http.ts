@@ -10,6 +10,7 @@ import type { Setting } from './merge.js';
 import type { StaticOptions, entryPointOptionsSchema } from './schema.js';
 import type { EntryPointConfig, EntryPointRedirectionConfig, EntryPointTlsConfig } from './types.js';
 import { Rejected, normalizeName } from './values.js';
+import { getOwn } from '../dictionary.js';
 
 type EntryPointHttpOptions = z.output<typeof entryPointOptionsSchema>['http'];
 
@@ -40,7 +41,7 @@ export function entryPointTlsConfig(name: string, tls: NonNullable<EntryPointHtt
 export function applyRedirections(entryPoints: Record<string, EntryPointConfig>, options: StaticOptions, merged: ReadonlyMap<string, Setting>): void {
   for (const [name, entryPoint] of Object.entries(options.entryPoints ?? {})) {
     const redirection = entryPoint.http.redirections?.entryPoint;
-    const config = entryPoints[name];
+    const config = getOwn(entryPoints, name);
     if (redirection === undefined || config === undefined) continue;
 
     const key = (option: string): string => `entryPoints.${name}.http.redirections.entryPoint.${option}`;
@@ -75,7 +76,7 @@ function redirectPort(from: string, to: string, entryPoints: Record<string, Entr
 
   const name = normalizeName(to.trim());
   if (name instanceof Rejected) fail(`write an entry point name or a port such as :443; ${name.reason}`);
-  const target = entryPoints[name as string];
+  const target = getOwn(entryPoints, name as string);
   const names = Object.keys(entryPoints).filter((candidate) => candidate !== from).sort();
   if (target === undefined) fail(`no entry point is named ${to}; use one of ${names.join(', ') || '(none)'}, or a port such as :443`);
   if (name === from) fail('an entry point cannot redirect to itself; name another entry point, such as websecure');

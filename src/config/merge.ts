@@ -9,6 +9,7 @@
 import { ConfigError, invalidValueMessage } from './errors.js';
 import { nodesAlong } from './option-tree.js';
 import { type RawValue, Rejected, parseBoolean } from './values.js';
+import { createDictionary, getOwn } from '../dictionary.js';
 
 /** Sources in increasing order of precedence. */
 export type SourceName = 'default' | 'file' | 'env' | 'flag';
@@ -147,7 +148,7 @@ function addDockerHost(merged: Map<string, Setting>, env: Readonly<Record<string
 
 /** Builds the nested object that the schema parses, from settings whose toggles are booleans. */
 export function toOptionObject(merged: ReadonlyMap<string, Setting>): Record<string, unknown> {
-  const root: Record<string, unknown> = {};
+  const root = createDictionary<unknown>();
   for (const setting of merged.values()) {
     if (setting.kind === 'toggle' && setting.value !== true) continue;
 
@@ -162,11 +163,11 @@ export function toOptionObject(merged: ReadonlyMap<string, Setting>): Record<str
 function objectAt(root: Record<string, unknown>, path: readonly string[]): Record<string, unknown> {
   let current = root;
   for (const segment of path) {
-    const existing = current[segment];
+    const existing = getOwn(current, segment);
     if (typeof existing === 'object' && existing !== null) {
       current = existing as Record<string, unknown>;
     } else {
-      const created: Record<string, unknown> = {};
+      const created = createDictionary<unknown>();
       current[segment] = created;
       current = created;
     }

@@ -9,6 +9,7 @@ import { flagStyle } from './key-names.js';
 import type { Setting } from './merge.js';
 import type { StaticOptions } from './schema.js';
 import type { AcmeResolverConfig, DnsChallengeConfig, StaticConfig } from './types.js';
+import { createDictionary, getOwn } from '../dictionary.js';
 
 /** DNS providers that Berth can create TXT records with. */
 export const SUPPORTED_DNS_PROVIDERS = ['cloudflare'] as const;
@@ -19,7 +20,7 @@ export function buildCertificatesResolvers(
   cwd: string | undefined,
   merged: ReadonlyMap<string, Setting>,
 ): Record<string, AcmeResolverConfig> {
-  const resolvers: Record<string, AcmeResolverConfig> = {};
+  const resolvers = createDictionary<AcmeResolverConfig>();
   for (const [name, resolver] of Object.entries(options.certificatesResolvers ?? {})) {
     const acme = resolver.acme;
     const config: AcmeResolverConfig = {
@@ -74,7 +75,7 @@ function buildDnsChallenge(name: string, options: DnsChallengeOptions, merged: R
 export function checkChallengeEntryPoints(config: StaticConfig, merged: ReadonlyMap<string, Setting>): void {
   for (const resolver of Object.values(config.certificatesResolvers)) {
     const entryPoint = resolver.httpChallenge?.entryPoint;
-    if (entryPoint === undefined || config.entryPoints[entryPoint] !== undefined) continue;
+    if (entryPoint === undefined || getOwn(config.entryPoints, entryPoint) !== undefined) continue;
 
     const path = ['certificatesResolvers', resolver.name, 'acme', 'httpChallenge', 'entryPoint'];
     const label = merged.get(path.join('.'))?.origin.label ?? flagStyle.path(path);

@@ -8,6 +8,7 @@ import * as z from 'zod';
 
 import type { AcmeKeyType, EntryPointAddress, LogFormat, LogLevel } from './types.js';
 import { INTERNAL_ENTRY_POINT, INTERNAL_ENTRY_POINT_ALIAS } from './types.js';
+import { getOwn } from '../dictionary.js';
 
 /** A value before parsing: a string from a flag or variable, or any YAML scalar (`null` when empty). */
 export type RawValue = string | number | boolean | null;
@@ -155,7 +156,7 @@ function parseLogLevel(text: string): LogLevel | Rejected {
   const level = LOG_LEVELS.find((candidate) => candidate === lower);
   if (level !== undefined) return level;
 
-  const instead = TRAEFIK_ONLY_LEVELS[lower];
+  const instead = getOwn(TRAEFIK_ONLY_LEVELS, lower);
   const hint = instead === undefined ? '' : `; use ${instead} in place of ${lower}`;
   return new Rejected(`allowed values are debug, info, warn and error, in any case${hint}`);
 }
@@ -187,7 +188,7 @@ export function normalizeName(text: string, aliases: Readonly<Record<string, str
   if (!NAME.test(lower)) {
     return new Rejected('a name starts with a letter or digit and contains only letters, digits, "-" and "_"');
   }
-  return aliases[lower] ?? lower;
+  return getOwn(aliases, lower) ?? lower;
 }
 
 const KEY_TYPES: readonly AcmeKeyType[] = ['EC256', 'EC384', 'RSA2048', 'RSA4096'];

@@ -5,6 +5,8 @@
 import { describeExpected, findOption, findUnsupported, listKnownKeys, parseBoolean, parseList, parseScalar } from './schema.js';
 import type { ArrayField, FieldSchema, Infer, MapField, ObjectField, ScalarField } from './schema.js';
 import { buildLabelTree, formatKeyPath, segmentText } from './tree.js';
+import { createDictionary } from '../dictionary.js';
+import { quoteValue, truncateValue } from '../quote.js';
 import type { LabelNode } from './tree.js';
 
 /** Returns the Levenshtein edit distance between two strings (insertions, deletions, substitutions). */
@@ -134,7 +136,8 @@ class LabelDecoder {
 
     if (at.node.key !== undefined && !schema.flag) {
       const example = listKnownKeys(schema).find((key) => key.length > 0) ?? [];
-      this.issue(at.node.key, at.path, `label "${at.node.key}" cannot take a value; set one of its options, such as "${at.node.key}.${formatKeyPath(example)}"`);
+      const key = truncateValue(at.node.key);
+      this.issue(at.node.key, at.path, `label "${key}" cannot take a value; set one of its options, such as "${key}.${formatKeyPath(example)}"`);
     } else if (at.node.key !== undefined) {
       // A flag object such as `tls=true` switches the feature on with default options.
       const enabled = parseBoolean(at.node.value ?? '');
@@ -202,7 +205,7 @@ class LabelDecoder {
     }
 
     if (at.node.key !== undefined && items.length > 0) {
-      this.issue(at.node.key, at.path, `label "${at.node.key}" is set both as a comma-separated list and with [n] items; use one form`);
+      this.issue(at.node.key, at.path, `label ${quoteValue(at.node.key)} is set both as a comma-separated list and with [n] items; use one form`);
       return undefined;
     }
     if (at.node.key !== undefined) return parseList(at.node.value ?? '');
@@ -212,10 +215,12 @@ class LabelDecoder {
 
   private decodeMap(schema: MapField, at: Position, parent: ObjectContext): Record<string, unknown> {
     if (at.node.key !== undefined) {
-      this.issue(at.node.key, at.path, `label "${at.node.key}" cannot take a value; set "${at.node.key}.${schema.placeholder}..." instead`);
+      const key = truncateValue(at.node.key);
+      this.issue(at.node.key, at.path, `label "${key}" cannot take a value; set "${key}.${schema.placeholder}..." instead`);
     }
 
-    const result: Record<string, unknown> = {};
+    // The keys are names the user chose, such as header names, so `__proto__` must stay a key.
+    const result = createDictionary<unknown>();
     for (const child of at.node.children) {
       if (!('name' in child.segment)) {
         this.unknownBelow(child, parent, false);
@@ -230,7 +235,8 @@ class LabelDecoder {
 
   private decodeArray(schema: ArrayField, at: Position, parent: ObjectContext): unknown[] {
     if (at.node.key !== undefined) {
-      this.issue(at.node.key, at.path, `label "${at.node.key}" cannot take a value; set "${at.node.key}[0]..." instead`);
+      const key = truncateValue(at.node.key);
+      this.issue(at.node.key, at.path, `label "${key}" cannot take a value; set "${key}[0]..." instead`);
     }
 
     const items: Array<{ index: number; value: unknown }> = [];
@@ -263,7 +269,7 @@ class LabelDecoder {
     const written = splitTail(key.slice(context.end));
     const suggestion = closestKey(written, known);
     if (suggestion === undefined) {
-      this.issue(key, context.path, `unknown label "${key}"`);
+      this.issue(key, context.path, `unknown label ${quoteValue(key)}`);
       return;
     }
     const tail = formatKeyPath(suggestion);
@@ -281,7 +287,7 @@ class LabelDecoder {
 
   private invalid(node: LabelNode, path: string[], expected: string): void {
     const key = node.key ?? '';
-    this.issue(key, path, `invalid value "${node.value ?? ''}" for label "${key}": expected ${expected}`);
+    this.issue(key, path, `invalid value ${quoteValue(node.value ?? '')} for label ${quoteValue(key)}: expected ${expected}`);
   }
 
   private issue(key: string, path: string[], message: string): void {

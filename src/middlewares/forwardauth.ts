@@ -10,6 +10,8 @@ import { compileGoRegexp, type GoRegexp } from '../rules/go-regexp.js';
 import { option, stringList } from './options.js';
 import { editResponseHeaders } from './response-headers.js';
 import { withPreview, type Middleware, type Next, type RequestContext } from './types.js';
+import { createDictionary, getOwn } from '../dictionary.js';
+import { checkNoControlCharacters } from './request-target.js';
 
 /** Time allowed for the whole authentication request, Traefik's client timeout. */
 const AUTH_TIMEOUT_MS = 30_000;
@@ -52,6 +54,8 @@ export function forwardAuthSettings(options: Record<string, unknown>): ForwardAu
   if (typeof rawAddress !== 'string' || rawAddress.trim() === '') {
     throw new Error('forwardauth address is missing: set it to the URL of the authentication server, for example address=http://auth:4181/verify');
   }
+  // The URL parser drops tabs and line breaks silently, so they are rejected before parsing.
+  checkNoControlCharacters('forwardauth address', rawAddress.trim());
   let address: URL;
   try {
     address = new URL(rawAddress.trim());
@@ -124,7 +128,7 @@ async function sendAuthRequest(context: RequestContext, settings: ForwardAuthSet
 /** Builds the header of the request to the authentication server. */
 export function authRequestHeaders(context: RequestContext, settings: ForwardAuthSettings): Record<string, string | string[]> {
   const { request } = context;
-  const headers: Record<string, string | string[]> = {};
+  const headers = createDictionary<string | string[]>();
   const selected = settings.authRequestHeaders.length === 0 ? undefined : new Set(settings.authRequestHeaders);
   for (const [name, value] of Object.entries(request.headers)) {
     // Host names the authentication server, and the GET carries no body.
@@ -161,7 +165,7 @@ function keptOr(headers: IncomingHttpHeaders, trusted: boolean, name: string, fa
 export function copyAuthResponseHeaders(target: IncomingHttpHeaders, authResponse: IncomingHttpHeaders, settings: ForwardAuthSettings): void {
   for (const name of settings.authResponseHeaders) {
     delete target[name];
-    const value = authResponse[name];
+    const value = getOwn(authResponse, name);
     if (value !== undefined) target[name] = joinValues(value);
   }
 

@@ -21,10 +21,13 @@ import { throttledLog, type EventLog } from './log-throttle.js';
 import { booleanOption, option } from './options.js';
 import { compileGoReplacer } from './regexp-replace.js';
 import { firstHeaderValue, requestAuthority } from './request-headers.js';
-import { requestTarget } from './request-target.js';
+import { checkNoControlCharacters, requestTarget } from './request-target.js';
 import { withPreview, type Middleware, type MiddlewarePreview, type Next, type RequestContext } from './types.js';
 
-const DEFAULT_PORTS: Readonly<Record<string, string>> = { http: '80', https: '443' };
+const DEFAULT_PORTS: ReadonlyMap<string, string> = new Map([
+  ['http', '80'],
+  ['https', '443'],
+]);
 
 /**
  * Builds `redirectScheme`. Throws an Error naming the option and the value when `scheme` is
@@ -38,7 +41,7 @@ export function createRedirectScheme(options: Record<string, unknown>): Middlewa
   }
   const port = portOption(options);
   const permanent = booleanOption(options, 'redirectScheme', 'permanent');
-  const targetPort = port === undefined || DEFAULT_PORTS[scheme] === port ? '' : `:${port}`;
+  const targetPort = port === undefined || DEFAULT_PORTS.get(scheme) === port ? '' : `:${port}`;
 
   const decide = (context: RequestContext): RedirectDecision => {
     const { request } = context;
@@ -52,7 +55,7 @@ export function createRedirectScheme(options: Record<string, unknown>): Middlewa
     const currentScheme = schemeOf(context);
     const uri = target.path + target.query;
 
-    const shownPort = currentPort === undefined || DEFAULT_PORTS[currentScheme] === currentPort ? '' : `:${currentPort}`;
+    const shownPort = currentPort === undefined || DEFAULT_PORTS.get(currentScheme) === currentPort ? '' : `:${currentPort}`;
     const currentUrl = `${currentScheme}://${host}${shownPort}${uri}`;
     const newUrl = `${scheme}://${host}${targetPort}${uri}`;
     if (newUrl === currentUrl) return { action: 'next' };
@@ -77,6 +80,7 @@ export function createRedirectRegex(options: Record<string, unknown>, logger: Lo
   if (replacement === '') {
     throw new Error('redirectRegex replacement is missing: write the URL to redirect to, with $1 or ${1} for a group, for example replacement=https://example.com/${1}');
   }
+  checkNoControlCharacters('redirectRegex replacement', replacement);
   const replacer = compileGoReplacer('redirectRegex regex', regex, replacement, 'redirectRegex replacement');
   const permanent = booleanOption(options, 'redirectRegex', 'permanent');
   const logInvalidTarget = throttledLog(logger, 'warn');

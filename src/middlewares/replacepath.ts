@@ -9,7 +9,7 @@ import type { ServerResponse } from 'node:http';
 
 import { option } from './options.js';
 import { compileGoReplacer } from './regexp-replace.js';
-import { addRequestHeader, escapePath, requestTarget } from './request-target.js';
+import { addRequestHeader, checkNoControlCharacters, escapePath, requestTarget } from './request-target.js';
 import type { Middleware, RequestContext } from './types.js';
 
 /** The request field in which Traefik passes the path as it was before the replacement. */
@@ -51,6 +51,7 @@ export function createReplacePathRegex(options: Record<string, unknown>): Middle
   if (replacement === '') {
     throw new Error('replacePathRegex replacement is missing: write the new path, with $1 or ${1} for a group, for example replacement=/v2/$1');
   }
+  checkNoControlCharacters('replacePathRegex replacement', replacement);
   const replacer = compileGoReplacer('replacePathRegex regex', regex, replacement, 'replacePathRegex replacement');
 
   return async (context, next) => {

@@ -2,6 +2,7 @@
 // the client sent it (`request.url`), so the path stays escaped: `%2F` is not turned into `/`, as
 // Traefik keeps it in `URL.RawPath`.
 import type { IncomingMessage } from 'node:http';
+import { truncateValue } from '../quote.js';
 
 /** A request target split into its parts, all as received. */
 export interface RequestTarget {
@@ -135,4 +136,22 @@ export function addRequestHeader(request: IncomingMessage, name: string, value: 
   if (current === undefined) request.headers[key] = value;
   else if (Array.isArray(current)) current.push(value);
   else (request.headers as Record<string, string | string[]>)[key] = [current, value];
+}
+
+/** Describes the first control character (U+0000 to U+001F, or U+007F) in `value`, such as `"\r" at index 3`. */
+export function findControlCharacter(value: string): string | undefined {
+  const index = value.search(/[\u0000-\u001f\u007f]/);
+  return index === -1 ? undefined : `${JSON.stringify(value[index])} at index ${index}`;
+}
+
+/**
+ * Throws an Error naming `subject` (such as `addprefix prefix`) and the value when `value` contains
+ * a control character. Such an option ends up in a request target, a Location or another header
+ * field, where a CR or LF would make every request through the middleware fail, so it is rejected
+ * when the middleware is built.
+ */
+export function checkNoControlCharacters(subject: string, value: string): void {
+  const found = findControlCharacter(value);
+  if (found === undefined) return;
+  throw new Error(`${subject} ${JSON.stringify(truncateValue(value))} is invalid: it contains the control character ${found}; remove line breaks and other control characters, or percent-encode them`);
 }

@@ -6,6 +6,7 @@ import { BerthError } from '../errors.js';
 import type { RequestFacts } from '../rules/types.js';
 import { rejectHostFields, rejectRequestTarget, type RequestRejection } from '../entrypoints/request-validation.js';
 import { normalizeHost, normalizeTarget } from './facts.js';
+import { createDictionary } from '../dictionary.js';
 
 /** A request to explain, as the API and the CLI describe it. */
 export interface ExplainRequest {
@@ -155,7 +156,7 @@ function splitUrl(url: string): SplitUrl {
  * repeated header joined with ", " (Node's rule for all but a few headers such as Set-Cookie).
  */
 function headerMap(input: Readonly<Record<string, string | readonly string[]>>): IncomingHttpHeaders {
-  const headers: Record<string, string> = {};
+  const headers = createDictionary<string>();
   for (const [name, value] of Object.entries(input)) {
     const key = name.trim().toLowerCase();
     if (key === '') continue;

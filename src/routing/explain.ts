@@ -10,6 +10,7 @@ import { explainMiddlewares, type ExplainedMiddleware, type MiddlewareResponse }
 import { chooseEntryPoint, explainTarget, schemeOf, type ExplainRequest, type ExplainTarget } from './explain-request.js';
 import { routeTableFor, type Runtime } from './runtime.js';
 import type { Route } from './table.js';
+import { createDictionary } from '../dictionary.js';
 
 export { InvalidExplainRequestError, type ExplainRequest } from './explain-request.js';
 export type { MatcherResult } from '../rules/explain.js';
@@ -266,7 +267,7 @@ function relevance(router: Pick<MergedRouter, 'rule' | 'ruleSyntax'>, facts: Req
 }
 
 function flatHeaders(facts: RequestFacts): Record<string, string> {
-  const headers: Record<string, string> = {};
+  const headers = createDictionary<string>();
   for (const [name, value] of Object.entries(facts.headers)) {
     if (value !== undefined) headers[name] = typeof value === 'string' ? value : value.join(', ');
   }

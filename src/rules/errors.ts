@@ -1,5 +1,7 @@
 // The error reported for a rule that cannot be parsed.
 
+import { MAX_QUOTED_LENGTH, truncateValue } from '../quote.js';
+
 /**
  * A rule that Traefik would reject, with the position of the problem and how to fix it.
  * The message shows the rule line, a caret under the column and the hint, so it can be put in a
@@ -45,7 +47,10 @@ export function columnAt(rule: string, index: number): number {
 
 /**
  * Formats the hint, the line of the rule that contains the column, and a caret under it. Tabs in
- * the rule are copied into the caret line so the caret stays aligned in terminals.
+ * the rule are copied into the caret line so the caret stays aligned in terminals. A line longer
+ * than MAX_QUOTED_LENGTH is cut to that many characters around the column, with an ellipsis at each
+ * cut end and the line's full length. Without the cut, a rule of many kilobytes would be repeated
+ * in full in every log line and API response.
  */
 function formatMessage(rule: string, column: number, hint: string): string {
   const chars = [...rule];
@@ -56,8 +61,19 @@ function formatMessage(rule: string, column: number, hint: string): string {
   let lineEnd = chars.indexOf('\n', lineStart);
   if (lineEnd === -1) lineEnd = chars.length;
 
-  const line = chars.slice(lineStart, lineEnd).join('');
-  const before = chars.slice(lineStart, Math.max(lineStart, column - 1));
+  // Cut the line to a window that keeps the column near its middle.
+  let from = lineStart;
+  let to = lineEnd;
+  if (to - from > MAX_QUOTED_LENGTH) {
+    const caretAt = Math.min(Math.max(column - 1, lineStart), lineEnd);
+    from = Math.max(lineStart, Math.min(caretAt - MAX_QUOTED_LENGTH / 2, lineEnd - MAX_QUOTED_LENGTH));
+    to = from + MAX_QUOTED_LENGTH;
+  }
+  const opening = from > lineStart ? '…' : '';
+  const closing = to < lineEnd ? `… (line of ${lineEnd - lineStart} characters)` : '';
+
+  const line = opening + chars.slice(from, to).join('') + closing;
+  const before = [...(opening === '' ? [] : [' ']), ...chars.slice(from, Math.max(from, column - 1))];
   const caret = `${before.map((char) => (char === '\t' ? '\t' : ' ')).join('')}^`;
-  return `invalid rule at column ${column}: ${hint}\n  ${line}\n  ${caret}`;
+  return `invalid rule at column ${column}: ${truncateValue(hint, 2 * MAX_QUOTED_LENGTH)}\n  ${line}\n  ${caret}`;
 }

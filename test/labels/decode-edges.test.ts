@@ -40,13 +40,13 @@ describe('labels that differ only in case', () => {
     );
 
     expect(labels.containerIssues).toEqual([]);
-    expect(labels.itemIssues.middlewares.mw).toEqual([expect.stringContaining('set the same option to different values')]);
+    expect(labels.itemIssues.middlewares.get('mw')).toEqual([expect.stringContaining('set the same option to different values')]);
   });
 
   it('a conflict in a router option is an issue of that router', () => {
     const labels = readContainerLabels({ 'traefik.http.routers.web.rule': 'Host(`a.example.test`)', 'traefik.http.routers.WEB.rule': 'Host(`b.example.test`)' }, 'traefik');
 
     expect(labels.containerIssues).toEqual([]);
-    expect(Object.values(labels.itemIssues.routers).flat()).toEqual([expect.stringContaining('set the same option to different values')]);
+    expect([...labels.itemIssues.routers.values()].flat()).toEqual([expect.stringContaining('set the same option to different values')]);
   });
 });

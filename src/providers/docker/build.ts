@@ -12,6 +12,7 @@ import type { ContainerLabels } from './container-labels.js';
 import { mergeContainerItems } from './merge.js';
 import { compareNames } from './naming.js';
 import { parseRuleTemplate } from './template.js';
+import { truncateValue } from '../../quote.js';
 
 export interface DockerBuildOptions {
   /** Label prefix without the trailing dot, `traefik` by default in the static configuration. */
@@ -130,41 +131,57 @@ export function buildProviderConfig(containers: ContainerInfo[], options: Docker
   if (options.network !== undefined) context.defaultNetwork = options.network;
 
   for (const container of sorted) {
-    const labels = readContainerLabels(container.labels, options.labelPrefix);
-
-    const enable = enableDecision(container, labels, options);
-    if (enable.skip) {
-      if (enable.details !== undefined) skipped.push({ id: container.id, name: container.name, ...enable.details, ...skippedRouters(container, labels, context) });
-      continue;
+    // A fault while building one container must not stop the provider, which would leave every
+    // other container unrouted, so it becomes a skip of that container with the error as reason.
+    try {
+      const built = buildContainer(container, options, context);
+      if ('items' in built) containerItems.push(built.items);
+      else if (built.skipped !== undefined) skipped.push(built.skipped);
+    } catch (error) {
+      skipped.push({ id: container.id, name: container.name, reason: `building its configuration failed: ${truncateValue(String(error))}`, severity: 'warning' });
     }
+  }
 
-    // Traefik ignores the HTTP part of a container whose labels declare only TCP or UDP items.
-    const hasHttp = [labels.routers, labels.services, labels.middlewares].some((items) => Object.keys(items).length > 0);
-    if (labels.hasTcpOrUdp && !hasHttp) {
-      const label = firstTcpOrUdpLabel(container, options.labelPrefix);
-      skipped.push({
+  return { ...mergeContainerItems(containerItems), skipped };
+}
+
+/** Reads the labels of one container and builds its items, or returns why it is skipped (undefined for a skip that is not listed). */
+function buildContainer(
+  container: ContainerInfo,
+  options: DockerBuildOptions,
+  context: ContainerBuildContext,
+): { skipped: SkippedContainer | undefined } | { items: ContainerItems } {
+  const labels = readContainerLabels(container.labels, options.labelPrefix);
+
+  const enable = enableDecision(container, labels, options);
+  if (enable.skip) {
+    return { skipped: enable.details === undefined ? undefined : { id: container.id, name: container.name, ...enable.details, ...skippedRouters(container, labels, context) } };
+  }
+
+  // Traefik ignores the HTTP part of a container whose labels declare only TCP or UDP items.
+  const hasHttp = [labels.routers, labels.services, labels.middlewares].some((items) => Object.keys(items).length > 0);
+  if (labels.hasTcpOrUdp && !hasHttp) {
+    const label = firstTcpOrUdpLabel(container, options.labelPrefix);
+    return {
+      skipped: {
         id: container.id,
         name: container.name,
         reason: `tcp/udp routers are not supported yet; labels under ${options.labelPrefix}.tcp and ${options.labelPrefix}.udp are ignored`,
         severity: 'info',
         ...(label === undefined ? {} : { label }),
-      });
-      continue;
-    }
-
-    const reason = skipReason(container);
-    let policy: ServerPolicy = { add: true };
-    if (reason !== undefined) {
-      if (!(options.allowEmptyServices === true || labels.allowNonRunning)) {
-        skipped.push({ id: container.id, name: container.name, reason, ...skippedRouters(container, labels, context) });
-        continue;
-      }
-      // The routers stay, so requests get 503 instead of 404 while the container has no server.
-      policy = { add: false, reason };
-    }
-
-    containerItems.push(buildContainerItems(container, labels, context, policy));
+      },
+    };
   }
 
-  return { ...mergeContainerItems(containerItems), skipped };
+  const reason = skipReason(container);
+  let policy: ServerPolicy = { add: true };
+  if (reason !== undefined) {
+    if (!(options.allowEmptyServices === true || labels.allowNonRunning)) {
+      return { skipped: { id: container.id, name: container.name, reason, ...skippedRouters(container, labels, context) } };
+    }
+    // The routers stay, so requests get 503 instead of 404 while the container has no server.
+    policy = { add: false, reason };
+  }
+
+  return { items: buildContainerItems(container, labels, context, policy) };
 }

@@ -13,6 +13,7 @@ import { legacyWarning } from './container-labels.js';
 import { containerLogName, containerServiceName, describeContainer } from './naming.js';
 import { buildServer } from './address.js';
 import type { RuleTemplate, TemplateModel } from './template.js';
+import { createDictionary, getOwn } from '../../dictionary.js';
 
 /** One item as a container declares it, with the part that must match across replicas. */
 export interface Declared<T> {
@@ -150,7 +151,7 @@ function middlewareFor(name: string, labels: MiddlewareLabels, container: Contai
   const types = Object.keys(labels).sort();
   const item: MiddlewareConfig = {
     type: types[0] ?? '',
-    options: (labels as Record<string, Record<string, unknown>>)[types[0] ?? ''] ?? {},
+    options: getOwn(labels as Record<string, Record<string, unknown>>, types[0] ?? '') ?? {},
     sources: [{ provider: context.provider, origin: describeContainer(container), container: containerLogName(container) }],
     errors: [],
     warnings: [],
@@ -178,21 +179,21 @@ export function buildContainerItems(container: ContainerInfo, labels: ContainerL
   const keyPrefix = `${context.prefix}.`;
   const defaultName = containerServiceName(container);
   const containerErrors = labels.containerIssues.map((issue) => issue.message);
-  const issuesOf = (kind: keyof ContainerLabels['itemIssues'], name: string): string[] => labels.itemIssues[kind][name] ?? [];
+  const issuesOf = (kind: keyof ContainerLabels['itemIssues'], name: string): string[] => labels.itemIssues[kind].get(name) ?? [];
 
-  const serviceLabels: Record<string, ServiceLabels> = Object.keys(labels.services).length > 0 ? labels.services : { [defaultName]: {} };
+  const serviceLabels: Record<string, ServiceLabels> = Object.keys(labels.services).length > 0 ? labels.services : createDictionary([[defaultName, {}]]);
   const serviceNames = Object.keys(serviceLabels).sort();
   const hasRouterLabels = Object.keys(labels.routers).length > 0;
   // Traefik creates no default router when the container defines several services.
   const servicesWithoutRouter = !hasRouterLabels && serviceNames.length > 1;
-  const routerLabels: Record<string, RouterLabels> = hasRouterLabels || servicesWithoutRouter ? labels.routers : { [defaultName]: {} };
+  const routerLabels: Record<string, RouterLabels> = hasRouterLabels || servicesWithoutRouter ? labels.routers : createDictionary([[defaultName, {}]]);
 
   const items: ContainerItems = { container, routers: new Map(), services: new Map(), middlewares: new Map() };
   const isGenerated = Object.keys(labels.services).length === 0;
   const routerNeedsService = Object.values(routerLabels).some((router) => (router.service ?? '').trim() === '');
 
   for (const name of serviceNames) {
-    const declared = serviceFor(name, serviceLabels[name] ?? {}, container, context, policy);
+    const declared = serviceFor(name, getOwn(serviceLabels, name) ?? {}, container, context, policy);
     const { item } = declared;
     // Traefik always generates this service and skips the whole container when it fails. Berth
     // drops a failed one that no router of the container uses, such as when every router names
@@ -210,7 +211,7 @@ export function buildContainerItems(container: ContainerInfo, labels: ContainerL
   }
 
   for (const name of Object.keys(routerLabels).sort()) {
-    const declared = routerFor(name, routerLabels[name] ?? {}, serviceNames, container, context);
+    const declared = routerFor(name, getOwn(routerLabels, name) ?? {}, serviceNames, container, context);
     const { item } = declared;
     item.errors.unshift(...nameError('router', name), ...issuesOf('routers', name), ...containerErrors);
     for (const legacy of labels.legacy.filter((label) => label.target === 'router')) {
@@ -224,7 +225,7 @@ export function buildContainerItems(container: ContainerInfo, labels: ContainerL
   }
 
   for (const name of Object.keys(labels.middlewares).sort()) {
-    const declared = middlewareFor(name, labels.middlewares[name] ?? {}, container, context);
+    const declared = middlewareFor(name, getOwn(labels.middlewares, name) ?? {}, container, context);
     declared.item.errors.unshift(...nameError('middleware', name), ...issuesOf('middlewares', name));
     attribute(declared.item, origin);
     items.middlewares.set(name, declared);

@@ -10,6 +10,7 @@ import type { LabelIssue } from '../../labels/decode.js';
 import { httpSchema } from '../../labels/http-schemas.js';
 import type { MiddlewareLabels, RouterLabels, ServiceLabels } from '../../labels/http-schemas.js';
 import { field } from '../../labels/schema.js';
+import { createDictionary } from '../../dictionary.js';
 
 /** All labels a container may carry under the prefix, as Traefik v3's Docker provider reads them. */
 export const dockerLabelSchema = field.object({
@@ -114,7 +115,7 @@ export interface ContainerLabels {
   /** Whether any label starts with the prefix. */
   hasPrefixedLabels: boolean;
   /** Issue messages of one router, service or middleware, by kind and item name. */
-  itemIssues: Record<ItemKind, Record<string, string[]>>;
+  itemIssues: Record<ItemKind, Map<string, string[]>>;
   /** Issues outside any item, such as an unknown `<prefix>.<key>` or an invalid `<prefix>.enable`. */
   containerIssues: LabelIssue[];
   /** Traefik v1 labels, reported as warnings. */
@@ -124,7 +125,7 @@ export interface ContainerLabels {
 /** Returns the labels whose key starts with `prefix.` (in any case), keyed by the rest of the key. */
 export function selectPrefixed(labels: Record<string, string>, prefix: string): Record<string, string> {
   const start = `${prefix.toLowerCase()}.`;
-  const selected: Record<string, string> = {};
+  const selected = createDictionary<string>();
   for (const [key, value] of Object.entries(labels)) {
     if (key.toLowerCase().startsWith(start) && key.length > start.length) selected[key.slice(start.length)] = value;
   }
@@ -144,11 +145,11 @@ export function readContainerLabels(labels: Record<string, string>, prefix: stri
   const relative = selectPrefixed(labels, prefix);
   const legacy = findLegacyLabels(relative, keyPrefix);
   const legacyKeys = new Set(legacy.map((label) => label.key.slice(keyPrefix.length)));
-  const current = Object.fromEntries(Object.entries(relative).filter(([key]) => !legacyKeys.has(key)));
+  const current = createDictionary(Object.entries(relative).filter(([key]) => !legacyKeys.has(key)));
 
   const { value, issues } = decodeLabels(dockerLabelSchema, current, keyPrefix);
 
-  const itemIssues: Record<ItemKind, Record<string, string[]>> = { routers: {}, services: {}, middlewares: {} };
+  const itemIssues: Record<ItemKind, Map<string, string[]>> = { routers: new Map(), services: new Map(), middlewares: new Map() };
   const containerIssues: LabelIssue[] = [];
   for (const issue of issues) {
     const item = itemOf(issue);
@@ -156,15 +157,17 @@ export function readContainerLabels(labels: Record<string, string>, prefix: stri
       containerIssues.push(issue);
       continue;
     }
-    const messages = (itemIssues[item.kind][item.name] ??= []);
+    const byName = itemIssues[item.kind];
+    const messages = byName.get(item.name) ?? [];
     messages.push(issue.message);
+    byName.set(item.name, messages);
   }
 
   const result: ContainerLabels = {
     allowNonRunning: value.docker?.allowNonRunning ?? false,
-    routers: value.http?.routers ?? {},
-    services: value.http?.services ?? {},
-    middlewares: value.http?.middlewares ?? {},
+    routers: value.http?.routers ?? createDictionary(),
+    services: value.http?.services ?? createDictionary(),
+    middlewares: value.http?.middlewares ?? createDictionary(),
     hasTcpOrUdp: value.tcp === true || value.udp === true,
     hasPrefixedLabels: Object.keys(relative).length > 0,
     itemIssues,

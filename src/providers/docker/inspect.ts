@@ -5,6 +5,7 @@
 import type Dockerode from 'dockerode';
 import type { ContainerHealth, ContainerInfo, ContainerNetwork } from './container-info.js';
 import { compareNames } from './naming.js';
+import { copyDictionary } from '../../dictionary.js';
 
 const HEALTH_STATES: ReadonlySet<string> = new Set(['starting', 'healthy', 'unhealthy']);
 
@@ -61,7 +62,7 @@ export function toContainerInfo(inspect: Dockerode.ContainerInspectInfo): Contai
   return {
     id: inspect.Id,
     name: (inspect.Name ?? '').replace(/^\//, ''),
-    labels: { ...(inspect.Config?.Labels ?? {}) },
+    labels: copyDictionary(inspect.Config?.Labels ?? {}),
     state,
     paused: inspect.State?.Paused === true || state === 'paused',
     health: health(inspect),

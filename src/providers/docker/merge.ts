@@ -6,6 +6,7 @@
 import type { Diagnostics, ItemSource, MiddlewareConfig, RouterConfig, ServiceConfig } from '../../dynamic/model.js';
 import type { ContainerItems, Declared } from './container-config.js';
 import { compareNames, describeContainer } from './naming.js';
+import { createDictionary, getOwn } from '../../dictionary.js';
 
 type Kind = 'router' | 'service' | 'middleware';
 
@@ -24,7 +25,7 @@ interface Accumulated<T extends Item> {
 export function stableJson(value: unknown): string {
   return JSON.stringify(value, (_key, inner: unknown) => {
     if (inner === null || typeof inner !== 'object' || Array.isArray(inner)) return inner;
-    const sorted: Record<string, unknown> = {};
+    const sorted = createDictionary<unknown>();
     for (const key of Object.keys(inner).sort()) sorted[key] = (inner as Record<string, unknown>)[key];
     return sorted;
   });
@@ -35,7 +36,7 @@ function differingSettings(a: unknown, b: unknown): string[] {
   const left = (a ?? {}) as Record<string, unknown>;
   const right = (b ?? {}) as Record<string, unknown>;
   const keys = [...new Set([...Object.keys(left), ...Object.keys(right)])].sort();
-  return keys.filter((key) => stableJson(left[key]) !== stableJson(right[key]));
+  return keys.filter((key) => stableJson(getOwn(left, key)) !== stableJson(getOwn(right, key)));
 }
 
 function appendUnique(target: string[], messages: readonly string[]): void {
@@ -76,7 +77,7 @@ function mergeKind<T extends Item>(
 }
 
 function sortedRecord<T>(entries: Map<string, T>): Record<string, T> {
-  const record: Record<string, T> = {};
+  const record = createDictionary<T>();
   for (const name of [...entries.keys()].sort(compareNames)) record[name] = entries.get(name) as T;
   return record;
 }

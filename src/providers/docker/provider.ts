@@ -12,6 +12,7 @@ import { toContainerInfo } from './inspect.js';
 import { buildProviderConfig } from './build.js';
 import { dockerOptions } from './endpoint.js';
 import { EventLineDecoder, WATCHED_ACTIONS, eventEffect, type DockerEvent } from './events.js';
+import { truncateValue } from '../../quote.js';
 
 /** Events within this window are applied together, so a burst of starts causes a few rebuilds. */
 const COALESCE_MS = 25;
@@ -60,6 +61,8 @@ export class DockerProvider {
   #flushing: Promise<void> = Promise.resolve();
   #selfNetworks: string[] = [];
   #lastConfigJson = '';
+  /** Message of the last failed build, so a repeated failure is logged once. */
+  #lastBuildError: string | undefined;
 
   #running = false;
   #stream: NodeJS.ReadableStream | undefined;
@@ -287,7 +290,23 @@ export class DockerProvider {
     }
   }
 
+  /**
+   * Builds and publishes the configuration. A failure here is a fault in Berth, not in the
+   * connection, so it is logged once per message and the connection and event loop stay up.
+   * The next event tries again.
+   */
   #emit(): void {
+    try {
+      this.#publish();
+    } catch (error) {
+      const message = truncateValue(String(error));
+      if (message === this.#lastBuildError) return;
+      this.#lastBuildError = message;
+      this.#logger.error({ err: error }, 'building the Docker configuration failed; serving the last configuration');
+    }
+  }
+
+  #publish(): void {
     const containers = [...this.#containers.values()];
     this.#status.containers = containers.length;
     const config = buildProviderConfig(containers, {
@@ -303,6 +322,7 @@ export class DockerProvider {
     const json = JSON.stringify(config);
     if (json === this.#lastConfigJson) return;
     this.#lastConfigJson = json;
+    this.#lastBuildError = undefined;
     this.#onConfig(config);
   }
 

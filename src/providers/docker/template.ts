@@ -6,6 +6,7 @@
 // here with sprig's argument order. Anything else fails at parse time with an error naming it.
 
 import { normalizeName } from './naming.js';
+import { getOwn } from '../../dictionary.js';
 
 /** The data a defaultRule template can read, with the field names Traefik's template uses. */
 export interface TemplateModel {
@@ -48,7 +49,7 @@ const FUNCTIONS: Record<string, { arity: number; run: (args: Value[]) => Value }
     run: ([labels, key]) => {
       if (labels === undefined || typeof labels === 'string') throw new TemplateError('function "index" expects .Labels as its first argument');
       // Go's index returns the zero value for a missing map key, so a missing label gives "".
-      return labels[asText(key ?? '', 'index')] ?? '';
+      return getOwn(labels, asText(key ?? '', 'index')) ?? '';
     },
   },
   lower: { arity: 1, run: ([s]) => asText(s ?? '', 'lower').toLowerCase() },

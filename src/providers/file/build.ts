@@ -6,6 +6,7 @@ import type { ItemSource, MiddlewareConfig, ProviderConfig, RouterConfig, Router
 import type { CertificateFiles } from '../../tls/certificates.js';
 import type { FileIssue } from './decode.js';
 import type { DynamicFile, FileMiddleware, FileRouter, FileService, FileTlsOptions } from './schema.js';
+import { createDictionary, getOwn } from '../../dictionary.js';
 
 /** A certificate named in a file, with that file for messages. */
 export interface FileCertificate extends CertificateFiles {
@@ -30,11 +31,16 @@ type NamedKind = 'routers' | 'services' | 'middlewares' | 'tlsOptions';
 
 const PROVIDER = 'file';
 
+/** Returns items with no entries, whose records have no prototype, so any name is an ordinary key. */
+function emptyFileItems(): FileItems {
+  return { routers: createDictionary(), services: createDictionary(), middlewares: createDictionary(), tlsOptions: createDictionary(), certificates: [], errors: [], warnings: [] };
+}
+
 /** Builds the items of the file at `path` from its decoded content and the decoding issues. */
 export function buildFileItems(path: string, decoded: DynamicFile, issues: readonly FileIssue[]): FileItems {
   const origin = `file ${path}`;
   const source: ItemSource = { provider: PROVIDER, origin };
-  const items: FileItems = { routers: {}, services: {}, middlewares: {}, tlsOptions: {}, certificates: [], errors: [], warnings: [] };
+  const items = emptyFileItems();
   const issuesAt = (prefix: readonly string[]): string[] =>
     issues.filter((issue) => prefix.every((segment, index) => issue.path[index] === segment)).map((issue) => issue.message);
 
@@ -76,7 +82,7 @@ export function buildFileItems(path: string, decoded: DynamicFile, issues: reado
  * name defined in two files keeps its first definition, and the second is reported and ignored.
  */
 export function mergeFileItems(files: readonly FileItems[]): FileItems {
-  const merged: FileItems = { routers: {}, services: {}, middlewares: {}, tlsOptions: {}, certificates: [], errors: [], warnings: [] };
+  const merged = emptyFileItems();
   const kinds: Array<[NamedKind, string]> = [
     ['routers', 'router'],
     ['services', 'service'],
@@ -89,7 +95,7 @@ export function mergeFileItems(files: readonly FileItems[]): FileItems {
       const target: Record<string, { sources: ItemSource[]; warnings: string[] }> = merged[kind];
       const added: Record<string, { sources: ItemSource[]; warnings: string[] }> = file[kind];
       for (const [name, item] of Object.entries(added)) {
-        const existing = target[name];
+        const existing = getOwn(target, name);
         if (existing === undefined) {
           target[name] = item;
           continue;
@@ -184,7 +190,7 @@ function middlewareFrom(name: string, labels: FileMiddleware, source: ItemSource
   const types = Object.keys(labels).sort();
   const item: MiddlewareConfig = {
     type: types[0] ?? '',
-    options: (labels as Record<string, Record<string, unknown>>)[types[0] ?? ''] ?? {},
+    options: getOwn(labels as Record<string, Record<string, unknown>>, types[0] ?? '') ?? {},
     sources: [source],
     errors: nameError('middleware', name),
     warnings: [],

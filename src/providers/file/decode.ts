@@ -8,6 +8,8 @@ import { type Document, isAlias, isMap, isScalar, isSeq, type LineCounter, type 
 import { closestKey, levenshtein } from '../../labels/decode.js';
 import { describeExpected, findOption, findUnsupported, parseBoolean, parseList, parseScalar } from '../../labels/schema.js';
 import type { ArrayField, FieldSchema, Infer, MapField, ObjectField, ScalarField } from '../../labels/schema.js';
+import { createDictionary } from '../../dictionary.js';
+import { quoteValue } from '../../quote.js';
 
 export interface FileIssue {
   /**
@@ -123,12 +125,13 @@ export class YamlDecoder {
   }
 
   #map(schema: MapField, at: Position, depth: number): Record<string, unknown> | undefined {
-    if (isNull(at.node)) return {};
+    if (isNull(at.node)) return createDictionary();
     if (!isMap(at.node)) {
       this.#mismatch(at, `${this.#describe(at)} must be a mapping of names, not ${kindOf(at.node)}`);
       return undefined;
     }
-    const result: Record<string, unknown> = {};
+    // The keys are names the user chose, such as header names, so `__proto__` must stay a key.
+    const result = createDictionary<unknown>();
     for (const entry of this.#entries(at, depth)) {
       const value = this.#element(schema.of, this.#child(at, entry, entry.key), depth + 1);
       if (value !== undefined) result[entry.key] = value;
@@ -197,7 +200,7 @@ export class YamlDecoder {
     const text = scalarText(node);
     const parsed = parseScalar(schema, text);
     if (parsed.value === undefined) {
-      this.#issue(at, `invalid value "${text}" for ${this.#describe(at)}: expected ${describeExpected(schema)}`);
+      this.#issue(at, `invalid value ${quoteValue(text)} for ${this.#describe(at)}: expected ${describeExpected(schema)}`);
       return undefined;
     }
     return parsed.value;

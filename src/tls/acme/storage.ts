@@ -10,6 +10,7 @@ import { constants } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
+import { copyDictionary, createDictionary, getOwn } from '../../dictionary.js';
 
 /** A certificate as Traefik stores it: PEM texts in base64, under the names it was ordered for. */
 export interface StoredCertificate {
@@ -67,7 +68,7 @@ const PRIVATE_MODE = 0o600;
  */
 export class StorageFile {
   readonly path: string;
-  #document: StorageDocument = {};
+  #document: StorageDocument = createDictionary();
   #problem: StorageError | undefined;
   #writes: Promise<void> = Promise.resolve();
 
@@ -126,7 +127,7 @@ export class StorageFile {
 
   /** Returns a copy of one resolver's section, empty when the file has none. */
   section(resolver: string): ResolverSection {
-    const section = this.#document[resolver];
+    const section = getOwn(this.#document, resolver);
     return section === undefined ? { Account: null, Certificates: null } : structuredClone(section);
   }
 
@@ -139,7 +140,8 @@ export class StorageFile {
       if (this.#problem !== undefined) throw this.#problem;
       const section = this.section(resolver);
       change(section);
-      const next = { ...this.#document, [resolver]: section };
+      const next = copyDictionary(this.#document);
+      next[resolver] = section;
       await writeAtomically(this.path, `${JSON.stringify(next, null, 2)}\n`);
       this.#document = next;
     });
@@ -150,7 +152,7 @@ export class StorageFile {
 }
 
 function parseDocument(text: string): StorageDocument | string {
-  if (text.trim() === '') return {};
+  if (text.trim() === '') return createDictionary();
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -159,7 +161,8 @@ function parseDocument(text: string): StorageDocument | string {
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'the top level is not an object of resolvers';
 
-  const document: StorageDocument = {};
+  // Resolver names such as `constructor` must not find Object.prototype's members.
+  const document: StorageDocument = createDictionary();
   for (const [name, section] of Object.entries(value)) {
     if (section === null || typeof section !== 'object' || Array.isArray(section)) return `the entry of resolver "${name}" is not an object`;
     const { Account = null, Certificates = null, BerthDnsRecords } = section as Partial<ResolverSection>;

@@ -9,7 +9,9 @@ import type { AddressInfo } from 'node:net';
 
 import { afterEach, describe, expect, test } from 'vitest';
 
-import { silentLogger } from '../../../src/observability/logger.js';
+import { silentLogger, type Logger } from '../../../src/observability/logger.js';
+import type { ProviderConfig } from '../../../src/dynamic/model.js';
+import { captureLogs } from '../../middlewares/log-capture.js';
 import { DockerProvider, type DockerProviderStatus } from '../../../src/providers/docker/provider.js';
 
 /** A Docker API that lists no containers and fails every request while `down` is set. */
@@ -68,12 +70,12 @@ afterEach(async () => {
   docker = undefined;
 });
 
-async function startProvider(fake: FakeDocker): Promise<DockerProvider> {
+async function startProvider(fake: FakeDocker, onConfig: (config: ProviderConfig) => void = () => {}, logger: Logger = silentLogger()): Promise<DockerProvider> {
   const endpoint = await fake.listen();
   const started = new DockerProvider(
     { endpoint, exposedByDefault: true, defaultRule: 'Host(`{{ normalize .Name }}`)', labelPrefix: 'traefik', allowEmptyServices: false },
-    silentLogger(),
-    () => {},
+    logger,
+    onConfig,
   );
   started.start();
   return started;
@@ -125,5 +127,27 @@ describe('Docker provider status', () => {
     expect(down.reconnects).toBe(0);
     expect(back.reconnects).toBe(1);
     expect(back.failedAttempts).toBe(0);
+  });
+
+  // Before, an exception while building or applying the configuration was taken for a lost
+  // connection, so the provider reconnected every few seconds and never applied a configuration.
+  test('failed configuration build keeps the connection', async () => {
+    docker = new FakeDocker();
+    const logs = captureLogs('error');
+    let calls = 0;
+    provider = await startProvider(
+      docker,
+      () => {
+        calls += 1;
+        throw new TypeError('issuesOf is not iterable');
+      },
+      logs.logger,
+    );
+
+    const status = await waitFor(provider, (current) => current.connected);
+    expect(calls).toBe(1);
+    expect(status.failedAttempts).toBe(0);
+    expect(status.lastError).toBeUndefined();
+    expect(logs.withMessage('building the Docker configuration failed; serving the last configuration')).toHaveLength(1);
   });
 });

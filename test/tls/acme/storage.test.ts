@@ -34,6 +34,23 @@ describe('ACME storage file', () => {
     expect(readdirSync(join(path, '..'))).toEqual(['acme.json']);
   });
 
+  // Before, section('constructor') found Object's constructor function and structuredClone threw.
+  test('resolver named constructor starts empty', async () => {
+    const path = join(directory(), 'acme.json');
+    const storage = new StorageFile(path);
+    await storage.load();
+    expect(storage.section('constructor')).toEqual({ Account: null, Certificates: null });
+
+    await storage.update('constructor', (section) => {
+      section.Certificates = [];
+    });
+    await storage.update('__proto__', (section) => {
+      section.Certificates = [];
+    });
+    const written = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    expect(Object.keys(written)).toEqual(['constructor', '__proto__']);
+  });
+
   test('other resolvers and unknown keys kept', async () => {
     const path = join(directory(), 'acme.json');
     writeFileSync(path, JSON.stringify({ other: { Account: null, Certificates: [], Extra: 1 } }), { mode: 0o600 });
