@@ -5,7 +5,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { request as undiciRequest } from 'undici';
 
 import { peerAddress } from '../proxy/forwarded.js';
-import { removeHopByHopHeaders } from '../proxy/headers.js';
+import { HOP_BY_HOP_HEADERS, removeHopByHopHeaders } from '../proxy/headers.js';
 import { compileGoRegexp, type GoRegexp } from '../rules/go-regexp.js';
 import { option, stringList } from './options.js';
 import { editResponseHeaders } from './response-headers.js';
@@ -131,8 +131,7 @@ export function authRequestHeaders(context: RequestContext, settings: ForwardAut
   const headers = createDictionary<string | string[]>();
   const selected = settings.authRequestHeaders.length === 0 ? undefined : new Set(settings.authRequestHeaders);
   for (const [name, value] of Object.entries(request.headers)) {
-    // Host names the authentication server, and the GET carries no body.
-    if (value === undefined || name.startsWith(':') || name === 'host' || name === 'content-length' || name === 'transfer-encoding') continue;
+    if (value === undefined || name.startsWith(':') || skipForAuthRequest(name)) continue;
     if (selected !== undefined && !selected.has(name)) continue;
     headers[name] = value;
   }
@@ -150,6 +149,17 @@ export function authRequestHeaders(context: RequestContext, settings: ForwardAut
   headers['x-forwarded-host'] = keptOr(request.headers, trusted, 'x-forwarded-host', request.headers.host ?? request.headers[':authority']?.toString() ?? '');
   headers['x-forwarded-uri'] = keptOr(request.headers, trusted, 'x-forwarded-uri', request.url ?? '/');
   return headers;
+}
+
+/**
+ * Returns true for client fields that do not belong on the GET to the authentication server. Host names that
+ * server, and the GET has no body, so Content-Length and Expect have nothing to describe. Hop-by-hop fields
+ * (RFC 9110 §7.6.1), which still include `Upgrade` and `Connection: upgrade` on a WebSocket request, describe
+ * the client's connection, and Traefik's forwardAuth removes them too. undici's request() also throws on
+ * Upgrade, Expect and a Connection other than keep-alive or close, which would turn every such request into a 500.
+ */
+function skipForAuthRequest(name: string): boolean {
+  return HOP_BY_HOP_HEADERS.has(name) || name === 'host' || name === 'content-length' || name === 'expect';
 }
 
 function keptOr(headers: IncomingHttpHeaders, trusted: boolean, name: string, fallback: string): string {
