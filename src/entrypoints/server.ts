@@ -19,6 +19,7 @@ import { sniffProtocol, type ClientHelloInfo, type ConnectionProtocol } from './
 import { closeWhenIdle, startRequestTimers } from './timeouts.js';
 import { TlsOptionsServers, defaultContextOptions, type TlsHandshakeSource } from './tls-handshake.js';
 import { answerClientError } from './client-error.js';
+import { foldSingleValueFieldsOnWrite } from './http2-single-value.js';
 import { InFlightResponses } from './in-flight.js';
 import { MAX_WAITING_REQUESTS, servePipelined, type PipelineTurn } from './pipeline.js';
 import { dropRedundantHost, isHttp2Stream, isServerWideOptions, rejectRequest, type RequestRejection } from './request-validation.js';
@@ -270,6 +271,7 @@ export class EntryPoint {
     });
     const onRequest = (request: Http2ServerRequest | IncomingMessage, response: Http2ServerResponse | ServerResponse): void => {
       if (!isHttp2Stream(request)) return;
+      foldSingleValueFieldsOnWrite(response as unknown as ServerResponse);
       // The compatibility API offers the members of IncomingMessage and ServerResponse that the
       // dispatcher and the forwarder use, including `socket.remoteAddress`, `req` and `writeContinue()`.
       this.#onRequest(request as unknown as IncomingMessage, response as unknown as ServerResponse, scheme);
