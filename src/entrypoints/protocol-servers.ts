@@ -61,7 +61,7 @@ export function createTlsServer(options: ProtocolServerOptions, source: TlsHands
     ...tlsServerOptions(source),
     allowHTTP1: true,
     // RFC 9113 section 6.5.2: the limits a client must respect on this connection.
-    settings: http2Settings(options),
+    ...http2Limits(options),
     handshakeTimeout: handshakeTimeoutMs(options),
   } as Parameters<typeof createSecureServer>[0]);
   guardSessionSetup(server, 'secureConnection', options.onSessionSetupError);
@@ -88,9 +88,33 @@ export function handshakeTimeoutMs(options: ProtocolServerOptions): number {
 
 /** Builds the server of h2c connections: HTTP/2 without TLS, for clients that know the entry point speaks it. */
 export function createPriorKnowledgeServer(options: ProtocolServerOptions): Http2Server {
-  const server = createH2cServer({ settings: http2Settings(options) });
+  const server = createH2cServer(http2Limits(options));
   guardSessionSetup(server, 'connection', options.onSessionSetupError);
   return server;
+}
+
+/**
+ * Factor by which node:http2 may receive more header list bytes than `maxHeaderSize`. Node.js resets a
+ * stream whose list passes its limit with ENHANCE_YOUR_CALM before JavaScript receives the request.
+ * The entry point could then never send the 431 that RFC 9113 §10.5.1 suggests and Go's server sends. With
+ * this allowance a list up to twice the limit reaches the entry point, which responds 431, and only a
+ * larger one is reset. The value is also what the SETTINGS frame advertises, which RFC 9113 §6.5.2 makes
+ * advisory.
+ */
+const HEADER_LIST_ALLOWANCE = 2;
+
+/** Largest value of an HTTP/2 setting (RFC 9113 §6.5.1: 32 bits). */
+const MAX_SETTING_VALUE = 2 ** 32 - 1;
+
+/**
+ * Returns the HTTP/2 SETTINGS and Node.js's limit on the number of fields in a request's header list.
+ * Node.js's default of 128 fields reset requests that HTTP/1.1 accepts, such as those of browsers that
+ * send each cookie as a field of its own (RFC 9113 §8.2.3). Each field counts at least 32 bytes toward
+ * maxHeaderListSize, so the count set here never binds before the size does.
+ */
+function http2Limits(options: ProtocolServerOptions): { settings: Settings; maxHeaderListPairs: number } {
+  const settings = http2Settings(options);
+  return { settings, maxHeaderListPairs: Math.ceil((settings.maxHeaderListSize ?? options.maxHeaderSize) / 32) };
 }
 
 /**
@@ -102,6 +126,7 @@ function http2Settings(options: ProtocolServerOptions): Settings {
   const settings = { maxConcurrentStreams: options.maxConcurrentStreams, maxHeaderListSize: options.maxHeaderSize };
   try {
     getPackedSettings(settings);
+    settings.maxHeaderListSize = Math.min(options.maxHeaderSize * HEADER_LIST_ALLOWANCE, MAX_SETTING_VALUE);
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
     throw new Error(`invalid HTTP/2 settings ${JSON.stringify(settings)} (${detail}); set http2.maxConcurrentStreams and the header size limit to whole numbers from 1 to 4294967295`, { cause: error });

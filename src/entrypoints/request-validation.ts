@@ -3,10 +3,11 @@
 import type { IncomingMessage } from 'node:http';
 import { Http2ServerRequest } from 'node:http2';
 
+import { DEFAULT_MAX_HEADER_BYTES } from '../config/types.js';
 import { splitAbsoluteTarget } from '../routing/facts.js';
 
 export interface RequestRejection {
-  status: 400 | 501 | 505;
+  status: 400 | 431 | 501 | 505;
   /** Reason for the rejection, for the debug log. */
   reason: string;
 }
@@ -23,9 +24,12 @@ export function isHttp2Stream(request: IncomingMessage | Http2ServerRequest): re
   return request instanceof Http2ServerRequest;
 }
 
-/** Returns why a request must be rejected, or undefined for a request Berth may route. */
-export function rejectRequest(request: IncomingMessage | Http2ServerRequest): RequestRejection | undefined {
-  return isHttp2Stream(request) ? rejectHttp2Request(request) : rejectHttp1Request(request);
+/**
+ * Returns why a request must be rejected, or undefined for a request Berth may route. `maxHeaderSize`
+ * bounds the header list of an HTTP/2 request, because node:http2 accepts more (see protocol-servers.ts).
+ */
+export function rejectRequest(request: IncomingMessage | Http2ServerRequest, maxHeaderSize: number = DEFAULT_MAX_HEADER_BYTES): RequestRejection | undefined {
+  return isHttp2Stream(request) ? rejectHttp2Request(request, maxHeaderSize) : rejectHttp1Request(request);
 }
 
 /**
@@ -63,7 +67,10 @@ export function rejectHostFields(hosts: readonly string[], required: boolean): R
  * as malformed when its Host names another authority than its `:authority`, and Berth does so, so
  * that routing and the Host sent to the server cannot disagree.
  */
-function rejectHttp2Request(request: Http2ServerRequest): RequestRejection | undefined {
+function rejectHttp2Request(request: Http2ServerRequest, maxHeaderSize: number): RequestRejection | undefined {
+  const size = headerListSize(request.rawHeaders);
+  if (size > maxHeaderSize) return { status: 431, reason: `header list of ${size} bytes exceeds the limit of ${maxHeaderSize}` };
+
   const hosts = fieldValues(request.rawHeaders, 'host');
   if (hosts.length > 1) return { status: 400, reason: 'more than one host field' };
 
@@ -76,6 +83,19 @@ function rejectHttp2Request(request: Http2ServerRequest): RequestRejection | und
     if (typeof value === 'string' && !VALID_HOST.test(value)) return { status: 400, reason: 'invalid :authority or host value' };
   }
   return rejectRequestTarget(request.method, request.url);
+}
+
+/**
+ * Returns the size of a header list as HTTP/2 counts it for SETTINGS_MAX_HEADER_LIST_SIZE: the name
+ * and value of each field, pseudo-header fields included, plus 32 bytes each (RFC 9113 §6.5.2).
+ * node:http2 counts the same way. Names and values arrive as Latin-1 strings, one character per byte.
+ */
+export function headerListSize(rawHeaders: readonly string[]): number {
+  let size = 0;
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    size += (rawHeaders[i] as string).length + (rawHeaders[i + 1] as string).length + 32;
+  }
+  return size;
 }
 
 /**

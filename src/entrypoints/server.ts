@@ -283,7 +283,7 @@ export class EntryPoint {
 
   #onRequest(request: IncomingMessage, response: ServerResponse, scheme: Scheme): void {
     this.#silent.delete(request.socket);
-    const rejection = rejectRequest(request);
+    const rejection = rejectRequest(request, this.#options.maxHeaderSize ?? DEFAULT_MAX_HEADER_BYTES);
     if (isHttp2Stream(request)) {
       if (rejection !== undefined) {
         this.#reject(response, rejection);
