@@ -128,13 +128,19 @@ export function wrapResponse(request: IncomingMessage, response: ServerResponse,
 
   const decideOnHeader = (statusCode: number, reason: string | undefined, headers: HeaderList): void => {
     stopFlushTimer();
-    if (!mayCompress(request, statusCode, headers, settings)) {
+    if (!mayCompress(statusCode, headers, settings)) {
       phase = { kind: 'passthrough' };
       sendHead(statusCode, reason, headers);
       return;
     }
     // Whether the body is compressed depends on Accept-Encoding from here on, which caches must know.
     const varied = withVary(headers);
+    // A HEAD response has no body to compress, but carries the fields a GET would (RFC 9110 §9.3.2).
+    if (request.method === 'HEAD') {
+      phase = { kind: 'passthrough' };
+      sendHead(statusCode, reason, varied);
+      return;
+    }
     const length = headerValue(headers, 'content-length');
     const knownLength = length === undefined ? undefined : Number(length);
     if (encoding === undefined || (knownLength !== undefined && knownLength < settings.minResponseBodyBytes)) {
@@ -224,9 +230,9 @@ export function wrapResponse(request: IncomingMessage, response: ServerResponse,
 }
 
 /** Returns false for a response that must keep its body as the server sent it. */
-function mayCompress(request: IncomingMessage, statusCode: number, headers: HeaderList, settings: CompressSettings): boolean {
-  // A HEAD response has no body, and 204 and 304 never have one (RFC 9110 §6.4.1).
-  if (request.method === 'HEAD' || statusCode < 200 || statusCode === 204 || statusCode === 304) return false;
+function mayCompress(statusCode: number, headers: HeaderList, settings: CompressSettings): boolean {
+  // 1xx, 204 and 304 responses never have content (RFC 9110 §6.4.1).
+  if (statusCode < 200 || statusCode === 204 || statusCode === 304) return false;
   const contentEncoding = headerValue(headers, 'content-encoding');
   if (contentEncoding !== undefined && contentEncoding.trim().toLowerCase() !== 'identity' && contentEncoding.trim() !== '') return false;
   // A range refers to the bytes of the uncompressed representation (RFC 9110 §14.4).

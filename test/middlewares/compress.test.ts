@@ -187,6 +187,21 @@ describe('compress', () => {
     expect(reply.headers['content-encoding']).toBeUndefined();
   });
 
+  // A HEAD response used to lack the Vary that the GET response carries.
+  it('adds Vary to HEAD as to GET', async () => {
+    const port = await serve({}, sendJson(BIG));
+    const head = await get(port, { 'accept-encoding': 'gzip' }, 'HEAD');
+    const full = await get(port, { 'accept-encoding': 'gzip' });
+    expect(head.headers.vary).toBe('Accept-Encoding');
+    expect(head.headers.vary).toBe(full.headers.vary);
+  });
+
+  it('leaves Vary off an excluded HEAD', async () => {
+    const port = await serve({}, sendJson(BIG, ['Cache-Control', 'no-transform']));
+    const reply = await get(port, { 'accept-encoding': 'gzip' }, 'HEAD');
+    expect(reply.headers.vary).toBeUndefined();
+  });
+
   it('skips 204', async () => {
     const port = await serve({}, (_request, response) => {
       response.writeHead(204, ['X-Test', '1']);
