@@ -236,6 +236,10 @@ function dispatchOptions(
   // NOTE: for an https server, undici takes the TLS server name (SNI and certificate check) from the Host
   // field, which is the client's Host when passHostHeader is true, not the host of the server URL. It also
   // closes a pooled TLS connection when the next request carries another Host.
+  // NOTE: undici 7 sends a HEAD with `connection: close` and opens a new connection for the next request
+  // (lib/dispatcher/client-h1.js, `method === 'HEAD'`). Its `reset: false` option would keep the connection.
+  // But a server that wrongly sends a body after a HEAD response would then have those bytes read as the
+  // response to the next request on that connection, which may be another client's.
   return {
     // The origin of an `h2c://` URL is opaque in WHATWG URLs, and undici connects to h2c servers by their http:// origin.
     origin: upstream.url.protocol === 'h2c:' ? `http://${upstream.url.host}` : upstream.url.origin,
