@@ -80,11 +80,11 @@ export async function run(config: StaticConfig, logger: Logger): Promise<Running
   const providers: { docker?: DockerProvider; file?: FileProvider } = {};
   const dockerConfig = config.providers.docker;
   if (dockerConfig) {
-    providers.docker = new DockerProvider(dockerConfig, logger, (providerConfig) => store.update('docker', providerConfig));
+    providers.docker = new DockerProvider(dockerConfig, logger, (providerConfig) => store.submit('docker', providerConfig));
   }
   const fileConfig = config.providers.file;
   if (fileConfig) {
-    providers.file = new FileProvider({ config: fileConfig, logger, certificates, onConfig: (providerConfig) => store.update('file', providerConfig) });
+    providers.file = new FileProvider({ config: fileConfig, logger, certificates, onConfig: (providerConfig) => store.submit('file', providerConfig) });
   }
 
   const entryPoints: EntryPoint[] = [];
@@ -153,6 +153,8 @@ export async function run(config: StaticConfig, logger: Logger): Promise<Running
   }
   providers.docker?.start();
   await providers.file?.start();
+  // The file configuration is serving when run returns, as it was before rebuilds ran in slices.
+  await store.settled();
 
   return {
     async stop() {
@@ -160,6 +162,8 @@ export async function run(config: StaticConfig, logger: Logger): Promise<Running
       acme?.stop();
       await providers.docker?.stop();
       await providers.file?.stop();
+      // A rebuild still running would start health checks after the registry closed.
+      await store.settled();
       await Promise.all(entryPoints.map((entryPoint) => entryPoint.close()));
       // Every client connection is closed by now, so a request still in flight has no client to respond to.
       await forwarder.close(0);

@@ -2,8 +2,10 @@
 import type { Logger } from '../observability/logger.js';
 import { Fields } from '../observability/fields.js';
 import type { HealthRegistry } from '../balancer/health-registry.js';
-import { buildRuntime, type Runtime } from '../routing/runtime.js';
-import { mergeProviders } from './merged.js';
+import { RuleCache } from '../routing/rule-cache.js';
+import { buildRuntime, buildRuntimeSteps, type BuildOptions, type Runtime } from '../routing/runtime.js';
+import { mergeProviders, mergeProvidersSteps } from './merged.js';
+import { runInSlices, runToEnd, type Steps } from './steps.js';
 import { emptyProviderConfig, type ItemSource, type ProviderConfig, type RouterTlsConfig } from './model.js';
 
 export interface ConfigurationStoreOptions {
@@ -19,11 +21,23 @@ export interface ConfigurationStoreOptions {
   onRuntime: (runtime: Runtime) => void;
 }
 
+/**
+ * Time, in milliseconds, after which a rebuild started by `submit` pauses so that requests get a
+ * turn. Shorter slices lower the stall and make the rebuild take longer overall.
+ */
+const REBUILD_SLICE_MS = 10;
+
 export class ConfigurationStore {
   readonly #providers = new Map<string, ProviderConfig>();
   readonly #options: ConfigurationStoreOptions;
   readonly #logger: Logger;
   #generation = 0;
+  readonly #ruleCache = new RuleCache();
+  /** Providers submitted since the last applied rebuild, for the log line. */
+  readonly #submitted = new Set<string>();
+  /** The running rebuild loop of `submit`, or undefined when idle. */
+  #rebuilding: Promise<void> | undefined;
+  #rebuildAgain = false;
   /** Problems already logged, so each is logged once and not again on every rebuild. */
   #loggedProblems = new Set<string>();
   /** Skipped containers already logged, by provider, id and reason, so each is logged again only when its reason changes. */
@@ -43,28 +57,82 @@ export class ConfigurationStore {
     });
   }
 
-  /** Replaces one provider's configuration and applies the result. */
+  /** Replaces one provider's configuration and applies the result before returning. */
   update(provider: string, config: ProviderConfig): Runtime {
     this.#providers.set(provider, config);
-    const runtime = buildRuntime(mergeProviders(this.#providers), {
+    this.#submitted.add(provider);
+    // A rebuild of `submit` that is still running finds the newer generation at its next pause and stops.
+    const runtime = runToEnd(this.#rebuildSteps(++this.#generation));
+    this.#apply(runtime);
+    return runtime;
+  }
+
+  /**
+   * Replaces one provider's configuration and rebuilds in the background: the rebuild runs in
+   * slices between which requests are served by the current runtime, which is swapped only when
+   * the new one is complete. Configurations submitted during a rebuild are applied together by
+   * the next one.
+   */
+  submit(provider: string, config: ProviderConfig): void {
+    this.#providers.set(provider, config);
+    this.#submitted.add(provider);
+    if (this.#rebuilding !== undefined) {
+      this.#rebuildAgain = true;
+      return;
+    }
+    this.#rebuilding = this.#rebuildLoop().finally(() => {
+      this.#rebuilding = undefined;
+    });
+  }
+
+  /** Resolves when no rebuild started by `submit` is running. */
+  async settled(): Promise<void> {
+    while (this.#rebuilding !== undefined) await this.#rebuilding;
+  }
+
+  async #rebuildLoop(): Promise<void> {
+    do {
+      this.#rebuildAgain = false;
+      const generation = ++this.#generation;
+      try {
+        const result = await runInSlices(this.#rebuildSteps(generation), REBUILD_SLICE_MS, () => this.#generation !== generation);
+        if (!result.stopped) this.#apply(result.value);
+      } catch (error) {
+        // Bad configuration is recorded on its items instead of thrown, so this is a bug. The current runtime stays.
+        this.#logger.error({ err: error, [Fields.provider]: [...this.#submitted].sort().join(', ') }, 'configuration rebuild failed; serving the previous configuration');
+      }
+    } while (this.#rebuildAgain);
+  }
+
+  /** Builds the runtime of every provider's current configuration. */
+  *#rebuildSteps(generation: number): Steps<Runtime> {
+    const merged = yield* mergeProvidersSteps(new Map(this.#providers));
+    const options: BuildOptions = {
       entryPoints: this.#options.entryPoints,
-      generation: ++this.#generation,
+      generation,
       ...(this.#options.health ? { health: this.#options.health } : {}),
       logger: this.#options.logger,
       ...(this.#options.entryPointTls ? { entryPointTls: this.#options.entryPointTls } : {}),
       ...(this.#options.certResolvers ? { certResolvers: this.#options.certResolvers } : {}),
-    });
+      ruleCache: this.#ruleCache,
+    };
+    return yield* buildRuntimeSteps(merged, options);
+  }
+
+  /** Logs the new runtime's problems and hands it to the entry points. */
+  #apply(runtime: Runtime): void {
     this.#logProblems(runtime);
     this.#logSkipped(runtime);
     this.#options.onRuntime(runtime);
 
+    const providers = [...this.#submitted].sort();
+    this.#submitted.clear();
     const { routers, services, middlewares, skipped } = runtime.config;
     const disabled = [...routers.values()].filter((router) => router.errors.length > 0).length;
     this.#logger.info(
-      { [Fields.provider]: provider, [Fields.counts]: { routers: routers.size, routersDisabled: disabled, services: services.size, middlewares: middlewares.size, containersSkipped: skipped.length } },
+      { [Fields.provider]: providers.join(', '), [Fields.counts]: { routers: routers.size, routersDisabled: disabled, services: services.size, middlewares: middlewares.size, containersSkipped: skipped.length } },
       'configuration applied',
     );
-    return runtime;
   }
 
   #logProblems(runtime: Runtime): void {
@@ -78,16 +146,15 @@ export class ConfigurationStore {
 
     for (const [kind, items, field] of kinds) {
       for (const item of items.values()) {
-        const origin = originFields(item.sources);
         for (const error of item.errors) {
           const key = `${kind}\0${item.name}\0error\0${error}`;
           current.add(key);
-          if (!this.#loggedProblems.has(key)) this.#logger.warn({ [field]: item.name, ...origin, [Fields.problem]: error }, `${kind} disabled`);
+          if (!this.#loggedProblems.has(key)) this.#logger.warn({ [field]: item.name, ...originFields(item.sources), [Fields.problem]: error }, `${kind} disabled`);
         }
         for (const warning of item.warnings) {
           const key = `${kind}\0${item.name}\0warning\0${warning}`;
           current.add(key);
-          if (!this.#loggedProblems.has(key)) this.#logger.warn({ [field]: item.name, ...origin, [Fields.problem]: warning }, `${kind} has a warning`);
+          if (!this.#loggedProblems.has(key)) this.#logger.warn({ [field]: item.name, ...originFields(item.sources), [Fields.problem]: warning }, `${kind} has a warning`);
         }
       }
     }

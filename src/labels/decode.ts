@@ -100,6 +100,21 @@ export interface DecodeResult<T> {
   issues: LabelIssue[];
 }
 
+/**
+ * Known keys by schema, listed once per schema object. The list of the Docker label schema has
+ * hundreds of keys, and listing it for every decoded label took most of a rebuild's decoding time.
+ */
+const knownKeysCache = new WeakMap<FieldSchema, readonly (readonly string[])[]>();
+
+function knownKeysOf(schema: FieldSchema): readonly (readonly string[])[] {
+  let known = knownKeysCache.get(schema);
+  if (known === undefined) {
+    known = listKnownKeys(schema);
+    knownKeysCache.set(schema, known);
+  }
+  return known;
+}
+
 /** The nearest enclosing object, against whose known keys unknown labels are matched. */
 interface ObjectContext {
   schema: ObjectField;
@@ -135,7 +150,7 @@ class LabelDecoder {
     const result: Record<string, unknown> = {};
 
     if (at.node.key !== undefined && !schema.flag) {
-      const example = listKnownKeys(schema).find((key) => key.length > 0) ?? [];
+      const example = knownKeysOf(schema).find((key) => key.length > 0) ?? [];
       const key = truncateValue(at.node.key);
       this.issue(at.node.key, at.path, `label "${key}" cannot take a value; set one of its options, such as "${key}.${formatKeyPath(example)}"`);
     } else if (at.node.key !== undefined) {
@@ -256,15 +271,14 @@ class LabelDecoder {
    * enclosing object. With `belowOnly`, the node's own label is known and only its children are reported.
    */
   private unknownBelow(node: LabelNode, context: ObjectContext, belowOnly: boolean): void {
-    const known = listKnownKeys(context.schema);
     const visit = (current: LabelNode, isStart: boolean): void => {
-      if (current.key !== undefined && !(belowOnly && isStart)) this.unknown(current.key, context, known);
+      if (current.key !== undefined && !(belowOnly && isStart)) this.unknown(current.key, context, knownKeysOf(context.schema));
       for (const child of current.children) visit(child, false);
     };
     visit(node, true);
   }
 
-  private unknown(key: string, context: ObjectContext, known: string[][]): void {
+  private unknown(key: string, context: ObjectContext, known: readonly (readonly string[])[]): void {
     const prefix = key.slice(0, context.end);
     const written = splitTail(key.slice(context.end));
     const suggestion = closestKey(written, known);

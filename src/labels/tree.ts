@@ -63,10 +63,9 @@ export function segmentText(segment: KeySegment): string {
   return 'name' in segment ? segment.name : `[${segment.index}]`;
 }
 
-function sameSegment(a: KeySegment, b: KeySegment): boolean {
-  if ('name' in a && 'name' in b) return a.name.toLowerCase() === b.name.toLowerCase();
-  if ('index' in a && 'index' in b) return a.index === b.index;
-  return false;
+/** Returns a text that is equal for two segments exactly when they name the same child. Names compare case-insensitively. */
+function segmentIdentity(segment: KeySegment): string {
+  return 'name' in segment ? `.${segment.name.toLowerCase()}` : `[${segment.index}]`;
 }
 
 /**
@@ -76,6 +75,9 @@ function sameSegment(a: KeySegment, b: KeySegment): boolean {
 export function buildLabelTree(labels: Record<string, string>, keyPrefix = ''): LabelTree {
   const root: LabelNode = { segment: { name: '' }, children: [] };
   const malformed: MalformedLabel[] = [];
+  // Children by segment identity. A container may declare thousands of routers, and a linear
+  // search of `children` for every label made building the tree quadratic in their number.
+  const childIndex = new Map<LabelNode, Map<string, LabelNode>>();
 
   for (const path of Object.keys(labels).sort()) {
     const value = labels[path] ?? '';
@@ -89,10 +91,17 @@ export function buildLabelTree(labels: Record<string, string>, keyPrefix = ''): 
     let node = root;
     const names: string[] = [];
     for (const segment of segments) {
-      let child = node.children.find((candidate) => sameSegment(candidate.segment, segment));
+      let children = childIndex.get(node);
+      if (children === undefined) {
+        children = new Map();
+        childIndex.set(node, children);
+      }
+      const identity = segmentIdentity(segment);
+      let child = children.get(identity);
       if (child === undefined) {
         child = { segment, children: [] };
         node.children.push(child);
+        children.set(identity, child);
       }
       node = child;
       const name = 'name' in child.segment ? child.segment.name : String(child.segment.index);

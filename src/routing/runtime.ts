@@ -3,7 +3,7 @@
 // entry points swap one reference to it, so requests in flight finish on the old one.
 import { DEFAULT_TLS_OPTIONS_NAME, qualifyName, resolveReferences, withOrigin, type MergedConfig, type MergedMiddleware, type MergedRouter } from '../dynamic/merged.js';
 import type { RouterTlsConfig } from '../dynamic/model.js';
-import { compileRule, defaultPriority, literalHosts, parseRule } from '../rules/index.js';
+import { defaultPriority } from '../rules/index.js';
 import { buildChains, isChain } from '../middlewares/chain.js';
 import { createMiddleware } from '../middlewares/registry.js';
 import type { Middleware, MiddlewareBuildContext } from '../middlewares/types.js';
@@ -13,7 +13,9 @@ import { silentLogger, type Logger } from '../observability/logger.js';
 import { routerCertificateRequests } from '../tls/acme/domains.js';
 import { DEFAULT_TLS_OPTIONS, resolveTlsOptions, type TlsOptions } from '../tls/options.js';
 import { buildTlsOptionsSelector, type TlsOptionsSelector, type TlsRouterUse } from '../tls/options-by-host.js';
-import { buildServices, type RuntimeService } from './services.js';
+import { compileRouterRule, type RuleCache } from './rule-cache.js';
+import { buildServicesSteps, type RuntimeService } from './services.js';
+import { runToEnd, type Steps } from '../dynamic/steps.js';
 import { RouteTable, type Route } from './table.js';
 
 export type { RuntimeServer, RuntimeService } from './services.js';
@@ -68,6 +70,8 @@ export interface BuildOptions {
    * resolver gets a warning. Undefined skips the check, for callers without a static configuration.
    */
   certResolvers?: readonly string[];
+  /** Compiled rules of earlier builds, reused for rules whose text did not change. */
+  ruleCache?: RuleCache;
 }
 
 /** Returns the routers of `entryPoint` for requests of `scheme`: TLS routers for https, the others for http. */
@@ -77,8 +81,16 @@ export function routeTableFor(runtime: Runtime, entryPoint: string, scheme: 'htt
 
 /** Compiles `config` into a runtime. Problems are recorded on the items; this never throws for bad input. */
 export function buildRuntime(config: MergedConfig, options: BuildOptions): Runtime {
-  const services = buildServices(config, options.health);
-  const middlewares = buildMiddlewares(config, services, options.logger ?? silentLogger());
+  return runToEnd(buildRuntimeSteps(config, options));
+}
+
+/**
+ * Steps of `buildRuntime`, with a pause point after each service, middleware and router. Nothing
+ * outside the new runtime changes, except the health registry in the step that builds services.
+ */
+export function* buildRuntimeSteps(config: MergedConfig, options: BuildOptions): Steps<Runtime> {
+  const services = yield* buildServicesSteps(config, options.health);
+  const middlewares = yield* buildMiddlewares(config, services, options.logger ?? silentLogger());
   const tlsOptions = buildTlsOptions(config);
   resolveReferences(config);
 
@@ -88,7 +100,7 @@ export function buildRuntime(config: MergedConfig, options: BuildOptions): Runti
   const routerViews = new Map<string, RouterView>();
   for (const router of config.routers.values()) {
     const entryPoints = routerEntryPoints(router, options.entryPoints);
-    const route = compileRouter(router);
+    const route = compileRouter(router, options.ruleCache);
     const placements = entryPoints.map((entryPoint) => ({ entryPoint, tls: router.tls ?? options.entryPointTls?.get(entryPoint) }));
     for (const placement of placements) {
       if (placement.tls) checkTlsOptionsReference(router, tlsOptionsName(placement.tls), config, tlsOptions);
@@ -100,6 +112,7 @@ export function buildRuntime(config: MergedConfig, options: BuildOptions): Runti
     const viewTls = placements.find((placement) => placement.tls)?.tls;
     if (viewTls) view.tls = viewTls;
     routerViews.set(router.name, view);
+    yield;
     if (!route || router.errors.length > 0) continue;
 
     for (const { entryPoint, tls } of placements) {
@@ -118,6 +131,7 @@ export function buildRuntime(config: MergedConfig, options: BuildOptions): Runti
   for (const [name, routes] of tlsRoutes) tlsTables.set(name, new RouteTable(routes));
   const tlsOptionsSelectors = new Map<string, TlsOptionsSelector>();
   for (const [name, uses] of tlsUses) tlsOptionsSelectors.set(name, buildTlsOptionsSelector(uses, tlsOptions));
+  options.ruleCache?.finishBuild();
 
   return { generation: options.generation, builtAt: new Date(), config, tables, tlsTables, tlsOptions, tlsOptionsSelectors, services, middlewares, routerViews };
 }
@@ -183,10 +197,11 @@ function checkCertificateDomains(router: MergedRouter, configured: readonly stri
   }
 }
 
-function buildMiddlewares(config: MergedConfig, services: ReadonlyMap<string, RuntimeService>, logger: Logger): Map<string, Middleware> {
+function* buildMiddlewares(config: MergedConfig, services: ReadonlyMap<string, RuntimeService>, logger: Logger): Steps<Map<string, Middleware>> {
   const middlewares = new Map<string, Middleware>();
   for (const middleware of config.middlewares.values()) {
     if (middleware.errors.length > 0 || isChain(middleware)) continue;
+    yield;
     try {
       const warn = (message: string): void => {
         const warning = withOrigin(middleware, message);
@@ -228,20 +243,21 @@ function routerEntryPoints(router: MergedRouter, available: string[]): string[] 
   return known;
 }
 
-function compileRouter(router: MergedRouter): Route | undefined {
-  const parsed = parseRule(router.rule, router.ruleSyntax ?? 'v3');
-  if (!parsed.ok) {
-    router.errors.push(withOrigin(router, parsed.error.message));
+function compileRouter(router: MergedRouter, cache: RuleCache | undefined): Route | undefined {
+  const syntax = router.ruleSyntax ?? 'v3';
+  const compiled = cache ? cache.compile(router.rule, syntax) : compileRouterRule(router.rule, syntax);
+  if (!compiled.ok) {
+    router.errors.push(withOrigin(router, compiled.message));
     return undefined;
   }
-  for (const warning of parsed.warnings) router.warnings.push(withOrigin(router, warning));
+  for (const warning of compiled.warnings) router.warnings.push(withOrigin(router, warning));
 
   return {
     name: router.name,
     rule: router.rule,
     priority: router.priority ?? defaultPriority(router.rule),
-    matcher: compileRule(parsed.tree),
-    hosts: literalHosts(parsed.tree),
+    matcher: compiled.matcher,
+    hosts: compiled.hosts,
     service: router.service,
     middlewares: router.middlewares,
   };

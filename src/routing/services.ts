@@ -9,6 +9,7 @@ import { ServerHealth } from '../balancer/server-health.js';
 import { ServiceBalancer, type BalancedServer, type StrategyName } from '../balancer/service-balancer.js';
 import { stickyCookie, stickyValue, type StickyCookie } from '../balancer/sticky.js';
 import { redactServerUrl } from '../observability/redact.js';
+import { runToEnd, type Steps } from '../dynamic/steps.js';
 
 /** One server of a service as the runtime uses it. */
 export interface RuntimeServer extends BalancedServer {
@@ -38,6 +39,14 @@ interface PendingService {
  * With a registry, the health checks of servers that are no longer built stop.
  */
 export function buildServices(config: MergedConfig, registry?: HealthRegistry): Map<string, RuntimeService> {
+  return runToEnd(buildServicesSteps(config, registry));
+}
+
+/**
+ * Steps of `buildServices`, with a pause point after checking each service. The health registry
+ * is updated in the last step, so work stopped before it leaves the registry as it was.
+ */
+export function* buildServicesSteps(config: MergedConfig, registry?: HealthRegistry): Steps<Map<string, RuntimeService>> {
   const pending: PendingService[] = [];
   const targets: HealthTarget[] = [];
 
@@ -61,6 +70,7 @@ export function buildServices(config: MergedConfig, registry?: HealthRegistry): 
       if (health.passive !== undefined) target.passive = health.passive;
       targets.push(target);
     }
+    yield;
   }
 
   const healths = registry === undefined ? targets.map((target) => new ServerHealth(target.service, target.url)) : registry.apply(targets);

@@ -9,7 +9,6 @@ import type { ServerConfig } from '../../dynamic/model.js';
 import type { ServiceLabels } from '../../labels/http-schemas.js';
 import type { ContainerInfo, ContainerNetwork } from './container-info.js';
 import { compareNames, composeIdentity, describeContainer } from './naming.js';
-import { selectPrefixed } from './container-labels.js';
 import { redactServerUrl } from '../../observability/redact.js';
 
 export interface AddressContext {
@@ -47,9 +46,19 @@ function networkAddress(network: ContainerNetwork): string | undefined {
 
 /** Reads `<prefix>.docker.network` from raw labels, in any case. */
 export function networkLabel(container: ContainerInfo, prefix: string): string | undefined {
-  const relative = selectPrefixed(container.labels, prefix);
-  const key = Object.keys(relative).find((candidate) => candidate.toLowerCase() === 'docker.network');
-  const value = key === undefined ? undefined : relative[key];
+  // Compares whole keys instead of selecting every prefixed label, because a container may carry
+  // thousands. As with selectPrefixed, the first spelling after the prefix wins, and among keys that
+  // differ only in the prefix's case, the last one.
+  const start = `${prefix.toLowerCase()}.`;
+  const wanted = `${start}docker.network`;
+  let spelling: string | undefined;
+  let value: string | undefined;
+  for (const key of Object.keys(container.labels)) {
+    if (key.toLowerCase() !== wanted) continue;
+    const relative = key.slice(start.length);
+    spelling ??= relative;
+    if (relative === spelling) value = container.labels[key];
+  }
   return value === undefined || value === '' ? undefined : value;
 }
 

@@ -9,7 +9,8 @@ import type { ContainerBuildContext, ContainerItems, ServerPolicy } from './cont
 import type { ContainerInfo } from './container-info.js';
 import { readContainerLabels } from './container-labels.js';
 import type { ContainerLabels } from './container-labels.js';
-import { mergeContainerItems } from './merge.js';
+import { mergeContainerItemsSteps } from './merge.js';
+import { runToEnd, type Steps } from '../../dynamic/steps.js';
 import { compareNames } from './naming.js';
 import { parseRuleTemplate } from './template.js';
 import { truncateValue } from '../../quote.js';
@@ -27,6 +28,8 @@ export interface DockerBuildOptions {
   selfNetworks?: string[];
   /** Keep routers and services of containers that are not running or not healthy, with no servers. */
   allowEmptyServices?: boolean;
+  /** Labels decoded by earlier builds, which the builder reads and never changes. */
+  decodedLabels?: DecodedLabelsCache;
 }
 
 /**
@@ -108,8 +111,30 @@ function skippedRouters(container: ContainerInfo, labels: ContainerLabels, conte
   return routers.length === 0 ? {} : { routers };
 }
 
+/**
+ * Decoded labels by the labels object of a container snapshot. The Docker provider keeps the
+ * snapshot of a container until an event makes it inspect that container again, so with this
+ * cache an event decodes only the labels of the containers it names. A container with thousands
+ * of labels took hundreds of milliseconds to decode. Only a caller that never changes a labels
+ * object after a build may pass one, because a changed object would still find its old entry.
+ */
+export type DecodedLabelsCache = WeakMap<Record<string, string>, { prefix: string; labels: ContainerLabels }>;
+
+function decodeContainerLabels(container: ContainerInfo, prefix: string, cache: DecodedLabelsCache | undefined): ContainerLabels {
+  const cached = cache?.get(container.labels);
+  if (cached !== undefined && cached.prefix === prefix) return cached.labels;
+  const labels = readContainerLabels(container.labels, prefix);
+  cache?.set(container.labels, { prefix, labels });
+  return labels;
+}
+
 /** Builds the provider configuration for one snapshot of containers. */
 export function buildProviderConfig(containers: ContainerInfo[], options: DockerBuildOptions, provider = 'docker'): ProviderConfig {
+  return runToEnd(buildProviderConfigSteps(containers, options, provider));
+}
+
+/** Steps of `buildProviderConfig`, with a pause point after each container and each merged item. */
+export function* buildProviderConfigSteps(containers: ContainerInfo[], options: DockerBuildOptions, provider = 'docker'): Steps<ProviderConfig> {
   const sorted = [...containers].sort(compareContainers);
   const skipped: SkippedContainer[] = [];
   const containerItems: ContainerItems[] = [];
@@ -131,6 +156,7 @@ export function buildProviderConfig(containers: ContainerInfo[], options: Docker
   if (options.network !== undefined) context.defaultNetwork = options.network;
 
   for (const container of sorted) {
+    yield;
     // A fault while building one container must not stop the provider, which would leave every
     // other container unrouted, so it becomes a skip of that container with the error as reason.
     try {
@@ -142,7 +168,7 @@ export function buildProviderConfig(containers: ContainerInfo[], options: Docker
     }
   }
 
-  return { ...mergeContainerItems(containerItems), skipped };
+  return { ...(yield* mergeContainerItemsSteps(containerItems)), skipped };
 }
 
 /** Reads the labels of one container and builds its items, or returns why it is skipped (undefined for a skip that is not listed). */
@@ -151,7 +177,7 @@ function buildContainer(
   options: DockerBuildOptions,
   context: ContainerBuildContext,
 ): { skipped: SkippedContainer | undefined } | { items: ContainerItems } {
-  const labels = readContainerLabels(container.labels, options.labelPrefix);
+  const labels = decodeContainerLabels(container, options.labelPrefix, options.decodedLabels);
 
   const enable = enableDecision(container, labels, options);
   if (enable.skip) {

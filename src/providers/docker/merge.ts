@@ -7,6 +7,7 @@ import type { Diagnostics, ItemSource, MiddlewareConfig, RouterConfig, ServiceCo
 import type { ContainerItems, Declared } from './container-config.js';
 import { compareNames, describeContainer } from './naming.js';
 import { createDictionary, getOwn } from '../../dictionary.js';
+import { runToEnd, type Steps } from '../../dynamic/steps.js';
 
 type Kind = 'router' | 'service' | 'middleware';
 
@@ -43,14 +44,15 @@ function appendUnique(target: string[], messages: readonly string[]): void {
   for (const message of messages) if (!target.includes(message)) target.push(message);
 }
 
-function mergeKind<T extends Item>(
+function* mergeKind<T extends Item>(
   kind: Kind,
   declarations: Array<{ container: string; name: string; declared: Declared<T> }>,
   combine: (into: T, from: T) => void,
-): Map<string, T> {
+): Steps<Map<string, T>> {
   const merged = new Map<string, Accumulated<T>>();
 
   for (const { container, name, declared } of declarations) {
+    yield;
     const definitionJson = stableJson(declared.definition);
     const existing = merged.get(name);
     if (existing === undefined) {
@@ -90,21 +92,28 @@ function sortSources(sources: ItemSource[]): void {
  * Merges the items of all kept containers. `perContainer` must be in a fixed order (the builder
  * sorts containers by name and id), because the first definition of a conflicting name is kept.
  */
-export function mergeContainerItems(perContainer: readonly ContainerItems[]): {
+export function mergeContainerItems(perContainer: readonly ContainerItems[]): MergedContainerItems {
+  return runToEnd(mergeContainerItemsSteps(perContainer));
+}
+
+export interface MergedContainerItems {
   routers: Record<string, RouterConfig>;
   services: Record<string, ServiceConfig>;
   middlewares: Record<string, MiddlewareConfig>;
-} {
+}
+
+/** Steps of `mergeContainerItems`, with a pause point before each declared item. */
+export function* mergeContainerItemsSteps(perContainer: readonly ContainerItems[]): Steps<MergedContainerItems> {
   const flatten = <T>(pick: (items: ContainerItems) => Map<string, Declared<T>>) =>
     perContainer.flatMap((items) =>
       [...pick(items)].map(([name, declared]) => ({ container: describeContainer(items.container), name, declared })),
     );
 
-  const routers = mergeKind<RouterConfig>('router', flatten((items) => items.routers), () => undefined);
-  const services = mergeKind<ServiceConfig>('service', flatten((items) => items.services), (into, from) => {
+  const routers = yield* mergeKind<RouterConfig>('router', flatten((items) => items.routers), () => undefined);
+  const services = yield* mergeKind<ServiceConfig>('service', flatten((items) => items.services), (into, from) => {
     into.loadBalancer.servers.push(...from.loadBalancer.servers);
   });
-  const middlewares = mergeKind<MiddlewareConfig>('middleware', flatten((items) => items.middlewares), () => undefined);
+  const middlewares = yield* mergeKind<MiddlewareConfig>('middleware', flatten((items) => items.middlewares), () => undefined);
 
   for (const service of services.values()) {
     service.loadBalancer.servers.sort((a, b) => compareNames(a.url, b.url) || compareNames(a.containerId ?? '', b.containerId ?? ''));

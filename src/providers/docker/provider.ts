@@ -9,7 +9,8 @@ import type { ProviderConfig } from '../../dynamic/model.js';
 import type { DockerProviderConfig } from '../../config/index.js';
 import type { ContainerInfo } from './container-info.js';
 import { toContainerInfo } from './inspect.js';
-import { buildProviderConfig } from './build.js';
+import { buildProviderConfigSteps, type DecodedLabelsCache } from './build.js';
+import { runInSlices } from '../../dynamic/steps.js';
 import { dockerOptions } from './endpoint.js';
 import { EventLineDecoder, WATCHED_ACTIONS, eventEffect, type DockerEvent } from './events.js';
 import { truncateValue } from '../../quote.js';
@@ -19,6 +20,8 @@ const COALESCE_MS = 25;
 const BACKOFF_INITIAL_MS = 250;
 const BACKOFF_MAX_MS = 5_000;
 const INSPECT_CONCURRENCY = 8;
+/** Time, in milliseconds, after which building the configuration pauses so that requests get a turn. */
+const BUILD_SLICE_MS = 10;
 /**
  * How long a container stays out of rotation after a stop signal when it keeps running, beyond
  * its stop timeout. A process that ignores SIGTERM from `docker kill` would otherwise stay out
@@ -63,6 +66,8 @@ export class DockerProvider {
   #lastConfigJson = '';
   /** Message of the last failed build, so a repeated failure is logged once. */
   #lastBuildError: string | undefined;
+  /** Decoded labels by snapshot; a snapshot's labels object is replaced on inspect, never changed. */
+  readonly #decodedLabels: DecodedLabelsCache = new WeakMap();
 
   #running = false;
   #stream: NodeJS.ReadableStream | undefined;
@@ -239,12 +244,12 @@ export class DockerProvider {
           else await this.#refresh(id);
         });
       }
-      this.#emit();
+      await this.#emit();
     } catch (error) {
       // A failed list or inspect means the daemon is unreachable; the reconnect resyncs everything.
       // What the events already reported (a container stopping or gone) is applied first.
       this.#needResync = true;
-      this.#emit();
+      await this.#emit();
       this.#disconnected(error as Error);
     }
   }
@@ -295,9 +300,9 @@ export class DockerProvider {
    * connection, so it is logged once per message and the connection and event loop stay up.
    * The next event tries again.
    */
-  #emit(): void {
+  async #emit(): Promise<void> {
     try {
-      this.#publish();
+      await this.#publish();
     } catch (error) {
       const message = truncateValue(String(error));
       if (message === this.#lastBuildError) return;
@@ -306,17 +311,23 @@ export class DockerProvider {
     }
   }
 
-  #publish(): void {
-    const containers = [...this.#containers.values()];
+  async #publish(): Promise<void> {
+    // Copies, because events change snapshots in place while the build waits between slices.
+    const containers = [...this.#containers.values()].map((info) => ({ ...info }));
     this.#status.containers = containers.length;
-    const config = buildProviderConfig(containers, {
+    const steps = buildProviderConfigSteps(containers, {
       labelPrefix: this.#options.labelPrefix,
       exposedByDefault: this.#options.exposedByDefault,
       defaultRule: this.#options.defaultRule,
       ...(this.#options.network ? { network: this.#options.network } : {}),
       selfNetworks: this.#selfNetworks,
       allowEmptyServices: this.#options.allowEmptyServices,
+      decodedLabels: this.#decodedLabels,
     });
+    const built = await runInSlices(steps, BUILD_SLICE_MS);
+    // Without a stop condition the steps always run to the end; this only narrows the type.
+    if (built.stopped) return;
+    const config = built.value;
 
     // An identical configuration, such as after a repeated health event, causes no rebuild.
     const json = JSON.stringify(config);
