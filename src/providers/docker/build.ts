@@ -177,6 +177,8 @@ function buildContainer(
   options: DockerBuildOptions,
   context: ContainerBuildContext,
 ): { skipped: SkippedContainer | undefined } | { items: ContainerItems } {
+  // NOTE: one container's labels decode in one step, about 200 ms for 3,000 routers in
+  // bench/rebuild.mjs, so a change to such a container still stalls requests that long.
   const labels = decodeContainerLabels(container, options.labelPrefix, options.decodedLabels);
 
   const enable = enableDecision(container, labels, options);
