@@ -29,6 +29,13 @@ export interface RouterView {
    * points that has one. Undefined for a router that serves plain HTTP only.
    */
   tls?: RouterTlsConfig;
+  /**
+   * The TLS settings on each entry point where the router is a TLS router: its own `tls`, else that
+   * entry point's `http.tls`. ACME resolvers order certificates from these, because Traefik v3 gives
+   * each entry point's copy of such a router that entry point's TLS settings (`applyModel` in
+   * pkg/server/aggregator.go).
+   */
+  tlsByEntryPoint: ReadonlyMap<string, RouterTlsConfig>;
 }
 
 export interface Runtime {
@@ -106,9 +113,10 @@ export function* buildRuntimeSteps(config: MergedConfig, options: BuildOptions):
       if (placement.tls) checkTlsOptionsReference(router, tlsOptionsName(placement.tls), config, tlsOptions);
       if (placement.tls && options.certResolvers) checkCertResolverReference(router, placement.tls, options.certResolvers);
     }
-    checkCertificateDomains(router, options.certResolvers);
+    const tlsByEntryPoint = new Map(placements.flatMap(({ entryPoint, tls }) => (tls ? [[entryPoint, tls] as const] : [])));
+    checkCertificateDomains(router, [...new Set(tlsByEntryPoint.values())], options.certResolvers);
 
-    const view: RouterView = { priority: route?.priority ?? router.priority ?? defaultPriority(router.rule), entryPoints };
+    const view: RouterView = { priority: route?.priority ?? router.priority ?? defaultPriority(router.rule), entryPoints, tlsByEntryPoint };
     const viewTls = placements.find((placement) => placement.tls)?.tls;
     if (viewTls) view.tls = viewTls;
     routerViews.set(router.name, view);
@@ -183,17 +191,21 @@ function checkCertResolverReference(router: MergedRouter, tls: RouterTlsConfig, 
 
 /**
  * Warns on a router whose resolver can order no certificate for it, such as one whose rule has
- * only HostRegexp, or whose domain is `*.*.example.com`. The ACME manager reads `router.tls` the
- * same way. The router keeps serving, with another certificate that matches or the default one.
+ * only HostRegexp, or whose domain is `*.*.example.com`. `settings` are the router's TLS settings
+ * on its entry points, which the ACME manager reads too. The router keeps serving, with another
+ * certificate that matches or the default one.
  */
-function checkCertificateDomains(router: MergedRouter, configured: readonly string[] | undefined): void {
-  const name = router.tls?.certResolver;
+function checkCertificateDomains(router: MergedRouter, settings: readonly RouterTlsConfig[], configured: readonly string[] | undefined): void {
   // A disabled router serves nothing, so "the router still serves" would be false there.
-  if (name === undefined || router.errors.length > 0) return;
-  if (configured !== undefined && !configured.includes(name.toLowerCase())) return;
-  for (const problem of routerCertificateRequests(router).problems) {
-    const message = withOrigin(router, problem);
-    if (!router.warnings.includes(message)) router.warnings.push(message);
+  if (router.errors.length > 0) return;
+  for (const tls of settings) {
+    const name = tls.certResolver;
+    if (name === undefined) continue;
+    if (configured !== undefined && !configured.includes(name.toLowerCase())) continue;
+    for (const problem of routerCertificateRequests({ rule: router.rule, ruleSyntax: router.ruleSyntax, tls }).problems) {
+      const message = withOrigin(router, problem);
+      if (!router.warnings.includes(message)) router.warnings.push(message);
+    }
   }
 }
 

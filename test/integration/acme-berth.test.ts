@@ -1,7 +1,8 @@
 // The whole path through the `berth` binary: a labelled container requests a certificate with
 // `tls.certresolver`, Berth obtains it from pebble through DNS-01 on the Cloudflare fake, serves it
 // over HTTPS to a client that trusts only pebble's root, shows it in the API, and after a restart
-// serves it again without ordering.
+// serves it again without ordering. A router without tls labels on an entry point whose `http.tls`
+// names the resolver gets a certificate too.
 
 import { mkdtempSync, statSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
@@ -41,15 +42,17 @@ afterAll(async () => {
   await pebble?.stop();
 });
 
-function start(): Promise<BerthProcess> {
+/** Starts Berth with resolver `le` on pebble, storing in `storagePath`, with `args` appended. */
+function start(storagePath = storage, args: string[] = []): Promise<BerthProcess> {
   return startBerth({
     dockerSocket: inject('dockerSocket'),
     args: [
       `--certificatesresolvers.le.acme.caserver=${pebble.directoryUrl}`,
-      `--certificatesresolvers.le.acme.storage=${storage}`,
+      `--certificatesresolvers.le.acme.storage=${storagePath}`,
       '--certificatesresolvers.le.acme.email=ops@example.test',
       '--certificatesresolvers.le.acme.dnschallenge.provider=cloudflare',
       `--certificatesresolvers.le.acme.dnschallenge.resolvers=${pebble.dnsServer}`,
+      ...args,
     ],
     env: { CF_DNS_API_TOKEN: TOKEN, CF_API_BASE_URL: cloudflare.baseUrl, NODE_EXTRA_CA_CERTS: pebble.listenerCaPath },
   });
@@ -117,5 +120,28 @@ describe('berth with an ACME resolver', () => {
     expect(after.serial).toBe(before.serial);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(cloudflare.calls.slice(callsBefore).filter((call) => call.method !== 'GET')).toEqual([]);
+  });
+});
+
+describe('berth with an entry point resolver', () => {
+  // Before, only a router's own tls.certresolver was read, so this router served the default certificate.
+  test('router without tls labels gets a certificate', async () => {
+    await berth?.stop();
+    await docker.removeAll();
+    const port = await freePort();
+    const securePort = await freePort();
+    await docker.runHttpContainer({ name: 'acme-entrypoint-app', port, body: 'hello from the entry point', labels: hostRouterLabels('ep', 'ep.example.test', port) });
+    berth = await start(join(mkdtempSync(join(tmpdir(), 'berth-acme-e2e-')), 'acme.json'), [
+      `--entrypoints.websecure.address=127.0.0.1:${securePort}`,
+      '--entrypoints.websecure.http.tls.certresolver=le',
+    ]);
+    const root = await pebble.root();
+
+    const response = await waitFor(() => httpsGet(securePort, 'ep.example.test', root), { timeoutMs: 30_000, intervalMs: 250, description: 'HTTPS on websecure with a certificate from pebble' });
+    expect(response.status).toBe(200);
+    expect(response.body).toBe('hello from the entry point');
+
+    const certificates = await apiGet<CertificateJson[]>(berth, '/api/certificates');
+    expect(certificates.filter((item) => item.resolver === 'le').map((item) => item.sans)).toEqual([['ep.example.test']]);
   });
 });

@@ -1,10 +1,11 @@
 // The certificates that routers request: a router with `tls.certresolver` gets one certificate
 // for its `tls.domains` entries (one per entry), or else one for all the literal hosts of its rule,
-// as Traefik does.
+// as Traefik does. A router without `tls` of its own uses the `http.tls` settings (resolver and
+// domains) of its entry points, and a disabled router requests nothing.
 
 import type { Runtime } from '../../routing/runtime.js';
 import { literalHosts, parseRule } from '../../rules/index.js';
-import type { RouterTlsConfig } from '../../dynamic/model.js';
+import { itemStatus, type RouterTlsConfig } from '../../dynamic/model.js';
 import type { OrderRequest } from './order.js';
 
 /** A certificate that routers need, with the routers that need it. */
@@ -76,26 +77,45 @@ export function routerCertificateRequests(router: CertificateRouter): { requests
   return { requests, problems };
 }
 
-/** Collects the certificates that the runtime's routers ask `resolver` for, merging identical requests. */
+/**
+ * Collects the certificates that the runtime's enabled routers request from `resolver`, merging
+ * identical requests. Each router is read with its TLS settings on each of its entry points.
+ */
 export function wantedCertificates(runtime: Runtime, resolver: string): { wanted: WantedCertificate[]; problems: DomainProblem[] } {
   const byKey = new Map<string, WantedCertificate>();
   const problems: DomainProblem[] = [];
 
   for (const router of runtime.config.routers.values()) {
-    if (router.tls?.certResolver?.toLowerCase() !== resolver) continue;
+    // A disabled router serves no request, so a certificate for it would only use up the CA's rate limits.
+    if (itemStatus(router) === 'disabled') continue;
 
-    const { requests, problems: routerProblems } = routerCertificateRequests(router);
-    for (const message of routerProblems) problems.push({ router: router.name, message: `router ${router.name}: ${message}` });
-    for (const request of requests) {
-      const key = certificateKey([request.main, ...request.sans]);
-      const entry = byKey.get(key) ?? { request, key, routers: [] };
-      entry.routers.push(router.name);
-      byKey.set(key, entry);
+    const messages = new Set<string>();
+    for (const tls of routerTlsSettings(runtime, router.name)) {
+      if (tls.certResolver?.toLowerCase() !== resolver) continue;
+
+      const { requests, problems: routerProblems } = routerCertificateRequests({ rule: router.rule, ruleSyntax: router.ruleSyntax, tls });
+      for (const message of routerProblems) messages.add(`router ${router.name}: ${message}`);
+      for (const request of requests) {
+        const key = certificateKey([request.main, ...request.sans]);
+        const entry = byKey.get(key) ?? { request, key, routers: [] };
+        if (!entry.routers.includes(router.name)) entry.routers.push(router.name);
+        byKey.set(key, entry);
+      }
     }
+    for (const message of messages) problems.push({ router: router.name, message });
   }
 
   const wanted = [...byKey.values()].sort((a, b) => a.key.localeCompare(b.key));
   return { wanted, problems };
+}
+
+/**
+ * Returns the distinct TLS settings of a router across its entry points. Two entry points with the
+ * same `http.tls` yield two settings objects, and the caller merges their identical requests.
+ */
+function routerTlsSettings(runtime: Runtime, router: string): RouterTlsConfig[] {
+  const view = runtime.routerViews.get(router);
+  return view === undefined ? [] : [...new Set(view.tlsByEntryPoint.values())];
 }
 
 function isCertificateName(name: string): boolean {

@@ -20,16 +20,31 @@ import { waitFor } from './wait.js';
 
 let generation = 0;
 
-/** Builds a runtime whose routers are `rule → tls` pairs, all on entry point `websecure`. */
-export function runtimeWithRouters(routers: Record<string, { rule: string; tls: RouterTlsConfig }>): Runtime {
+/** A router of `runtimeWithRouters`: its rule, its own `tls`, and optionally its entry points and service. */
+export interface TestRouter {
+  rule: string;
+  tls?: RouterTlsConfig;
+  /** Defaults to every entry point of the runtime. */
+  entryPoints?: string[];
+  /** Defaults to `app`, the one service that exists. */
+  service?: string;
+}
+
+/** Entry points of `runtimeWithRouters` by name, with their `http.tls` settings if they have any. */
+export type TestEntryPoints = Record<string, RouterTlsConfig | undefined>;
+
+/** Builds a runtime from `routers`, by default all on one entry point `websecure` without `http.tls`. */
+export function runtimeWithRouters(routers: Record<string, TestRouter>, entryPoints: TestEntryPoints = { websecure: undefined }): Runtime {
   const config = emptyProviderConfig();
   config.services.app = { loadBalancer: { servers: [{ url: 'http://127.0.0.1:9', weight: 1 }], passHostHeader: true }, sources: [], errors: [], warnings: [] };
   for (const [name, router] of Object.entries(routers)) {
-    const routerConfig: RouterConfig = { rule: router.rule, entryPoints: [], service: 'app', middlewares: [], tls: router.tls, sources: [], errors: [], warnings: [] };
+    const routerConfig: RouterConfig = { rule: router.rule, entryPoints: router.entryPoints ?? [], service: router.service ?? 'app', middlewares: [], sources: [], errors: [], warnings: [] };
+    if (router.tls !== undefined) routerConfig.tls = router.tls;
     config.routers[name] = routerConfig;
   }
+  const entryPointTls = new Map(Object.entries(entryPoints).flatMap(([name, tls]) => (tls === undefined ? [] : [[name, tls] as const])));
   generation += 1;
-  return buildRuntime(mergeProviders(new Map([['docker', config]])), { entryPoints: ['websecure'], generation });
+  return buildRuntime(mergeProviders(new Map([['docker', config]])), { entryPoints: Object.keys(entryPoints), entryPointTls, generation });
 }
 
 const directories: string[] = [];

@@ -70,3 +70,82 @@ describe('wanted certificates', () => {
     expect(problems).toHaveLength(1);
   });
 });
+
+describe('wanted certificates with entry point TLS', () => {
+  const websecureLe = { web: undefined, websecure: { certResolver: 'le' } };
+
+  // Before, only router.tls was read, so a router without tls labels on this entry point got no certificate.
+  test('entry point resolver orders rule hosts', () => {
+    const runtime = runtimeWithRouters({ app: { rule: 'Host(`app.example.test`)', entryPoints: ['websecure'] } }, websecureLe);
+    const { wanted, problems } = wantedCertificates(runtime, 'le');
+    expect(wanted.map((item) => item.request)).toEqual([{ main: 'app.example.test', sans: [] }]);
+    expect(wanted[0]?.routers).toEqual(['app@docker']);
+    expect(problems).toEqual([]);
+  });
+
+  test('entry point domains replace rule hosts', () => {
+    const domains = [{ main: 'example.test', sans: ['*.example.test'] }];
+    const runtime = runtimeWithRouters({ app: { rule: 'Host(`app.example.test`)' } }, { websecure: { certResolver: 'le', domains } });
+    const { wanted } = wantedCertificates(runtime, 'le');
+    expect(wanted.map((item) => item.key)).toEqual(['*.example.test,example.test']);
+  });
+
+  test('router tls wins over entry point', () => {
+    const runtime = runtimeWithRouters({ own: { rule: 'Host(`own.example.test`)', tls: { certResolver: 'other' } } }, websecureLe);
+    expect(wantedCertificates(runtime, 'le').wanted).toEqual([]);
+    expect(wantedCertificates(runtime, 'other').wanted.map((item) => item.key)).toEqual(['own.example.test']);
+  });
+
+  test('router only on plain entry point skipped', () => {
+    const runtime = runtimeWithRouters({ plain: { rule: 'Host(`plain.example.test`)', entryPoints: ['web'] } }, websecureLe);
+    expect(wantedCertificates(runtime, 'le').wanted).toEqual([]);
+  });
+
+  test('each entry point resolver orders', () => {
+    const runtime = runtimeWithRouters({ app: { rule: 'Host(`app.example.test`)' } }, { websecure: { certResolver: 'le' }, internal: { certResolver: 'other' } });
+    expect(wantedCertificates(runtime, 'le').wanted.map((item) => item.key)).toEqual(['app.example.test']);
+    expect(wantedCertificates(runtime, 'other').wanted.map((item) => item.key)).toEqual(['app.example.test']);
+  });
+
+  test('two entry points, one request', () => {
+    const runtime = runtimeWithRouters(
+      { regexp: { rule: 'HostRegexp(`^.+$`)' }, app: { rule: 'Host(`app.example.test`)' } },
+      { websecure: { certResolver: 'le' }, alternate: { certResolver: 'le' } },
+    );
+    const { wanted, problems } = wantedCertificates(runtime, 'le');
+    expect(wanted).toHaveLength(1);
+    expect(wanted[0]?.routers).toEqual(['app@docker']);
+    expect(problems.map((problem) => problem.router)).toEqual(['regexp@docker']);
+  });
+
+  test('entry point problem warns on router', () => {
+    const runtime = runtimeWithRouters({ regexp: { rule: 'HostRegexp(`^.+$`)' } }, websecureLe);
+    const warnings = runtime.config.routers.get('regexp@docker')?.warnings ?? [];
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('the rule names no literal Host');
+  });
+});
+
+describe('wanted certificates of disabled routers', () => {
+  // Before, a router disabled by an error still had its certificate ordered.
+  test('router tls resolver skipped', () => {
+    const runtime = runtimeWithRouters({
+      broken: { rule: 'Host(`broken.example.test`)', tls: { certResolver: 'le' }, service: 'missing' },
+      app: { rule: 'Host(`app.example.test`)', tls: { certResolver: 'le' } },
+    });
+    expect(runtime.config.routers.get('broken@docker')?.errors).toHaveLength(1);
+    const { wanted, problems } = wantedCertificates(runtime, 'le');
+    expect(wanted.map((item) => item.key)).toEqual(['app.example.test']);
+    expect(problems).toEqual([]);
+  });
+
+  test('entry point resolver skipped', () => {
+    const runtime = runtimeWithRouters({ broken: { rule: 'Host(`broken.example.test`)', service: 'missing' } }, { websecure: { certResolver: 'le' } });
+    expect(wantedCertificates(runtime, 'le').wanted).toEqual([]);
+  });
+
+  test('problems of disabled router not reported', () => {
+    const runtime = runtimeWithRouters({ broken: { rule: 'HostRegexp(`^.+$`)', tls: { certResolver: 'le' }, service: 'missing' } });
+    expect(wantedCertificates(runtime, 'le').problems).toEqual([]);
+  });
+});
