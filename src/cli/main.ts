@@ -47,6 +47,7 @@ async function main(argv: string[]): Promise<number> {
   }
 
   // Before anything opens a socket: this may replace the process with one that has the settings.
+  // bin/berth restarts earlier, before loading this module, so this covers `node dist/cli/main.js`.
   const malloc = command === 'run' ? restartWithMallocSettings() : 'not serving';
   const config = await loadStaticConfig({ argv: args, env: process.env, cwd: process.cwd(), isTTY: process.stdout.isTTY === true });
   if (command === 'healthcheck') return healthcheck(config);

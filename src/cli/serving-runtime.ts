@@ -25,6 +25,13 @@ export interface RestartTarget {
   execve?: Execve;
 }
 
+/** Returns whether the arguments after `berth` start a serving process: `run`, the default command, without --help or --version. */
+export function isServingCommand(args: readonly string[]): boolean {
+  const [first] = args;
+  if (first !== undefined && first !== 'run' && !first.startsWith('-')) return false;
+  return !args.some((arg) => arg === '--help' || arg === '-h' || arg === '--version');
+}
+
 /** Returns the settings of SERVING_MALLOC_ENV that `env` lacks. A variable set to any value, even empty, is the user's. */
 export function missingMallocSettings(env: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(Object.entries(SERVING_MALLOC_ENV).filter(([name]) => env[name] === undefined));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { endOfLifeWarning, missingMallocSettings, restartWithMallocSettings, type RestartTarget } from '../../src/cli/serving-runtime.js';
+import { endOfLifeWarning, isServingCommand, missingMallocSettings, restartWithMallocSettings, type RestartTarget } from '../../src/cli/serving-runtime.js';
 
 /** Returns a Linux process whose execve records its call instead of replacing anything. */
 function target(env: NodeJS.ProcessEnv, execve: RestartTarget['execve'] | null = null): RestartTarget & { calls: unknown[][] } {
@@ -61,5 +61,20 @@ describe('endOfLifeWarning', () => {
   it('says nothing on supported releases', () => {
     expect(endOfLifeWarning('22.15.0')).toBeUndefined();
     expect(endOfLifeWarning('24.22.3')).toBeUndefined();
+  });
+});
+
+describe('isServingCommand', () => {
+  it('serves for run and the default command', () => {
+    expect(isServingCommand([])).toBe(true);
+    expect(isServingCommand(['run', '--ping'])).toBe(true);
+    expect(isServingCommand(['--api.insecure'])).toBe(true);
+  });
+
+  it('does not serve for other commands, help or version', () => {
+    expect(isServingCommand(['check', '--compose', 'compose.yaml'])).toBe(false);
+    expect(isServingCommand(['healthcheck'])).toBe(false);
+    expect(isServingCommand(['run', '--help'])).toBe(false);
+    expect(isServingCommand(['--version'])).toBe(false);
   });
 });
