@@ -13,8 +13,8 @@ export function formatExplainReport(report: ExplainReport, notes: readonly strin
   lines.push(`${request.method} ${request.scheme}://${request.host}${request.path}${query} on entry point ${request.entryPoint}, from ${request.clientIp}`);
   if (request.receivedPath !== undefined) lines.push(`(path as written: ${request.receivedPath}; routers match the normalized path ${request.path})`);
   lines.push(outcomeLine(report), '');
-  // A rejected request reaches no router, so there is nothing more to show.
-  if (report.outcome === 'rejected') return `${lines.join('\n')}\n`;
+  // A rejected or redirected request reaches no router, so there is nothing more to show.
+  if (report.outcome === 'rejected' || report.outcome === 'entry-point-redirect') return `${lines.join('\n')}\n`;
 
   const tried = report.candidates.filter((candidate) => candidate.tried);
   const untried = report.candidates.filter((candidate) => !candidate.tried);
@@ -50,6 +50,9 @@ function outcomeLine(report: ExplainReport): string {
   const response = report.response;
   if (report.outcome === 'rejected' && response !== undefined) {
     return `=> Berth rejects the request before routing it: ${statusText(response.status)} (${response.reason})`;
+  }
+  if (report.outcome === 'entry-point-redirect' && response !== undefined) {
+    return `=> Berth redirects the request before routing it: ${statusText(response.status)} with Location ${response.location ?? ''} (${response.reason})`;
   }
   if (winner === undefined) return '=> no router matches: Berth responds 404';
   if (report.outcome === 'middleware-response' && response !== undefined) {

@@ -11,6 +11,7 @@ import { toContainerInfo } from '../providers/docker/inspect.js';
 import { buildRuntime, type Runtime } from '../routing/runtime.js';
 import { UsageError, type CommandIO } from './args.js';
 import { readComposeFile, type ComposeOptions, type ComposeProject } from './compose.js';
+import { staticRuntimeOptions } from './runtime-options.js';
 
 /** Loads the static configuration from `flags`, the environment and the configuration file, as `berth run` does. */
 export async function loadConfig(flags: readonly string[], io: CommandIO): Promise<StaticConfig> {
@@ -26,13 +27,6 @@ export function dockerProviderOf(config: StaticConfig): DockerProviderConfig {
   return docker;
 }
 
-/** Returns the entry points that serve routers: all but the internal one, as in `berth run`. */
-export function userEntryPoints(config: StaticConfig): string[] {
-  return Object.keys(config.entryPoints)
-    .filter((name) => name !== config.internalEntryPoint)
-    .sort();
-}
-
 /** Compiles the routers, services and middlewares that `containers` declare into a runtime. */
 export function runtimeFromContainers(containers: ContainerInfo[], config: StaticConfig): Runtime {
   const docker = dockerProviderOf(config);
@@ -44,11 +38,8 @@ export function runtimeFromContainers(containers: ContainerInfo[], config: Stati
     selfNetworks: [],
     allowEmptyServices: docker.allowEmptyServices,
   });
-  return buildRuntime(mergeProviders(new Map([['docker', providerConfig]])), {
-    entryPoints: userEntryPoints(config),
-    generation: 1,
-    certResolvers: Object.values(config.certificatesResolvers).map((resolver) => resolver.name),
-  });
+  // The entry points' TLS and redirection settings and the resolvers are those of `berth run`.
+  return buildRuntime(mergeProviders(new Map([['docker', providerConfig]])), { ...staticRuntimeOptions(config), generation: 1 });
 }
 
 /** The `--project-name` and `--profile` options of a command that reads a compose file. */

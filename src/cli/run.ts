@@ -20,6 +20,7 @@ import { createApiHandler } from '../api/server.js';
 import { VERSION } from '../version.js';
 import { hostname } from 'node:os';
 import { getOwn } from '../dictionary.js';
+import { staticRuntimeOptions } from './runtime-options.js';
 
 /**
  * Longest time Berth keeps an idle connection to a server, whatever `idleConnTimeout` is set to, so that it
@@ -44,7 +45,8 @@ function checkDefaultRule(defaultRule: string): void {
 export async function run(config: StaticConfig, logger: Logger): Promise<RunningBerth> {
   const startedAt = new Date();
   const internal = config.internalEntryPoint;
-  const userEntryPoints = Object.keys(config.entryPoints).filter((name) => name !== internal).sort();
+  const runtimeOptions = staticRuntimeOptions(config);
+  const userEntryPoints = runtimeOptions.entryPoints;
   logger.info({ version: VERSION, configFile: config.configFile ?? null, [Fields.counts]: { entryPoints: Object.keys(config.entryPoints).length } }, 'starting Berth');
   if (!config.providers.docker && !config.providers.file) {
     logger.warn('no provider is enabled, so no router will ever be added: enable --providers.docker or --providers.file');
@@ -65,12 +67,7 @@ export async function run(config: StaticConfig, logger: Logger): Promise<Running
   const httpChallengeEntryPoints = new Set(resolvers.flatMap((resolver) => (resolver.httpChallenge ? [resolver.httpChallenge.entryPoint] : [])));
   let dispatcher: Dispatcher | undefined;
   const health = new HealthRegistry({ logger });
-  const entryPointTls = new Map(userEntryPoints.flatMap((name) => {
-    const tls = getOwn(config.entryPoints, name)?.http.tls;
-    return tls ? [[name, tls] as const] : [];
-  }));
-  const certResolvers = resolvers.map((resolver) => resolver.name);
-  const store = new ConfigurationStore({ entryPoints: userEntryPoints, logger, health, entryPointTls, certResolvers, onRuntime: (runtime) => {
+  const store = new ConfigurationStore({ ...runtimeOptions, logger, health, onRuntime: (runtime) => {
     dispatcher?.swap(runtime);
     acme?.onRuntime(runtime);
   } });

@@ -6,6 +6,7 @@ import { RuleCache } from '../routing/rule-cache.js';
 import { buildRuntime, buildRuntimeSteps, type BuildOptions, type Runtime } from '../routing/runtime.js';
 import { mergeProviders, mergeProvidersSteps } from './merged.js';
 import { runInSlices, runToEnd, type Steps } from './steps.js';
+import type { EntryPointRedirectionConfig } from '../config/types.js';
 import { emptyProviderConfig, type ItemSource, type ProviderConfig, type RouterTlsConfig } from './model.js';
 
 export interface ConfigurationStoreOptions {
@@ -15,6 +16,8 @@ export interface ConfigurationStoreOptions {
   health?: HealthRegistry;
   /** The `http.tls` settings of the entry points that have them, whose routers are all TLS routers. */
   entryPointTls?: ReadonlyMap<string, RouterTlsConfig>;
+  /** The `http.redirections.entryPoint` settings of the entry points that redirect plain HTTP requests. */
+  entryPointRedirections?: ReadonlyMap<string, EntryPointRedirectionConfig>;
   /** Names of the configured certificate resolvers, in lower case. A router that names another gets a warning. */
   certResolvers?: readonly string[];
   /** Receives every new runtime; the entry points swap to it. */
@@ -54,6 +57,7 @@ export class ConfigurationStore {
       entryPoints: this.#options.entryPoints,
       generation: 0,
       ...(this.#options.entryPointTls ? { entryPointTls: this.#options.entryPointTls } : {}),
+      ...(this.#options.entryPointRedirections ? { entryPointRedirections: this.#options.entryPointRedirections } : {}),
     });
   }
 
@@ -113,6 +117,7 @@ export class ConfigurationStore {
       ...(this.#options.health ? { health: this.#options.health } : {}),
       logger: this.#options.logger,
       ...(this.#options.entryPointTls ? { entryPointTls: this.#options.entryPointTls } : {}),
+      ...(this.#options.entryPointRedirections ? { entryPointRedirections: this.#options.entryPointRedirections } : {}),
       ...(this.#options.certResolvers ? { certResolvers: this.#options.certResolvers } : {}),
       ruleCache: this.#ruleCache,
     };

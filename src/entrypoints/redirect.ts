@@ -9,6 +9,8 @@ import type { Duplex } from 'node:stream';
 import type { EntryPointRedirectionConfig } from '../config/types.js';
 import { requestFacts, splitAbsoluteTarget } from '../routing/facts.js';
 import { routeTableFor, type Runtime } from '../routing/runtime.js';
+import type { RouteTable, Route } from '../routing/table.js';
+import type { RequestFacts } from '../rules/types.js';
 import type { RequestClaim, UpgradeClaim } from './handler-chain.js';
 
 export interface RedirectOptions {
@@ -33,12 +35,20 @@ const HOST_HEADER = /^(?:[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_])?|\[[0-9a-f:.]+\])(?:
 export function redirectLocation(request: IncomingMessage, redirection: EntryPointRedirectionConfig): string | undefined {
   const authority = splitAbsoluteTarget(request.url ?? '/')?.authority;
   const hostHeader = request.headers.host ?? headerText(request.headers[':authority']) ?? '';
-  const hostValue = (authority === undefined || authority === '' ? hostHeader : authority).trim();
-  if (!HOST_HEADER.test(hostValue)) return undefined;
+  return redirectLocationFor(authority === undefined || authority === '' ? hostHeader : authority, request.url ?? '/', redirection);
+}
 
-  const host = hostValue.startsWith('[') ? hostValue.slice(0, hostValue.indexOf(']') + 1) : hostValue.replace(/:[0-9]*$/, '');
+/**
+ * Returns the URL that a request for `hostValue` (a Host value, with its port when it has one) and
+ * the request target `target` is redirected to, or undefined when the host cannot be put in a URL.
+ */
+export function redirectLocationFor(hostValue: string, target: string, redirection: EntryPointRedirectionConfig): string | undefined {
+  const trimmed = hostValue.trim();
+  if (!HOST_HEADER.test(trimmed)) return undefined;
+
+  const host = trimmed.startsWith('[') ? trimmed.slice(0, trimmed.indexOf(']') + 1) : trimmed.replace(/:[0-9]*$/, '');
   const port = redirection.port === DEFAULT_PORTS[redirection.scheme] ? '' : `:${redirection.port}`;
-  return `${redirection.scheme}://${host}${port}${requestTarget(request.url ?? '/')}`;
+  return `${redirection.scheme}://${host}${port}${requestTarget(target)}`;
 }
 
 /** Returns the status of the redirect: 308 Permanent Redirect or 307 Temporary Redirect. */
@@ -79,12 +89,20 @@ export function createRedirectClaims(options: RedirectOptions): { request: Reque
 
 /** Returns true when a plain HTTP router with a priority above the redirection's matches the request. */
 function outranked(request: IncomingMessage, options: RedirectOptions): boolean {
-  const table = routeTableFor(options.runtime(), options.entryPoint, 'http');
+  return outrankingRoute(routeTableFor(options.runtime(), options.entryPoint, 'http'), () => requestFacts(request), options.redirection) !== undefined;
+}
+
+/**
+ * Returns the plain HTTP route of `table` that serves the request in place of `redirection`: the
+ * route that matches it, when its priority is above the redirection's. `facts` is called only when
+ * some route has such a priority, because building the facts of a real request costs time.
+ */
+export function outrankingRoute(table: RouteTable | undefined, facts: () => RequestFacts, redirection: EntryPointRedirectionConfig): Route | undefined {
   // Routes are sorted by priority, so the first one decides whether any can outrank the redirection.
   const highest = table?.routes[0];
-  if (highest === undefined || highest.priority <= options.redirection.priority) return false;
-  const route = table?.match(requestFacts(request));
-  return route !== undefined && route.priority > options.redirection.priority;
+  if (highest === undefined || highest.priority <= redirection.priority) return undefined;
+  const route = table?.match(facts());
+  return route !== undefined && route.priority > redirection.priority ? route : undefined;
 }
 
 /**

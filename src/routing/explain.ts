@@ -11,6 +11,7 @@ import { chooseEntryPoint, explainTarget, schemeOf, type ExplainRequest, type Ex
 import { routeTableFor, type Runtime } from './runtime.js';
 import type { Route } from './table.js';
 import { createDictionary } from '../dictionary.js';
+import { outrankingRoute, redirectLocationFor, redirectStatus } from '../entrypoints/redirect.js';
 
 export { InvalidExplainRequestError, type ExplainRequest } from './explain-request.js';
 export type { MatcherResult } from '../rules/explain.js';
@@ -83,8 +84,10 @@ export interface ExplainedResponse {
  * - `no-server`: the router's service has no server (503).
  * - `not-found`: no router matches (404).
  * - `rejected`: the entry point rejects the request before routing it (`response`, usually 400).
+ * - `entry-point-redirect`: the entry point redirects the plain HTTP request before routing it
+ *   (`http.redirections.entryPoint`), because no router with a higher priority matches (`response`).
  */
-export type ExplainOutcome = 'routed' | 'middleware-response' | 'no-server' | 'not-found' | 'rejected';
+export type ExplainOutcome = 'routed' | 'middleware-response' | 'no-server' | 'not-found' | 'rejected' | 'entry-point-redirect';
 
 export interface ExplainReport {
   /**
@@ -124,6 +127,13 @@ export function explain(runtime: Runtime, request: ExplainRequest): ExplainRepor
   }
 
   const table = routeTableFor(runtime, entryPoint, scheme);
+  const redirect = entryPointRedirect(runtime, entryPoint, scheme, target);
+  if (redirect !== undefined) {
+    report.outcome = redirect.status === 400 ? 'rejected' : 'entry-point-redirect';
+    report.response = redirect;
+    return report;
+  }
+
   let winnerRoute: Route | undefined;
   for (const route of table?.candidates(facts.host) ?? []) {
     const tried = winnerRoute === undefined;
@@ -152,6 +162,29 @@ export function explain(runtime: Runtime, request: ExplainRequest): ExplainRepor
 
   report.nearMisses = nearMisses(runtime, { entryPoint, scheme }, facts, report.candidates, winner);
   return report;
+}
+
+/**
+ * Returns the response of the entry point's redirection, or undefined when the entry point routes
+ * the request: over TLS, without a redirection, or when a router above the redirection's priority
+ * matches. Mirrors the redirect step of `berth run` in `entrypoints/redirect.ts`.
+ */
+function entryPointRedirect(runtime: Runtime, entryPoint: string, scheme: Scheme, target: ExplainTarget): ExplainedResponse | undefined {
+  const redirection = runtime.redirections.get(entryPoint);
+  if (scheme !== 'http' || redirection === undefined) return undefined;
+  const table = routeTableFor(runtime, entryPoint, 'http');
+  if (outrankingRoute(table, () => target.facts, redirection) !== undefined) return undefined;
+
+  // The redirect keeps the target as the client writes it, not the normalized one routers match.
+  const { facts } = target;
+  const written = `${target.receivedPath}${facts.rawQuery === '' ? '' : `?${facts.rawQuery}`}`;
+  const location = redirectLocationFor(facts.headers.host ?? facts.host, written, redirection);
+  if (location === undefined) return { status: 400, reason: `the Host header is missing or invalid, so entry point ${entryPoint} cannot redirect the request` };
+  let reason = `entry point ${entryPoint} redirects plain HTTP requests to ${redirection.to}`;
+  // Only routers above the redirection's priority could have served the request, so name that bound when one exists.
+  const highest = table?.routes[0];
+  if (highest !== undefined && highest.priority > redirection.priority) reason += `, and no router with a priority above ${redirection.priority} matches`;
+  return { status: redirectStatus(redirection), reason, location };
 }
 
 function describeRequest(target: ExplainTarget, entryPoint: string, scheme: Scheme): ExplainReport['request'] {

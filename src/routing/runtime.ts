@@ -3,6 +3,7 @@
 // entry points swap one reference to it, so requests in flight finish on the old one.
 import { DEFAULT_TLS_OPTIONS_NAME, qualifyName, resolveReferences, withOrigin, type MergedConfig, type MergedMiddleware, type MergedRouter } from '../dynamic/merged.js';
 import type { RouterTlsConfig } from '../dynamic/model.js';
+import type { EntryPointRedirectionConfig } from '../config/types.js';
 import { defaultPriority } from '../rules/index.js';
 import { buildChains, isChain } from '../middlewares/chain.js';
 import { createMiddleware } from '../middlewares/registry.js';
@@ -54,6 +55,8 @@ export interface Runtime {
   readonly services: ReadonlyMap<string, RuntimeService>;
   readonly middlewares: ReadonlyMap<string, Middleware>;
   readonly routerViews: ReadonlyMap<string, RouterView>;
+  /** The `http.redirections.entryPoint` settings of the entry points that redirect plain HTTP requests. */
+  readonly redirections: ReadonlyMap<string, EntryPointRedirectionConfig>;
 }
 
 export interface BuildOptions {
@@ -64,6 +67,11 @@ export interface BuildOptions {
    * such an entry point is a TLS router there, and one without its own `tls` uses these settings.
    */
   entryPointTls?: ReadonlyMap<string, RouterTlsConfig>;
+  /**
+   * The `http.redirections.entryPoint` settings of the entry points that have them. The runtime
+   * only carries them, so that explain reports the redirect that the entry point sends.
+   */
+  entryPointRedirections?: ReadonlyMap<string, EntryPointRedirectionConfig>;
   generation: number;
   /**
    * Long-lived server health. Only the runtime that is about to serve passes it, because building
@@ -141,7 +149,8 @@ export function* buildRuntimeSteps(config: MergedConfig, options: BuildOptions):
   for (const [name, uses] of tlsUses) tlsOptionsSelectors.set(name, buildTlsOptionsSelector(uses, tlsOptions));
   options.ruleCache?.finishBuild();
 
-  return { generation: options.generation, builtAt: new Date(), config, tables, tlsTables, tlsOptions, tlsOptionsSelectors, services, middlewares, routerViews };
+  const redirections = new Map(options.entryPointRedirections ?? []);
+  return { generation: options.generation, builtAt: new Date(), config, tables, tlsTables, tlsOptions, tlsOptionsSelectors, services, middlewares, routerViews, redirections };
 }
 
 /** Checks every TLS options item, recording problems on it, and returns the usable ones by name. */

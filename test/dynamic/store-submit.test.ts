@@ -91,3 +91,17 @@ describe('ConfigurationStore.submit', () => {
     expect(last?.config.routers.has('docker499@docker')).toBe(true);
   });
 });
+
+describe('ConfigurationStore redirections', () => {
+  // The API's explain reads them from the runtime, so a running Berth reports the entry point's redirect.
+  it('carries them into every runtime', () => {
+    const redirection = { to: 'websecure', port: 443, scheme: 'https' as const, permanent: true, priority: Number.MAX_SAFE_INTEGER - 1 };
+    const runtimes: Runtime[] = [];
+    const store = new ConfigurationStore({ entryPoints: ['web', 'websecure'], entryPointRedirections: new Map([['web', redirection]]), logger: silentLogger(), onRuntime: (runtime) => runtimes.push(runtime) });
+    store.update('docker', sites(1));
+
+    expect(store.initialRuntime().redirections.get('web')).toEqual(redirection);
+    expect(runtimes[0]?.redirections.get('web')).toEqual(redirection);
+    expect(runtimes[0]?.redirections.has('websecure')).toBe(false);
+  });
+});
