@@ -5,20 +5,21 @@
 //   method      defaults to GET
 //   entrypoint  defaults to `web`, or to the only entry point
 //   header      `Name: value`, repeatable
-//   clientip    defaults to the address of the client calling the API
-import { explain, InvalidExplainRequestError, type ExplainReport, type ExplainRequest } from '../routing/explain.js';
+//   clientip    defaults to the address of the client calling the API; the entry point's
+//               forwardedHeaders.trustedIPs decide whether its X-Forwarded-* fields are kept
+import { explain, InvalidExplainRequestError, type ExplainOptions, type ExplainReport, type ExplainRequest } from '../routing/explain.js';
 import type { Runtime } from '../routing/runtime.js';
 import { createDictionary } from '../dictionary.js';
 
 export type ExplainResponse = { status: 200; body: ExplainReport } | { status: 400; body: { message: string } };
 
 /** Evaluates the request that the query of `url` describes, against `runtime`. */
-export function explainFromQuery(runtime: Runtime, url: URL, callerAddress: string): ExplainResponse {
+export function explainFromQuery(runtime: Runtime, url: URL, callerAddress: string, options: ExplainOptions = {}): ExplainResponse {
   try {
     const request = explainRequestFromQuery(url.searchParams, callerAddress);
     const written = urlParameter(url.search);
     if (written !== undefined) request.url = written;
-    return { status: 200, body: explain(runtime, request) };
+    return { status: 200, body: explain(runtime, request, options) };
   } catch (error) {
     if (error instanceof InvalidExplainRequestError) return { status: 400, body: { message: error.message } };
     throw error;

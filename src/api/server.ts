@@ -2,6 +2,7 @@
 // under `/api/`. Every response is built from the current runtime, never from a cached copy.
 import { DASHBOARD_HTML } from './dashboard.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ForwardedHeadersOptions } from '../entrypoints/forwarded-trust.js';
 import type { Runtime } from '../routing/runtime.js';
 import { VERSION } from '../version.js';
 import type { ResolverStatus } from '../tls/acme/manager.js';
@@ -26,6 +27,8 @@ export interface ApiOptions {
   acme?: () => ResolverStatus[];
   /** Every entry point, the internal one included, with its configured address. */
   entryPoints?: Array<{ name: string; address: string }>;
+  /** The forwardedHeaders settings of each entry point, which explain applies to the described client. */
+  forwardedHeaders?: ReadonlyMap<string, ForwardedHeadersOptions>;
 }
 
 type Handler = (url: URL) => unknown;
@@ -89,7 +92,8 @@ export function createApiHandler(options: ApiOptions): (request: IncomingMessage
 
     // Explain responds 400 to an invalid description, so it does not fit the 200-only route table.
     if (url.pathname.replace(/\/$/, '') === '/api/explain') {
-      const result = explainFromQuery(options.runtime(), url, request.socket.remoteAddress ?? '');
+      const explainOptions = options.forwardedHeaders === undefined ? {} : { forwardedHeaders: options.forwardedHeaders };
+      const result = explainFromQuery(options.runtime(), url, request.socket.remoteAddress ?? '', explainOptions);
       sendJson(response, result.status, result.body);
       return;
     }

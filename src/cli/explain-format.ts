@@ -12,6 +12,9 @@ export function formatExplainReport(report: ExplainReport, notes: readonly strin
   const query = request.rawQuery === '' ? '' : `?${request.rawQuery}`;
   lines.push(`${request.method} ${request.scheme}://${request.host}${request.path}${query} on entry point ${request.entryPoint}, from ${request.clientIp}`);
   if (request.receivedPath !== undefined) lines.push(`(path as written: ${request.receivedPath}; routers match the normalized path ${request.path})`);
+  if (request.removedHeaders !== undefined) {
+    lines.push(`(the entry point removes ${request.removedHeaders.join(', ')}, because ${request.clientIp} is not in its forwardedHeaders.trustedIPs; set --client-ip to a trusted proxy's address to keep them)`);
+  }
   lines.push(outcomeLine(report), '');
   // A rejected or redirected request reaches no router, so there is nothing more to show.
   if (report.outcome === 'rejected' || report.outcome === 'entry-point-redirect') return `${lines.join('\n')}\n`;

@@ -4,6 +4,7 @@
 import { explain, InvalidExplainRequestError, type ExplainReport, type ExplainRequest } from '../routing/explain.js';
 import { parseHeaders } from '../api/explain.js';
 import { splitArgs, UsageError, type CommandArgs, type CommandIO } from './args.js';
+import { forwardedHeadersByEntryPoint } from '../entrypoints/from-config.js';
 import { formatExplainReport } from './explain-format.js';
 import { composeRuntime, loadConfig } from './label-runtime.js';
 import { getOwn } from '../dictionary.js';
@@ -14,11 +15,13 @@ Shows which router, middlewares and server a request for URL would reach, every 
 in order with each matcher's result, and for a request no router takes, the near misses.
 
 Options:
-  --method M           request method (default GET)
+  --method M           request method, case-sensitive as on the wire (default GET)
   --header 'K: V'      request header; repeat the option for several headers
   --entrypoint NAME    entry point the request arrives on (default web, or the only one)
-  --client-ip IP       client address for ClientIP rules (default: this machine's address as
-                       the API sees it, or 127.0.0.1 with --compose)
+  --client-ip IP       client address for ClientIP rules and for the entry point's
+                       forwardedHeaders.trustedIPs: the X-Forwarded-* and X-Real-Ip headers
+                       of a client outside them are removed (default: this machine's address
+                       as the API sees it, or 127.0.0.1 with --compose)
   --api URL            API of the running Berth (default http://127.0.0.1:PORT, with PORT of the
                        berth entry point, 8080 unless configured); needs --api.insecure there
   --compose FILE       evaluate the labels of a compose file offline instead of asking Berth
@@ -74,7 +77,7 @@ export async function explainCommand(argv: readonly string[], io: CommandIO): Pr
     const built = await composeRuntime(compose, { projectName: args.values.get('project-name'), profiles: args.lists.get('profile') }, args.staticArgs, io);
     notes = built.project.notes;
     try {
-      report = explain(built.runtime, request);
+      report = explain(built.runtime, request, { forwardedHeaders: forwardedHeadersByEntryPoint(built.config.entryPoints) });
     } catch (error) {
       if (error instanceof InvalidExplainRequestError) throw new UsageError(error.message);
       throw error;

@@ -13,7 +13,7 @@ import { FileProvider } from '../providers/file/provider.js';
 import { chainRequestHandlers, chainUpgradeHandlers, type RequestClaim, type UpgradeClaim } from '../entrypoints/handler-chain.js';
 import { createRedirectClaims } from '../entrypoints/redirect.js';
 import { EntryPoint } from '../entrypoints/server.js';
-import { listenerSettings, tlsOptionsFor } from '../entrypoints/from-config.js';
+import { forwardedHeadersByEntryPoint, listenerSettings, tlsOptionsFor } from '../entrypoints/from-config.js';
 import { MemoryCertificateStore } from '../tls/store.js';
 import { CertificateManager, challengeResponder } from '../tls/acme/manager.js';
 import { createApiHandler } from '../api/server.js';
@@ -133,6 +133,7 @@ export async function run(config: StaticConfig, logger: Logger): Promise<Running
       certificates: () => certificates.list(),
       acme: () => acme?.status() ?? [],
       entryPoints: Object.entries(config.entryPoints).map(([name, entryPoint]) => ({ name, address: entryPoint.address })),
+      forwardedHeaders: forwardedHeadersByEntryPoint(config.entryPoints),
       startedAt,
     });
     entryPoints.push(new EntryPoint({ name: internal, address: internalAddress, ...internalSettings, logger, handler }));

@@ -3,6 +3,7 @@
 import type { EntryPointConfig } from '../config/index.js';
 import type { Runtime } from '../routing/runtime.js';
 import { DEFAULT_TLS_OPTIONS, type TlsOptions } from '../tls/options.js';
+import type { ForwardedHeadersOptions } from './forwarded-trust.js';
 import type { EntryPointOptions } from './server.js';
 
 type ListenerSettings = Pick<EntryPointOptions, 'address' | 'forwardedHeaders' | 'timeouts' | 'http2' | 'graceTimeOutMs' | 'maxHeaderSize'>;
@@ -22,6 +23,11 @@ export function listenerSettings(config: EntryPointConfig): ListenerSettings {
     graceTimeOutMs: lifeCycle.graceTimeOutMs,
     maxHeaderSize: config.http.maxHeaderBytes,
   };
+}
+
+/** Returns the forwardedHeaders settings of every entry point in `entryPoints`, by name, for explain. */
+export function forwardedHeadersByEntryPoint(entryPoints: Readonly<Record<string, EntryPointConfig>>): Map<string, ForwardedHeadersOptions> {
+  return new Map(Object.entries(entryPoints).map(([name, config]) => [name, listenerSettings(config).forwardedHeaders ?? { trustedIPs: [], insecure: false }]));
 }
 
 /**

@@ -11,8 +11,8 @@ import { checkHeadersOptions } from './header-fields.js';
 import { stringMap } from './options.js';
 import { firstHeaderValue } from './request-headers.js';
 import { editResponseHeaders, withoutHeader } from './response-headers.js';
-import { applySecurity, securitySettings } from './security-headers.js';
-import type { Middleware } from './types.js';
+import { applySecurity, decideSecurity, securitySettings, type SecuritySettings } from './security-headers.js';
+import { withPreview, type Middleware, type MiddlewarePreview, type RequestContext } from './types.js';
 
 /**
  * Builds the middleware. Throws an Error naming the option and value when an option is invalid,
@@ -25,7 +25,7 @@ export function createHeaders(options: Record<string, unknown>, warn: (message: 
   const cors = corsSettings(options);
   const security = securitySettings(options, warn);
 
-  return async (context, next) => {
+  const handle = async (context: RequestContext, next: () => Promise<void>): Promise<void> => {
     if (cors !== undefined && isPreflight(context.request)) {
       sendPreflightResponse(context, cors);
       return;
@@ -58,4 +58,36 @@ export function createHeaders(options: Record<string, unknown>, warn: (message: 
     if (security !== undefined && !applySecurity(context, security)) return;
     await next();
   };
+
+  return withPreview(handle, (context): MiddlewarePreview => {
+    if (cors !== undefined && isPreflight(context.request)) return { effect: 'responds', status: 200, reason: 'CORS preflight response' };
+    if (security === undefined) return { effect: 'passes' };
+    return previewSecurity(withRequestHeaders(context, requestHeaders), security);
+  });
+}
+
+/** Returns what the host and scheme checks would send for the request of `context`. */
+function previewSecurity(context: RequestContext, security: SecuritySettings): MiddlewarePreview {
+  const decision = decideSecurity(context, security);
+  if (decision.action === 'bad-host') return { effect: 'responds', status: 500, reason: 'the host is not in allowedHosts (Bad Host)' };
+  if (decision.action === 'redirect') return { effect: 'responds', status: decision.status, reason: 'redirect to https', location: decision.location };
+  return { effect: 'passes' };
+}
+
+/**
+ * Returns a context whose request has the custom request fields set, as the checks see it, and
+ * leaves the request of `context` as it is, because explain shares it between the previews.
+ */
+function withRequestHeaders(context: RequestContext, requestHeaders: ReadonlyMap<string, string>): RequestContext {
+  if (requestHeaders.size === 0) return context;
+  const headers = { ...context.request.headers };
+  for (const [name, value] of requestHeaders) {
+    const key = name.toLowerCase();
+    if (key === 'host' && value === '') continue;
+    if (value === '') delete headers[key];
+    else headers[key] = value;
+  }
+  const request: typeof context.request = Object.create(context.request);
+  request.headers = headers;
+  return { ...context, request };
 }

@@ -38,10 +38,10 @@ export interface SecuritySettings {
  * deprecation message names. Berth applies them too and reports each as a warning.
  */
 const DEPRECATED_OPTIONS = [
-  ['sslRedirect', "Redirect with the entry point option http.redirections.entryPoint instead, because Berth does not implement Traefik's redirectScheme middleware yet."],
-  ['sslTemporaryRedirect', 'Redirect with the entry point options http.redirections.entryPoint and http.redirections.entryPoint.permanent=false instead.'],
-  ['sslHost', "Traefik recommends its redirectRegex middleware instead, which Berth does not implement yet."],
-  ['sslForceHost', "Traefik recommends its redirectRegex middleware instead, which Berth does not implement yet."],
+  ['sslRedirect', 'Use the redirectScheme middleware (scheme=https, permanent=true) or the entry point option http.redirections.entryPoint instead.'],
+  ['sslTemporaryRedirect', 'Use the redirectScheme middleware (scheme=https, permanent=false) or the entry point options http.redirections.entryPoint and http.redirections.entryPoint.permanent=false instead.'],
+  ['sslHost', 'Use the redirectRegex middleware instead.'],
+  ['sslForceHost', 'Use the redirectRegex middleware instead.'],
   ['featurePolicy', 'Use permissionsPolicy instead, because browsers replaced the Feature-Policy header with Permissions-Policy.'],
 ] as const;
 
@@ -118,31 +118,53 @@ function textOption(options: Record<string, unknown>, name: string): string {
 }
 
 /**
+ * What the host and scheme checks decide for a request: it goes on (`next`), or gets 500 for a
+ * host not in allowedHosts, or a redirect to `location`.
+ */
+export type SecurityDecision =
+  | { action: 'next'; https: boolean }
+  | { action: 'bad-host' }
+  | { action: 'redirect'; status: 301 | 307; location: string };
+
+/** Decides the host and scheme checks for the request of `context`, without changing anything. */
+export function decideSecurity(context: RequestContext, settings: SecuritySettings): SecurityDecision {
+  const host = proxiedHost(context, settings);
+
+  if (settings.allowedHosts.length > 0 && !settings.isDevelopment && !settings.allowedHosts.includes(host.toLowerCase())) {
+    return { action: 'bad-host' };
+  }
+
+  const https = isHttps(context, settings);
+  if (settings.sslRedirect && !https && !settings.isDevelopment) {
+    return redirectTo(context, settings, settings.sslHost || host);
+  }
+  const forcedHost = settings.sslHost || host;
+  if (settings.sslForceHost && forcedHost !== host) {
+    return redirectTo(context, settings, forcedHost);
+  }
+  return { action: 'next', https };
+}
+
+/**
  * Checks the request's host and scheme, and responds itself when a check fails: 500 for a host not in
  * allowedHosts, a redirect for sslRedirect or sslForceHost. Otherwise arranges for the security
  * fields to be added to the response. Returns true when the request may go on.
  */
 export function applySecurity(context: RequestContext, settings: SecuritySettings): boolean {
-  const host = proxiedHost(context, settings);
-
-  if (settings.allowedHosts.length > 0 && !settings.isDevelopment && !settings.allowedHosts.includes(host.toLowerCase())) {
+  const decision = decideSecurity(context, settings);
+  if (decision.action === 'bad-host') {
     const body = 'Bad Host\n';
     context.response.writeHead(500, ['Content-Type', 'text/plain; charset=utf-8', 'X-Content-Type-Options', 'nosniff', 'Content-Length', String(Buffer.byteLength(body))]);
     context.response.end(body);
     return false;
   }
-
-  const https = isHttps(context, settings);
-  if (settings.sslRedirect && !https && !settings.isDevelopment) {
-    sendRedirect(context, settings, settings.sslHost || host);
-    return false;
-  }
-  const forcedHost = settings.sslHost || host;
-  if (settings.sslForceHost && forcedHost !== host) {
-    sendRedirect(context, settings, forcedHost);
+  if (decision.action === 'redirect') {
+    context.response.writeHead(decision.status, ['Location', decision.location, 'Content-Length', '0']);
+    context.response.end();
     return false;
   }
 
+  const { https } = decision;
   const added = [...settings.fixedHeaders];
   if (settings.stsSeconds !== 0 && (https || settings.forceSTSHeader) && !settings.isDevelopment) {
     added.unshift('Strict-Transport-Security', strictTransportSecurity(settings));
@@ -192,8 +214,8 @@ function strictTransportSecurity(settings: SecuritySettings): string {
   return value;
 }
 
-/** Redirects to the same path and query on https://`host`, with 301, or 307 for sslTemporaryRedirect. */
-function sendRedirect(context: RequestContext, settings: SecuritySettings, host: string): void {
+/** Returns the redirect to the same path and query on https://`host`, with 301, or 307 for sslTemporaryRedirect. */
+function redirectTo(context: RequestContext, settings: SecuritySettings, host: string): SecurityDecision {
   const target = context.request.url ?? '/';
   let pathAndQuery = target;
   if (!target.startsWith('/')) {
@@ -206,9 +228,8 @@ function sendRedirect(context: RequestContext, settings: SecuritySettings, host:
     }
   }
 
-  const status = settings.sslTemporaryRedirect ? 307 : 301;
-  context.response.writeHead(status, ['Location', `https://${host}${pathAndQuery}`, 'Content-Length', '0']);
-  context.response.end();
+  // unrolled/secure sends the same status for every method, unlike redirectScheme.
+  return { action: 'redirect', status: settings.sslTemporaryRedirect ? 307 : 301, location: `https://${host}${pathAndQuery}` };
 }
 
 /** Rewrites a Location of `http://<sslHost>` or `http://<sslHost>/...` to https, as unrolled/secure does on https requests. */

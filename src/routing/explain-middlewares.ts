@@ -106,9 +106,9 @@ function expandChains(runtime: Runtime, names: readonly string[], chain: string 
  * Builds the context a middleware would get for the request. The request object is a real
  * IncomingMessage on an unconnected socket, so previews read it with the same helpers as the
  * middlewares, and nothing can be written to a client.
- * NOTE: every preview reads the request as described. The rewrites of earlier middlewares
- * (stripPrefix, headers) are not applied, and X-Forwarded-* fields are kept even where the entry
- * point would remove them from an untrusted client.
+ * NOTE: every preview reads the request as the entry point hands it on, with the forwarding
+ * fields of an untrusted client removed. The rewrites of earlier middlewares (stripPrefix,
+ * headers) are not applied.
  */
 function previewContext(route: Route, described: PreviewRequest): RequestContext {
   const request = new IncomingMessage(new Socket());

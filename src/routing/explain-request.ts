@@ -1,8 +1,9 @@
 // Turns the description of a request to explain (a URL, a method, headers, a client address) into
 // the same RequestFacts that the entry points build from a real request.
-import type { IncomingHttpHeaders } from 'node:http';
+import { METHODS, type IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
 import { BerthError } from '../errors.js';
+import { ForwardedHeadersTrust, type ForwardedHeadersOptions } from '../entrypoints/forwarded-trust.js';
 import type { RequestFacts } from '../rules/types.js';
 import { rejectHostFields, rejectRequestTarget, type RequestRejection } from '../entrypoints/request-validation.js';
 import { normalizeHost, normalizeTarget } from './facts.js';
@@ -12,11 +13,14 @@ import { createDictionary } from '../dictionary.js';
 export interface ExplainRequest {
   /** `http://example.com/path?query`; `example.com/path` and, with a Host header, `/path` work too. */
   url: string;
-  /** Defaults to GET. */
+  /** Defaults to GET. Kept as written, so `get` is rejected as the entry point rejects it. */
   method?: string;
   /** Header values by name; a list stands for a header sent several times. */
   headers?: Readonly<Record<string, string | readonly string[]>>;
-  /** TCP peer address the request comes from; defaults to 127.0.0.1. */
+  /**
+   * TCP peer address the request comes from; defaults to 127.0.0.1. The entry point's
+   * forwardedHeaders trust is judged on it, as for a real peer.
+   */
   clientIp?: string;
   /** Entry point the request arrives on; defaults to `web`, or to the only entry point there is. */
   entryPoint?: string;
@@ -30,6 +34,10 @@ export class InvalidExplainRequestError extends BerthError {
 
 const DEFAULT_CLIENT_IP = '127.0.0.1';
 const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
+/** A scheme name and its colon (RFC 3986 section 3.1), a form that `host:port` has too. */
+const SCHEME_PREFIX = /^([a-z][a-z0-9+.-]*):/i;
+/** The forwardedHeaders settings of an entry point without any: no peer is trusted. */
+const UNTRUSTED: ForwardedHeadersOptions = { trustedIPs: [], insecure: false };
 /** URL schemes of the requests an entry point serves: WebSocket URLs are HTTP requests with an Upgrade header. */
 const SUPPORTED_SCHEMES = ['http', 'https', 'ws', 'wss'];
 
@@ -45,6 +53,8 @@ export interface ExplainTarget {
   rawHeaders: string[];
   /** The reason the entry point would reject the request before routing; undefined when it would not. */
   rejection?: RequestRejection;
+  /** Lower-case names of the forwarding fields the entry point removes, because the client is not trusted. */
+  removedHeaders: string[];
 }
 
 /**
@@ -53,8 +63,10 @@ export interface ExplainTarget {
  * functions the entry point and the dispatcher call. The URL is split by hand because WHATWG URL
  * parsing would already remove dot segments. `%2F` stays encoded, as it does for a real request. A
  * Host header replaces the URL's host, as it does for `curl -H 'Host: example.com' http://127.0.0.1/`.
+ * X-Forwarded-* and X-Real-Ip fields are removed by `ForwardedHeadersTrust` with `forwardedHeaders`,
+ * the entry point's settings, unless the client address is trusted there.
  */
-export function explainTarget(request: ExplainRequest): ExplainTarget {
+export function explainTarget(request: ExplainRequest, forwardedHeaders: ForwardedHeadersOptions = UNTRUSTED): ExplainTarget {
   checkScheme(request.url);
   const split = splitUrl(request.url.trim());
   const hostLines = hostFieldLines(request.headers ?? {});
@@ -66,9 +78,15 @@ export function explainTarget(request: ExplainRequest): ExplainTarget {
   }
   // The Host field keeps its port, as a client sends it, because redirect middlewares read it.
   headers.host ??= split.authority;
-  // Node's HTTP parser accepts only upper-case method names, so a request that reaches a router
-  // always has one. `--method post` therefore means POST.
-  const method = (request.method ?? 'GET').trim().toUpperCase() || 'GET';
+  // Methods are case-sensitive (RFC 9110 section 9.1), so `get` stays `get`, and the entry point rejects it.
+  const method = request.method?.trim() || 'GET';
+  const clientIp = clientAddress(request.clientIp);
+
+  // The entry point removes the forwarding fields of an untrusted peer before routing, so neither
+  // a rule nor a middleware sees them. Raw header lines keep them, as Node keeps them for a real request.
+  const sent = Object.keys(headers);
+  new ForwardedHeadersTrust(forwardedHeaders).apply(headers, clientIp);
+  const removedHeaders = sent.filter((name) => !Object.hasOwn(headers, name));
 
   // A client sends the URL's path and query as an origin-form target, and its authority as Host
   // unless a Host header is given.
@@ -82,7 +100,7 @@ export function explainTarget(request: ExplainRequest): ExplainTarget {
     rawQuery: split.query,
     method,
     headers,
-    clientIp: clientAddress(request.clientIp),
+    clientIp,
   };
 
   const rawHeaders: string[] = hostLines.length === 0 ? ['Host', split.authority] : [];
@@ -90,8 +108,8 @@ export function explainTarget(request: ExplainRequest): ExplainTarget {
     for (const line of typeof value === 'string' ? [value] : value) rawHeaders.push(name.trim(), line);
   }
 
-  const explained: ExplainTarget = { facts, receivedPath: split.path, target: normalized, rawHeaders };
-  const rejection = rejectHostFields(hostLines.length > 0 ? hostLines : [split.authority], true) ?? rejectRequestTarget(method, received);
+  const explained: ExplainTarget = { facts, receivedPath: split.path, target: normalized, rawHeaders, removedHeaders };
+  const rejection = rejectMethod(method) ?? rejectHostFields(hostLines.length > 0 ? hostLines : [split.authority], true) ?? rejectRequestTarget(method, received);
   if (rejection !== undefined) explained.rejection = rejection;
   return explained;
 }
@@ -101,6 +119,18 @@ export function explainFacts(request: ExplainRequest): RequestFacts {
   return explainTarget(request).facts;
 }
 
+/**
+ * Rejects a method that Node's HTTP/1.1 parser rejects with 400 before Berth sees the request:
+ * anything but the methods in `http.METHODS`, written in upper case.
+ * NOTE: an HTTP/2 request may carry any method token, but explain describes an HTTP/1.1 request.
+ */
+function rejectMethod(method: string): RequestRejection | undefined {
+  if (METHODS.includes(method)) return undefined;
+  const known = METHODS.find((name) => name === method.toUpperCase());
+  const hint = known === undefined ? '' : `; methods are case-sensitive, so write ${known}`;
+  return { status: 400, reason: `method "${method}" is not one that Node's HTTP/1.1 parser accepts${hint}` };
+}
+
 /** Returns every line of the Host header in `input`, whatever the case of its name. */
 function hostFieldLines(input: Readonly<Record<string, string | readonly string[]>>): string[] {
   return Object.entries(input)
@@ -108,15 +138,25 @@ function hostFieldLines(input: Readonly<Record<string, string | readonly string[
     .flatMap(([, value]) => (typeof value === 'string' ? [value] : [...value]));
 }
 
-/** Rejects a URL whose scheme names a protocol that no entry point serves, such as `ftp://`. */
+/**
+ * Rejects a URL with a scheme other than `http://`, `https://`, `ws://` or `wss://`, or one of
+ * those schemes without `//`, such as `mailto:a@example.com` or `http:example.com/`. A `name:`
+ * followed by a port and then a path, a query or the end is a host and port, as in `example.com:8080/x`.
+ */
 function checkScheme(url: string): void {
   const trimmed = url.trim();
-  if (!SCHEME.test(trimmed)) return;
+  const prefix = SCHEME_PREFIX.exec(trimmed);
+  if (prefix === null) return;
 
-  const scheme = trimmed.slice(0, trimmed.indexOf(':')).toLowerCase();
-  if (SUPPORTED_SCHEMES.includes(scheme)) return;
+  const scheme = (prefix[1] as string).toLowerCase();
+  const rest = trimmed.slice(prefix[0].length);
+  if (SUPPORTED_SCHEMES.includes(scheme)) {
+    if (rest.startsWith('//')) return;
+    throw new InvalidExplainRequestError(`the URL "${url}" has no "//" after "${prefix[0]}": write ${scheme}://HOST/PATH`);
+  }
+  if (/^(?:\d+(?:[/?#]|$)|$)/.test(rest)) return;
   throw new InvalidExplainRequestError(
-    `the URL "${url}" has the scheme "${scheme}", but Berth routes HTTP requests only: write a URL that starts with http://, https://, ws:// or wss://`,
+    `the URL "${url}" has the scheme "${scheme}", but Berth routes HTTP requests only: write a URL that starts with http://, https://, ws:// or wss://, or HOST/PATH without a scheme`,
   );
 }
 

@@ -2,6 +2,7 @@
 // matcher's result, and the router that wins with its middlewares, its service and the server the
 // balancer would pick. For a request that no router takes, it lists the routers that nearly matched.
 import type { MergedRouter } from '../dynamic/merged.js';
+import type { ForwardedHeadersOptions } from '../entrypoints/forwarded-trust.js';
 import { redactServerUrl } from '../observability/redact.js';
 import { evaluateRule, HOST_MATCHERS, type MatcherResult } from '../rules/explain.js';
 import { parseRule, type RuleNode } from '../rules/index.js';
@@ -14,6 +15,7 @@ import { createDictionary } from '../dictionary.js';
 import { outrankingRoute, redirectLocationFor, redirectStatus } from '../entrypoints/redirect.js';
 
 export { InvalidExplainRequestError, type ExplainRequest } from './explain-request.js';
+export type { ForwardedHeadersOptions } from '../entrypoints/forwarded-trust.js';
 export type { MatcherResult } from '../rules/explain.js';
 export type { ExplainedMiddleware } from './explain-middlewares.js';
 
@@ -95,13 +97,30 @@ export interface ExplainReport {
    * `receivedPath` the path as written, present only when the two differ. An `https` request is
    * matched against the entry point's TLS routers.
    */
-  request: Pick<RequestFacts, 'host' | 'path' | 'rawQuery' | 'method' | 'clientIp'> & { receivedPath?: string; entryPoint: string; scheme: Scheme; headers: Record<string, string> };
+  request: Pick<RequestFacts, 'host' | 'path' | 'rawQuery' | 'method' | 'clientIp'> & {
+    receivedPath?: string;
+    entryPoint: string;
+    scheme: Scheme;
+    /** The headers routers and middlewares see, after the entry point removed untrusted forwarding fields. */
+    headers: Record<string, string>;
+    /** Forwarding fields the client sent and the entry point removes, because `clientIp` is not a trusted peer. */
+    removedHeaders?: string[];
+  };
   outcome: ExplainOutcome;
   /** The response Berth sends itself; absent for `routed`. */
   response?: ExplainedResponse;
   candidates: ExplainedCandidate[];
   winner?: ExplainedWinner;
   nearMisses: NearMiss[];
+}
+
+/** What explain needs to know about the entry points beyond the runtime. */
+export interface ExplainOptions {
+  /**
+   * The `forwardedHeaders` settings of each entry point. An entry point missing here trusts no
+   * peer, as an entry point without the settings does.
+   */
+  forwardedHeaders?: ReadonlyMap<string, ForwardedHeadersOptions>;
 }
 
 /**
@@ -112,9 +131,9 @@ export interface ExplainReport {
  * InvalidExplainRequestError for a request that cannot be evaluated. Nothing in the runtime
  * changes, not even the balancer's rotation.
  */
-export function explain(runtime: Runtime, request: ExplainRequest): ExplainReport {
+export function explain(runtime: Runtime, request: ExplainRequest, options: ExplainOptions = {}): ExplainReport {
   const entryPoint = chooseEntryPoint(request.entryPoint, [...runtime.tables.keys()]);
-  const target = explainTarget(request);
+  const target = explainTarget(request, options.forwardedHeaders?.get(entryPoint));
   const { facts } = target;
   const scheme = schemeOf(request.url);
   const report: ExplainReport = { request: describeRequest(target, entryPoint, scheme), outcome: 'routed', candidates: [], nearMisses: [] };
@@ -191,6 +210,7 @@ function describeRequest(target: ExplainTarget, entryPoint: string, scheme: Sche
   const { facts } = target;
   const described: ExplainReport['request'] = { entryPoint, scheme, host: facts.host, path: facts.path, rawQuery: facts.rawQuery, method: facts.method, clientIp: facts.clientIp, headers: flatHeaders(facts) };
   if (target.receivedPath !== facts.path) described.receivedPath = target.receivedPath;
+  if (target.removedHeaders.length > 0) described.removedHeaders = [...target.removedHeaders];
   return described;
 }
 

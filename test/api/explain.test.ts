@@ -23,7 +23,9 @@ beforeAll(async () => {
     services: { r9: ['http://127.0.0.1:19109/'], r7: ['http://127.0.0.1:19107/'] },
     middlewares: { tohttps: { type: 'redirectscheme', options: { scheme: 'https', permanent: true } } },
   });
-  server = createServer(createApiHandler({ api: true, ping: true, runtime: () => runtime, providers: () => ({}), startedAt: new Date() }));
+  // The API's own caller, 127.0.0.1, is not a trusted proxy of the web entry point; 10.9.9.9 is.
+  const forwardedHeaders = new Map([['web', { trustedIPs: ['10.9.9.9'], insecure: false }]]);
+  server = createServer(createApiHandler({ api: true, ping: true, runtime: () => runtime, providers: () => ({}), startedAt: new Date(), forwardedHeaders }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -86,5 +88,34 @@ describe('urlParameter', () => {
 
   it('takes the last url parameter in any case', () => {
     expect(urlParameter('?url=http://h/one&URL=http://h/two')).toBe('http://h/two');
+  });
+});
+
+// Before, `?url=javascript:alert(1)` explained host `javascript`, and the X-Forwarded-Proto of an
+// untrusted caller passed a redirectScheme that the entry point would have answered with 301.
+describe('explain API request checks', () => {
+  for (const url of ['javascript:alert(1)', 'mailto:a@s.localhost', 'http:s.localhost/x']) {
+    it(`responds 400 for ${url}`, async () => {
+      const response = await fetch(`${apiUrl}/api/explain?${new URLSearchParams({ url }).toString()}`);
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { message: string }).message).toContain(`the URL "${url}"`);
+    });
+  }
+
+  it('removes X-Forwarded-Proto of an untrusted client', async () => {
+    const report = await explainQuery(new URLSearchParams({ url: 'http://s.localhost/', header: 'X-Forwarded-Proto: https' }).toString());
+    expect(report.response?.status).toBe(301);
+    expect(report.request.removedHeaders).toEqual(['x-forwarded-proto']);
+  });
+
+  it('keeps X-Forwarded-Proto of a trusted client', async () => {
+    const report = await explainQuery(new URLSearchParams({ url: 'http://s.localhost/', header: 'X-Forwarded-Proto: https', clientip: '10.9.9.9' }).toString());
+    expect(report.outcome).toBe('routed');
+  });
+
+  it('reports 400 for a lower-case method', async () => {
+    const report = await explainQuery(new URLSearchParams({ url: 'http://s.localhost/', method: 'get' }).toString());
+    expect(report.request.method).toBe('get');
+    expect(report.response?.status).toBe(400);
   });
 });

@@ -87,7 +87,7 @@ describe('explain --compose', () => {
         'traefik.http.routers.api.entrypoints': 'internal',
       })}\n`,
     );
-    const argv = ['http://a.example.com/', '--compose', file, '--method', 'post', '--header', 'X-Token: t', '--entrypoint', 'internal', '--client-ip', '10.1.1.1'];
+    const argv = ['http://a.example.com/', '--compose', file, '--method', 'POST', '--header', 'X-Token: t', '--entrypoint', 'internal', '--client-ip', '10.1.1.1'];
     const run = await runCommand(explainCommand, [...argv, '--entrypoints.web.address=:80', '--entrypoints.internal.address=:81'], folder.root);
 
     expect(run.code).toBe(0);

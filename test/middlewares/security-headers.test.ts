@@ -218,8 +218,11 @@ describe('deprecated redirect options', () => {
 
     expect(warnings).toHaveLength(3);
     expect(warnings[0]).toBe(
-      "headers sslRedirect is deprecated. Traefik v3 still applies it, and so does Berth. Redirect with the entry point option http.redirections.entryPoint instead, because Berth does not implement Traefik's redirectScheme middleware yet.",
+      'headers sslRedirect is deprecated. Traefik v3 still applies it, and so does Berth. Use the redirectScheme middleware (scheme=https, permanent=true) or the entry point option http.redirections.entryPoint instead.',
     );
+    // Before, the warnings said redirectScheme and redirectRegex were not implemented, though both are.
+    expect(warnings[1]).toBe('headers sslHost is deprecated. Traefik v3 still applies it, and so does Berth. Use the redirectRegex middleware instead.');
+    expect(warnings.join('\n')).not.toContain('does not implement');
     expect(warnings[2]).toContain('headers featurePolicy is deprecated');
     expect(warnings[2]).toContain('Use permissionsPolicy instead');
   });
