@@ -16,7 +16,7 @@ import { ForwardedHeadersTrust, type ForwardedHeadersOptions } from './forwarded
 import { DEFAULT_MAX_HEADER_BYTES } from '../config/types.js';
 import { createPlainServer, createPriorKnowledgeServer, createTlsServer, handshakeTimeoutMs } from './protocol-servers.js';
 import { sniffProtocol, type ClientHelloInfo, type ConnectionProtocol } from './protocol-sniffer.js';
-import { closeWhenIdle, startRequestTimers } from './timeouts.js';
+import { closeWhenIdle, recordParsedRequest, startRequestTimers } from './timeouts.js';
 import { TlsOptionsServers, defaultContextOptions, type TlsHandshakeSource } from './tls-handshake.js';
 import { answerClientError } from './client-error.js';
 import { foldSingleValueFieldsOnWrite } from './http2-single-value.js';
@@ -242,6 +242,7 @@ export class EntryPoint {
         return;
       }
       const tunnel = socket as Duplex;
+      recordParsedRequest(request);
       this.#silent.delete(request.socket);
       this.#logTurn(servePipelined(request.socket, undefined, () => {
         this.#logger.debug({ [Fields.status]: 405, [Fields.reason]: 'CONNECT is not supported' }, 'rejected a request');
@@ -293,6 +294,7 @@ export class EntryPoint {
       this.#begin(request, response, scheme);
       return;
     }
+    recordParsedRequest(request);
     // A rejection takes its turn too: it closes the connection, so no request after it is forwarded.
     const start = rejection === undefined ? () => this.#begin(request, response, scheme) : () => this.#reject(response, rejection);
     this.#logTurn(servePipelined(request.socket, response, start));
@@ -349,6 +351,7 @@ export class EntryPoint {
   }
 
   #onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, scheme: Scheme): void {
+    recordParsedRequest(request);
     this.#silent.delete(request.socket);
     // node:http emits an upgrade request as soon as it is parsed, even while the response to an earlier
     // request on the connection is still being written.

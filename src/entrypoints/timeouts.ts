@@ -57,6 +57,11 @@ export function startRequestTimers(request: TimedRequest, response: TimedRespons
  * before it read the body, such as with 413 or 401, and the rest of the body is then read and
  * discarded. The read timeout is therefore set again for that rest, and the keep-alive timeout is
  * restored once the body ends, so that neither is lost and an idle connection always closes.
+ *
+ * node:http clears the keep-alive timeout when it parses the next request on the connection, which
+ * a pipelining client may send in the same write as the end of the body. The keep-alive timeout is
+ * then not restored, because the newer request is in progress and must not be cut by it. node:http
+ * sets it again when the last response on the connection finishes.
  */
 function startReadTimer(request: TimedRequest, response: TimedResponse, readTimeoutMs: number): void {
   const http1 = request.httpVersionMajor < 2;
@@ -82,8 +87,27 @@ function startReadTimer(request: TimedRequest, response: TimedResponse, readTime
   });
   request.once('end', () => {
     if (!responseFinished) request.setTimeout(0);
-    else if (keepAliveTimeoutMs !== undefined) request.setTimeout(keepAliveTimeoutMs);
+    else if (keepAliveTimeoutMs !== undefined && isNewestRequest(request)) request.setTimeout(keepAliveTimeoutMs);
   });
+}
+
+/** The HTTP/1.1 request that node:http parsed last on each connection, by socket. */
+const newestRequests = new WeakMap<object, object>();
+
+/**
+ * Records `request` as the newest request on its HTTP/1.1 connection. Call it for every request,
+ * upgrade and CONNECT request as node:http emits it, which is when node:http clears the keep-alive
+ * timeout of the connection.
+ */
+export function recordParsedRequest(request: { readonly socket: object | null }): void {
+  if (request.socket !== null) newestRequests.set(request.socket, request);
+}
+
+/** Returns false when a request newer than `request` was recorded on its connection. */
+function isNewestRequest(request: TimedRequest): boolean {
+  if (request.socket === null) return true;
+  const newest = newestRequests.get(request.socket);
+  return newest === undefined || newest === request;
 }
 
 /**

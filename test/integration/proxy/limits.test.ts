@@ -153,6 +153,38 @@ describe('responding timeouts', () => {
     expect(ms).toBeLessThan(3_000);
   });
 
+  // Before the fix, the end of the body restored the keep-alive timeout after node:http had parsed
+  // the pipelined GET, which was then cut while its response was still on the way.
+  test('pipelined request after early response', async () => {
+    const berth = await setUp((request, response) => {
+      if (request.url === '/slow') {
+        setTimeout(() => response.end('slow done'), 2_000);
+        return;
+      }
+      response.writeHead(413, { 'content-length': 9 });
+      response.end('too large');
+    }, timeouts(5_000, 0, 500));
+
+    const socket = net.connect(berth.port, LOOPBACK);
+    const closed = untilClosed(socket, performance.now());
+    let slowDone = 0;
+    socket.on('data', (chunk: Buffer) => {
+      if (chunk.toString('latin1').includes('slow done')) slowDone = performance.now();
+    });
+    socket.write('POST /upload HTTP/1.1\r\nHost: app.example.test\r\nContent-Length: 20000\r\n\r\n' + 'a'.repeat(10_000));
+    await once(socket, 'data');
+    await sleep(300);
+    socket.write('a'.repeat(10_000) + 'GET /slow HTTP/1.1\r\nHost: app.example.test\r\n\r\n');
+    const { received } = await closed;
+
+    expect(received).toMatch(/^HTTP\/1\.1 413 /);
+    expect(received).toMatch(/too largeHTTP\/1\.1 200 [^]*slow done$/);
+    // The connection is idle once the slow response is sent, so the keep-alive timeout closes it.
+    const idleMs = performance.now() - slowDone;
+    expect(idleMs).toBeGreaterThan(400);
+    expect(idleMs).toBeLessThan(3_000);
+  });
+
   test('write timeout cuts a slow response', async () => {
     const berth = await setUp((_request, response) => {
       response.writeHead(200, { 'content-length': 20 });
