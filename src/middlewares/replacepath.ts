@@ -5,6 +5,7 @@
 // Both work on the escaped path, so `%2F` in the request or in the new path reaches the server as
 // `%2F`. A new path with a character that a path may not contain (a space, say) is escaped. A new
 // path with an invalid escape such as `%zz` gets 500, as in Traefik, because it cannot be forwarded.
+// A path or replacement whose own text contains such an escape is rejected when it is built.
 import type { ServerResponse } from 'node:http';
 
 import { option } from './options.js';
@@ -52,6 +53,10 @@ export function createReplacePathRegex(options: Record<string, unknown>): Middle
     throw new Error('replacePathRegex replacement is missing: write the new path, with $1 or ${1} for a group, for example replacement=/v2/$1');
   }
   checkNoControlCharacters('replacePathRegex replacement', replacement);
+  const invalidEscape = findInvalidEscape(replacement);
+  if (invalidEscape !== undefined) {
+    throw new Error(`replacePathRegex replacement ${JSON.stringify(replacement)} is invalid: invalid escape ${JSON.stringify(invalidEscape)}: a "%" must be followed by two hex digits; write %25 for a literal "%"`);
+  }
   const replacer = compileGoReplacer('replacePathRegex regex', regex, replacement, 'replacePathRegex replacement');
 
   return async (context, next) => {
@@ -69,6 +74,21 @@ export function createReplacePathRegex(options: Record<string, unknown>): Middle
     replaceRequestPath(context, target.path, escaped.path, target.query);
     await next();
   };
+}
+
+/**
+ * Returns the first escape in `replacement` that is invalid in every new path, such as `%zz`, or
+ * undefined. A `%` followed by the end of the replacement or by a `$` group reference may still
+ * form a valid escape with the text that follows it, so only each new path can show it is invalid.
+ */
+function findInvalidEscape(replacement: string): string | undefined {
+  for (let at = replacement.indexOf('%'); at !== -1; at = replacement.indexOf('%', at + 1)) {
+    for (const next of [replacement[at + 1], replacement[at + 2]]) {
+      if (next === undefined || next === '$') break;
+      if (!/[0-9A-Fa-f]/.test(next)) return replacement.slice(at, at + 3);
+    }
+  }
+  return undefined;
 }
 
 function replaceRequestPath(context: RequestContext, oldPath: string, newPath: string, query: string): void {

@@ -108,6 +108,27 @@ describe('replacePathRegex', () => {
     expect(result.reachedServer).toBe(false);
   });
 
+  // Before the fix, a replacement of /a%zz/$1 was accepted, and every path it rewrote got 500.
+  it('rejects an invalid escape', () => {
+    expect(() => createReplacePathRegex({ regex: '^/(.*)', replacement: '/a%zz/$1' })).toThrow(
+      'replacePathRegex replacement "/a%zz/$1" is invalid: invalid escape "%zz": a "%" must be followed by two hex digits; write %25 for a literal "%"',
+    );
+    expect(() => createReplacePathRegex({ regex: '^/(.*)', replacement: '/$1%4z' })).toThrow(/invalid escape "%4z"/);
+    expect(() => createReplacePathRegex({ regex: '^/(.*)', replacement: '/%%41' })).toThrow(/invalid escape "%%4"/);
+  });
+
+  it('accepts a percent sign before a group', async () => {
+    const beforeGroup = createReplacePathRegex({ regex: '^/(..)$', replacement: '/%$1' });
+    const withinEscape = createReplacePathRegex({ regex: '^/(.)$', replacement: '/%2${1}' });
+    expect((await rewrite(beforeGroup, '/41')).url).toBe('/%41');
+    expect((await rewrite(withinEscape, '/F')).url).toBe('/%2F');
+  });
+
+  it('accepts a percent sign at the end', async () => {
+    const middleware = createReplacePathRegex({ regex: '^/x', replacement: '/y%' });
+    expect((await rewrite(middleware, '/x41')).url).toBe('/y%41');
+  });
+
   it('rejects missing options', () => {
     expect(() => createReplacePathRegex({ replacement: '/x' })).toThrow(/replacePathRegex regex is missing/);
     expect(() => createReplacePathRegex({ regex: '/x' })).toThrow(/replacePathRegex replacement is missing/);

@@ -145,6 +145,30 @@ describe('path rewriting through Berth', () => {
     expect(received[0]?.headers['x-replaced-path']).toBe('/from-client, /anything/here');
   });
 
+  // Before the fix, prefix=/a b and prefix=/€ were sent unescaped and every request got 502.
+  test('addPrefix escapes the prefix', async () => {
+    const { server, received } = await recordingServer();
+    const spaced = await berthWith(server, { prefix: { type: 'addprefix', options: { prefix: '/a b' } } });
+    const euro = await berthWith(server, { prefix: { type: 'addprefix', options: { prefix: '/€' } } });
+
+    const spacedResponse = await send(spaced.port, { path: '/x?q=1', headers: { host: 'app.example.test' } });
+    const euroResponse = await send(euro.port, { path: '/x', headers: { host: 'app.example.test' } });
+
+    expect(spacedResponse.status).toBe(200);
+    expect(euroResponse.status).toBe(200);
+    expect(received.map((item) => item.url)).toEqual(['/a%20b/x?q=1', '/%E2%82%AC/x']);
+  });
+
+  test('addPrefix with invalid escape disables the router', async () => {
+    const { server, received } = await recordingServer();
+    const berth = await berthWith(server, { prefix: { type: 'addprefix', options: { prefix: '/a%zz' } } });
+
+    const response = await send(berth.port, { path: '/x', headers: { host: 'app.example.test' } });
+
+    expect(response.status).toBe(404);
+    expect(received).toHaveLength(0);
+  });
+
   test('stripPrefixRegex removes the prefix', async () => {
     const { server, received } = await recordingServer();
     const berth = await berthWith(server, { strip: { type: 'stripprefixregex', options: { regex: ['/tenant/[a-z]+'] } } });
