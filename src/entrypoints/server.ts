@@ -20,6 +20,7 @@ import { closeWhenIdle, recordParsedRequest, startRequestTimers } from './timeou
 import { TlsOptionsServers, defaultContextOptions, type TlsHandshakeSource } from './tls-handshake.js';
 import { answerClientError } from './client-error.js';
 import { foldSingleValueFieldsOnWrite } from './http2-single-value.js';
+import { guardTrailerSend } from './http2-trailer-send.js';
 import { InFlightResponses } from './in-flight.js';
 import { MAX_WAITING_REQUESTS, servePipelined, type PipelineTurn } from './pipeline.js';
 import { dropRedundantHost, isHttp2Stream, isServerWideOptions, rejectRequest, type RequestRejection } from './request-validation.js';
@@ -273,6 +274,9 @@ export class EntryPoint {
     const onRequest = (request: Http2ServerRequest | IncomingMessage, response: Http2ServerResponse | ServerResponse): void => {
       if (!isHttp2Stream(request)) return;
       foldSingleValueFieldsOnWrite(response as unknown as ServerResponse);
+      guardTrailerSend(response as Http2ServerResponse, (error) => {
+        this.#logger.warn({ [Fields.path]: request.url, err: error }, 'sending the trailer fields of an HTTP/2 response failed, so its stream was reset');
+      });
       // The compatibility API offers the members of IncomingMessage and ServerResponse that the
       // dispatcher and the forwarder use, including `socket.remoteAddress`, `req` and `writeContinue()`.
       this.#onRequest(request as unknown as IncomingMessage, response as unknown as ServerResponse, scheme);

@@ -9,9 +9,10 @@ import { Fields } from '../observability/fields.js';
 import { abortResponse } from './abort-response.js';
 import { watchClientGone } from './client-gone.js';
 import { sendErrorResponse } from './error-response.js';
-import { clientResponseHeaders, unsupportedTransferCoding } from './headers.js';
+import { clientResponseHeaders, connectionOptions, unsupportedTransferCoding } from './headers.js';
 import { awaitRequestConnection, nothingReceived, type RequestConnection } from './connection-reuse.js';
 import { classifyUpstreamError } from './status.js';
+import { announcedTrailers, clientTrailers } from './trailers.js';
 import type { ForwardOutcome } from './types.js';
 import { requestNotProcessed } from './unprocessed-stream.js';
 import type { RequestBodyStream } from './upstream-request.js';
@@ -59,6 +60,8 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
   #connection: RequestConnection | undefined;
   /** Status of the response whose header was sent to the client, 0 before. */
   #status = 0;
+  /** Fields named in the `Connection` field of the server's response, which are dropped from its trailers too. */
+  #connectionOptions: ReadonlySet<string> = new Set();
   #settled = false;
   #clientGone = false;
   #headerTimer: NodeJS.Timeout | undefined;
@@ -133,8 +136,9 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     if (statusCode === 204) list = withoutContentLength(list);
     // `Trailer` is removed with the hop-by-hop fields, as Go's proxy does, and announced again here
     // because the trailer fields it names are passed on at the end (RFC 9110 section 6.6.2).
-    const announced = headers.trailer;
-    if (typeof announced === 'string' && announced !== '' && carriesTrailers(request, statusCode, headers)) {
+    this.#connectionOptions = connectionOptions(headers.connection);
+    const announced = typeof headers.trailer === 'string' ? announcedTrailers(headers.trailer, this.#connectionOptions) : undefined;
+    if (announced !== undefined && carriesTrailers(request, statusCode, headers)) {
       list.push('Trailer', announced);
     }
     try {
@@ -171,11 +175,19 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     }
     // Node.js sends trailer fields only in a chunked HTTP/1.1 response or on HTTP/2, and drops them
     // otherwise, as when the client spoke HTTP/1.0.
-    const fields = Object.entries(trailers).filter((entry): entry is [string, string | string[]] => entry[1] !== undefined);
-    if (fields.length > 0) {
-      this.#options.response.addTrailers(Object.fromEntries(fields));
+    const { request, response } = this.#options;
+    const fields = clientTrailers(trailers, this.#connectionOptions, request.httpVersionMajor >= 2);
+    if (fields !== undefined) {
+      try {
+        response.addTrailers(fields);
+      } catch (error) {
+        // Node.js checks names and values here, and HTTP/1.1 may have kept part of the trailer section,
+        // so the response is cut off rather than ended without the fields the server sent.
+        this.fail(new BadGatewayError('the server sent a trailer field that cannot be forwarded', { cause: error }));
+        return;
+      }
     }
-    this.#options.response.end();
+    response.end();
     this.#settle({ status: this.#status, safeToRetry: false });
   }
 

@@ -1,0 +1,90 @@
+// The trailer fields of a server's response, as they are passed on to the client. RFC 9110 §6.5.1
+// forbids trailer fields that a recipient needs before the content, and a proxy drops hop-by-hop
+// fields wherever they appear (§7.6.1). Node.js (20.20 and 24.22) sends an HTTP/2 response's trailers
+// from its 'wantTrailers' event, outside any handler, and throws there on a connection-specific field
+// (RFC 9113 §8.2.2) or a repeated single-value field, which ended the whole process.
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+
+import { foldSingleValueFields } from '../entrypoints/http2-single-value.js';
+import { HOP_BY_HOP_HEADERS } from './headers.js';
+
+/**
+ * Fields that are not valid as trailers, in lower case: those describing framing, routing,
+ * authentication, request modifiers, response controls or the content format (RFC 9110 §6.5.1).
+ * It is the list of golang.org/x/net's `httpguts.ValidTrailerHeader`, which Go's servers and so
+ * Traefik apply, and which also rejects every `If-*` field. The hop-by-hop fields are dropped as well.
+ */
+const FORBIDDEN_TRAILER_FIELDS: ReadonlySet<string> = new Set([
+  'authorization',
+  'cache-control',
+  'connection',
+  'content-encoding',
+  'content-length',
+  'content-range',
+  'content-type',
+  'expect',
+  'host',
+  'keep-alive',
+  'max-forwards',
+  'pragma',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'range',
+  'realm',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'www-authenticate',
+]);
+
+/**
+ * Returns whether a field may be passed on as a trailer. `connectionOptions` are the fields named in
+ * the response header's `Connection` field, which are hop-by-hop for this message (RFC 9110 §7.6.1).
+ */
+export function isForwardedTrailer(name: string, connectionOptions: ReadonlySet<string>): boolean {
+  const lowerName = name.toLowerCase();
+  if (FORBIDDEN_TRAILER_FIELDS.has(lowerName) || HOP_BY_HOP_HEADERS.has(lowerName) || connectionOptions.has(lowerName)) {
+    return false;
+  }
+  return !lowerName.startsWith('if-');
+}
+
+/**
+ * Returns the value of the `Trailer` field to announce to the client: the names the server announced,
+ * without those that `isForwardedTrailer` drops, or undefined when none is left.
+ */
+export function announcedTrailers(value: string, connectionOptions: ReadonlySet<string>): string | undefined {
+  const names = value
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '' && isForwardedTrailer(name, connectionOptions));
+  return names.length > 0 ? names.join(', ') : undefined;
+}
+
+/**
+ * Returns the server's trailer fields that the client gets, in the form `addTrailers` takes, or
+ * undefined when none is left. For an HTTP/2 client, repeated single-value fields are folded as in
+ * the header section, because Node.js accepts them only once.
+ */
+export function clientTrailers(trailers: IncomingHttpHeaders, connectionOptions: ReadonlySet<string>, http2: boolean): OutgoingHttpHeaders | undefined {
+  let list: string[] = [];
+  for (const [name, value] of Object.entries(trailers)) {
+    if (value === undefined || !isForwardedTrailer(name, connectionOptions)) continue;
+    for (const item of typeof value === 'string' ? [value] : value) list.push(name, item);
+  }
+  if (http2) list = foldSingleValueFields(list);
+  if (list.length === 0) return undefined;
+
+  // Repeated lines of one field become an array value, which both Node.js servers send as repeated lines.
+  const fields: Record<string, string | string[]> = {};
+  for (let i = 0; i + 1 < list.length; i += 2) {
+    const name = (list[i] as string).toLowerCase();
+    const value = list[i + 1] as string;
+    const existing = fields[name];
+    if (existing === undefined) fields[name] = value;
+    else if (typeof existing === 'string') fields[name] = [existing, value];
+    else existing.push(value);
+  }
+  return fields;
+}
