@@ -93,28 +93,36 @@ export function createPriorKnowledgeServer(options: ProtocolServerOptions): Http
   return server;
 }
 
+/** Bytes that RFC 9113 §6.5.2 adds to each field's name and value when it sizes a header list. */
+const HTTP2_FIELD_OVERHEAD = 32;
+
 /**
- * Factor by which node:http2 may receive more header list bytes than `maxHeaderSize`. Node.js resets a
- * stream whose list passes its limit with ENHANCE_YOUR_CALM before JavaScript receives the request.
- * The entry point could then never send the 431 that RFC 9113 §10.5.1 suggests and Go's server sends. With
- * this allowance a list up to twice the limit reaches the entry point, which responds 431, and only a
- * larger one is reset. The value is also what the SETTINGS frame advertises, which RFC 9113 §6.5.2 makes
- * advisory.
+ * Allowance in the HTTP/2 header list for `:method`, `:scheme`, `:path`, `:authority` and `:protocol`,
+ * which count more there than in the entry point's count (`http1HeadSize`). It is an estimate: 1 KiB
+ * covers their names, their overhead and any method or scheme that clients use.
  */
-const HEADER_LIST_ALLOWANCE = 2;
+const PSEUDO_HEADER_ALLOWANCE = 1024;
+
+/** Largest number of pseudo-header fields in a request: `:method`, `:scheme`, `:authority`, `:path` and `:protocol`. */
+const MAX_PSEUDO_HEADER_FIELDS = 5;
 
 /** Largest value of an HTTP/2 setting (RFC 9113 §6.5.1: 32 bits). */
 const MAX_SETTING_VALUE = 2 ** 32 - 1;
 
 /**
  * Returns the HTTP/2 SETTINGS and Node.js's limit on the number of fields in a request's header list.
- * Node.js's default of 128 fields reset requests that HTTP/1.1 accepts, such as those of browsers that
- * send each cookie as a field of its own (RFC 9113 §8.2.3). Each field counts at least 32 bytes toward
- * maxHeaderListSize, so the count set here never binds before the size does.
+ * Node.js resets a stream whose list passes either limit with ENHANCE_YOUR_CALM before JavaScript
+ * receives the request, so HTTP/2 clients got no response where HTTP/1.1 clients got one, or a 431.
+ * The entry point instead checks each list against `maxHeaderSize` as HTTP/1.1 counts it, where a
+ * field adds its name and value and so at least one byte. Node.js counts 32 bytes more per field, so
+ * a list the entry point accepts is at most 33 times `maxHeaderSize`, plus the pseudo-header fields.
+ * Node.js's limits are set that high. Every list up to them reaches the entry point, which responds
+ * 431 above its limit, the status RFC 9113 §10.5.1 suggests and Go's server sends.
+ * The size is also what the SETTINGS frame advertises, which RFC 9113 §6.5.2 makes advisory.
  */
 function http2Limits(options: ProtocolServerOptions): { settings: Settings; maxHeaderListPairs: number } {
   const settings = http2Settings(options);
-  return { settings, maxHeaderListPairs: Math.ceil((settings.maxHeaderListSize ?? options.maxHeaderSize) / 32) };
+  return { settings, maxHeaderListPairs: options.maxHeaderSize + MAX_PSEUDO_HEADER_FIELDS };
 }
 
 /**
@@ -126,7 +134,8 @@ function http2Settings(options: ProtocolServerOptions): Settings {
   const settings = { maxConcurrentStreams: options.maxConcurrentStreams, maxHeaderListSize: options.maxHeaderSize };
   try {
     getPackedSettings(settings);
-    settings.maxHeaderListSize = Math.min(options.maxHeaderSize * HEADER_LIST_ALLOWANCE, MAX_SETTING_VALUE);
+    const listSize = options.maxHeaderSize * (1 + HTTP2_FIELD_OVERHEAD) + PSEUDO_HEADER_ALLOWANCE;
+    settings.maxHeaderListSize = Math.min(listSize, MAX_SETTING_VALUE);
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
     throw new Error(`invalid HTTP/2 settings ${JSON.stringify(settings)} (${detail}); set http2.maxConcurrentStreams and the header size limit to whole numbers from 1 to 4294967295`, { cause: error });
