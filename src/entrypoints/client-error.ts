@@ -17,17 +17,40 @@ export function clientErrorStatus(code: string | undefined): string {
 }
 
 /**
+ * State of the error response to each socket's first parse error. node:http parses each read on its
+ * own and reports the error again for every read that follows, as for a head over the limit that
+ * spans several TLS records of up to 16 KiB each.
+ */
+const errorResponseStates = new WeakMap<Duplex, 'started' | 'closing'>();
+
+/**
  * Writes the error response on the client's socket and closes it, or drops a socket that can no longer
  * be written. When the malformed request is pipelined behind others, the error response follows
  * their responses, as `serveMalformed` describes.
  */
 export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, logger: Logger): void {
-  logger.debug({ err: error }, 'rejected a malformed request');
   // ECONNRESET and similar mean the client is gone.
-  if (error.code === 'ECONNRESET' || !socket.writable || socket.destroyed) {
+  if (error.code === 'ECONNRESET' || socket.destroyed) {
     socket.destroy();
     return;
   }
+  // The response to the first report may still be queued or on its way, and destroying the socket at
+  // once would discard it, so the socket is destroyed only once the response was written.
+  const state = errorResponseStates.get(socket);
+  if (state !== undefined) {
+    if (state === 'closing') return;
+    errorResponseStates.set(socket, 'closing');
+    if (socket.writableFinished) socket.destroy();
+    else socket.once('finish', () => socket.destroy());
+    return;
+  }
+
+  logger.debug({ err: error }, 'rejected a malformed request');
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  errorResponseStates.set(socket, 'started');
   // node:http emits 'clientError' with the connection's own socket, a net.Socket or a tls.TLSSocket.
   serveMalformed(socket as Socket, () => sendErrorResponse(socket, error.code));
 }
