@@ -1,10 +1,10 @@
-// The response side of the `compress` middleware: a wrapper of the response's writeHead, write and
-// end that decides per response whether to compress, and then compresses the body as it streams.
+// The response side of the `compress` middleware: a wrapper of the response's writeHead, write, end
+// and 'drain' that decides per response whether to compress, and then compresses the body as it streams.
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import zlib from 'node:zlib';
 
 import { abortResponse } from '../proxy/abort-response.js';
-import { drainUnlessClientGone, isClientGone } from '../proxy/client-gone.js';
+import { isClientGone } from '../proxy/client-gone.js';
+import { CompressedBody } from './compress-body.js';
 import type { CompressEncoding, CompressSettings } from './compress.js';
 import { withoutHeader, type HeaderList } from './response-headers.js';
 
@@ -13,12 +13,6 @@ import { withoutHeader, type HeaderList } from './response-headers.js';
  * compresses its own messages (Traefik also always excludes `application/grpc`).
  */
 const NEVER_COMPRESSED = new Set(['text/event-stream', 'application/grpc']);
-
-/**
- * Brotli's default quality (11) is meant for static assets and is far too slow for bodies compressed
- * per response, so a middle quality is used, as web servers do for dynamic content.
- */
-const BROTLI_QUALITY = 5;
 
 /**
  * Time a body still under `minResponseBodyBytes` is held before it is compressed and sent anyway, in ms.
@@ -36,19 +30,19 @@ export function mediaType(value: string): string {
 type WriteCallback = (error?: Error | null) => void;
 type RawWrite = (chunk: Buffer, callback?: WriteCallback) => boolean;
 type RawEnd = (callback?: () => void) => ServerResponse;
-type Compressor = zlib.Gzip | zlib.BrotliCompress;
+type RawEmit = (event: string | symbol, ...args: unknown[]) => boolean;
 
 /** The wrapped response's progress: the header is held until the body shows whether to compress. */
 type Phase =
   | { kind: 'waiting' }
   | { kind: 'buffering'; statusCode: number; reason: string | undefined; headers: HeaderList; chunks: Buffer[]; size: number }
   | { kind: 'passthrough' }
-  | { kind: 'compressing'; compressor: Compressor };
+  | { kind: 'compressing'; body: CompressedBody };
 
 type BufferingPhase = Extract<Phase, { kind: 'buffering' }>;
 
 /**
- * Replaces the response's writeHead, write and end. A response that cannot be compressed is
+ * Replaces the response's writeHead, write, end and emit. A response that cannot be compressed is
  * passed on as soon as its header is written. Otherwise the header is held until the body reaches
  * `minResponseBodyBytes` or ends, or its first bytes have waited FLUSH_INTERVAL_MS. A short body that
  * ends within that time is therefore not compressed, and a slow stream is held back for at most that time.
@@ -57,6 +51,7 @@ export function wrapResponse(request: IncomingMessage, response: ServerResponse,
   const originalWriteHead = response.writeHead;
   const originalWrite = response.write;
   const originalEnd = response.end;
+  const originalEmit = response.emit as RawEmit;
   let phase: Phase = { kind: 'waiting' };
 
   const sendHead = (statusCode: number, reason: string | undefined, headers: HeaderList): void => {
@@ -68,45 +63,26 @@ export function wrapResponse(request: IncomingMessage, response: ServerResponse,
     (originalEnd as RawEnd).call(response, callback);
   };
 
-  const startCompressing = (statusCode: number, reason: string | undefined, headers: HeaderList, chosen: CompressEncoding): Compressor => {
+  const startCompressing = (statusCode: number, reason: string | undefined, headers: HeaderList, chosen: CompressEncoding): CompressedBody => {
     stopFlushTimer();
     sendHead(statusCode, reason, compressedHeaders(headers, chosen));
-    const compressor = createCompressor(chosen);
-    compressor.on('data', (data: Buffer) => {
-      if (!writeThrough(data)) {
-        compressor.pause();
-        void drainUnlessClientGone(response).then((drained) => {
-          if (drained) compressor.resume();
-        });
-      }
+    const body = new CompressedBody({
+      encoding: chosen,
+      writeThrough: (chunk) => writeThrough(chunk),
+      emitDrain: () => originalEmit.call(response, 'drain'),
+      abort: (error) => abortResponse(response, error),
     });
-    // The forwarder pauses the server when write returns false and resumes on the response's
-    // 'drain', so the compressor's own drain is passed on as one.
-    compressor.on('drain', () => {
-      if (!response.writableNeedDrain) response.emit('drain');
-    });
-    compressor.on('error', (error) => abortResponse(response, error));
-    response.once('close', () => compressor.destroy());
-    phase = { kind: 'compressing', compressor };
-    return compressor;
+    response.once('close', () => body.destroy());
+    phase = { kind: 'compressing', body };
+    return body;
   };
 
-  // Compressed output is flushed once per turn of the event loop, so a streamed body reaches the
-  // client as it arrives while chunks that arrive together still share one flush.
-  let flushScheduled = false;
-  const scheduleFlush = (compressor: Compressor): void => {
-    if (flushScheduled) return;
-    flushScheduled = true;
-    setImmediate(() => {
-      flushScheduled = false;
-      if (!compressor.writableEnded && !compressor.destroyed) flushCompressor(compressor, encoding);
-    });
-  };
-
-  const compressBuffered = (buffering: BufferingPhase, chosen: CompressEncoding): void => {
-    const compressor = startCompressing(buffering.statusCode, buffering.reason, buffering.headers, chosen);
-    for (const bufferedChunk of buffering.chunks) compressor.write(bufferedChunk);
-    scheduleFlush(compressor);
+  /** Compresses the chunks held so far, and returns false when the writer must wait for 'drain'. */
+  const compressBuffered = (buffering: BufferingPhase, chosen: CompressEncoding): boolean => {
+    const body = startCompressing(buffering.statusCode, buffering.reason, buffering.headers, chosen);
+    let ready = true;
+    for (const bufferedChunk of buffering.chunks) ready = body.write(bufferedChunk);
+    return ready;
   };
 
   // NOTE: Go's ReverseProxy, which Traefik uses, flushes a response without Content-Length after every
@@ -117,6 +93,7 @@ export function wrapResponse(request: IncomingMessage, response: ServerResponse,
     if (flushTimer !== undefined || buffering.size === 0) return;
     flushTimer = setTimeout(() => {
       flushTimer = undefined;
+      // The writer was never told to wait for these chunks, so it needs no 'drain' for them.
       if (phase === buffering && encoding !== undefined && !isClientGone(response)) compressBuffered(buffering, encoding);
     }, FLUSH_INTERVAL_MS);
   };
@@ -177,17 +154,13 @@ export function wrapResponse(request: IncomingMessage, response: ServerResponse,
 
     const current: Phase = phase;
     if (current.kind === 'passthrough') return writeThrough(data, callback);
-    if (current.kind === 'compressing') {
-      const accepted = current.compressor.write(data, callback);
-      scheduleFlush(current.compressor);
-      return accepted && !this.writableNeedDrain;
-    }
+    if (current.kind === 'compressing') return current.body.write(data, callback);
     if (current.kind === 'buffering') {
       current.chunks.push(data);
       current.size += data.length;
-      if (current.size >= settings.minResponseBodyBytes && encoding !== undefined) compressBuffered(current, encoding);
-      else startFlushTimer(current);
       if (callback) process.nextTick(callback);
+      if (current.size >= settings.minResponseBodyBytes && encoding !== undefined) return compressBuffered(current, encoding);
+      startFlushTimer(current);
       return true;
     }
     return true;
@@ -206,9 +179,8 @@ export function wrapResponse(request: IncomingMessage, response: ServerResponse,
       const chunks = data === undefined ? current.chunks : [...current.chunks, data];
       const size = current.size + (data?.length ?? 0);
       if (size >= settings.minResponseBodyBytes && encoding !== undefined) {
-        const compressor = startCompressing(current.statusCode, current.reason, current.headers, encoding);
-        compressor.once('end', () => endThrough(callback));
-        compressor.end(Buffer.concat(chunks));
+        const body = startCompressing(current.statusCode, current.reason, current.headers, encoding);
+        body.end(Buffer.concat(chunks), () => endThrough(callback));
       } else {
         phase = { kind: 'passthrough' };
         sendHead(current.statusCode, current.reason, current.headers);
@@ -218,15 +190,25 @@ export function wrapResponse(request: IncomingMessage, response: ServerResponse,
       return this;
     }
     if (current.kind === 'compressing') {
-      current.compressor.once('end', () => endThrough(callback));
-      if (data === undefined) current.compressor.end();
-      else current.compressor.end(data);
+      current.body.end(data, () => endThrough(callback));
       return this;
     }
     if (data !== undefined) writeThrough(data);
     endThrough(callback);
     return this;
   } as typeof originalEnd;
+
+  // The response's 'drain' says that the socket or HTTP/2 stream took what was buffered. While
+  // compressing, the writer may also have to wait for the compressor, so the compressed body holds
+  // back a 'drain' that comes too early and emits one of its own later.
+  response.emit = function emitWithCompression(this: ServerResponse, event: string | symbol, ...args: unknown[]): boolean {
+    const current: Phase = phase;
+    if (event === 'drain' && current.kind === 'compressing') {
+      const writerMayResume = current.body.downstreamDrained();
+      if (!writerMayResume) return this.listenerCount('drain') > 0;
+    }
+    return originalEmit.call(this, event, ...args);
+  } as typeof response.emit;
 }
 
 /** Returns false for a response that must keep its body as the server sent it. */
@@ -273,16 +255,6 @@ function compressedHeaders(headers: HeaderList, encoding: CompressEncoding): Hea
   }
   result.push('Content-Encoding', encoding);
   return result;
-}
-
-function createCompressor(encoding: CompressEncoding): Compressor {
-  if (encoding === 'gzip') return zlib.createGzip();
-  return zlib.createBrotliCompress({ params: { [zlib.constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY } });
-}
-
-function flushCompressor(compressor: Compressor, encoding: CompressEncoding | undefined): void {
-  // A sync flush ends the current block at a byte boundary, so the client can decode all data so far.
-  compressor.flush(encoding === 'br' ? zlib.constants.BROTLI_OPERATION_FLUSH : zlib.constants.Z_SYNC_FLUSH);
 }
 
 function headerValue(headers: HeaderList, name: string): string | undefined {
