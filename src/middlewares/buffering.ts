@@ -15,7 +15,7 @@ import { BodySpool, type SpoolFileErrorListener } from './body-spool.js';
 import { throttledLog } from './log-throttle.js';
 import { integerOption, option } from './options.js';
 import { ReplayRequest } from './replay-request.js';
-import { toList, withoutHeader, type HeaderList } from './response-headers.js';
+import { toBuffer, toList, withoutHeader, type HeaderList } from './response-headers.js';
 import type { Middleware, RequestContext } from './types.js';
 
 /** Traefik's default for `memRequestBodyBytes` and `memResponseBodyBytes`: 1 MiB. */
@@ -329,11 +329,4 @@ function headerValue(headers: HeaderList, name: string): string | undefined {
     if ((headers[i] as string).toLowerCase() === name) return headers[i + 1];
   }
   return undefined;
-}
-
-function toBuffer(chunk: unknown, encoding: BufferEncoding | undefined): Buffer {
-  if (Buffer.isBuffer(chunk)) return chunk;
-  if (typeof chunk === 'string') return Buffer.from(chunk, encoding ?? 'utf8');
-  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  return Buffer.from(String(chunk));
 }

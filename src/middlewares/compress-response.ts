@@ -6,7 +6,7 @@ import { abortResponse } from '../proxy/abort-response.js';
 import { isClientGone } from '../proxy/client-gone.js';
 import { CompressedBody } from './compress-body.js';
 import type { CompressEncoding, CompressSettings } from './compress.js';
-import { withoutHeader, type HeaderList } from './response-headers.js';
+import { toBuffer, toList, withoutHeader, type HeaderList } from './response-headers.js';
 
 /**
  * Media types never compressed: an event stream must reach the client event by event, and gRPC
@@ -262,22 +262,4 @@ function headerValue(headers: HeaderList, name: string): string | undefined {
     if ((headers[i] as string).toLowerCase() === name) return headers[i + 1];
   }
   return undefined;
-}
-
-function toList(headers: OutgoingHttpHeaders | HeaderList | undefined): HeaderList {
-  if (headers === undefined) return [];
-  if (Array.isArray(headers)) return headers.map(String);
-  const list: HeaderList = [];
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined) continue;
-    for (const item of Array.isArray(value) ? value : [value]) list.push(name, String(item));
-  }
-  return list;
-}
-
-function toBuffer(chunk: unknown, encoding: BufferEncoding | undefined): Buffer {
-  if (Buffer.isBuffer(chunk)) return chunk;
-  if (typeof chunk === 'string') return Buffer.from(chunk, encoding ?? 'utf8');
-  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  return Buffer.from(String(chunk));
 }

@@ -1,6 +1,7 @@
 // The `compress` middleware (Traefik's): compresses response bodies with gzip or Brotli, picked
 // from the client's Accept-Encoding (RFC 9110 §12.5.3). It wraps the response's writeHead, write
-// and end, because the forwarder writes the server's header as a flat list and then streams the body.
+// and end, because the forwarder writes the server's header as a flat list and then streams the body,
+// and its emit, so that 'drain' reaches the forwarder only when the compressor can take more too.
 import { mediaType, wrapResponse } from './compress-response.js';
 import type { Middleware } from './types.js';
 import { option, stringList } from './options.js';

@@ -59,3 +59,11 @@ export function withoutHeader(headers: HeaderList, name: string): HeaderList {
   }
   return result;
 }
+
+/** Returns a chunk given to `write` or `end` as a Buffer, reading a string in `encoding` (UTF-8 by default). */
+export function toBuffer(chunk: unknown, encoding: BufferEncoding | undefined): Buffer {
+  if (Buffer.isBuffer(chunk)) return chunk;
+  if (typeof chunk === 'string') return Buffer.from(chunk, encoding ?? 'utf8');
+  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  return Buffer.from(String(chunk));
+}
