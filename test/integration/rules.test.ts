@@ -191,7 +191,7 @@ describe('explain API', () => {
     await waitForRouter('docs@docker');
     await waitForRouter('broken@docker');
 
-    const query = new URLSearchParams({ url: 'http://near.example.test/admin', method: 'post', header: 'X-Test: 1' });
+    const query = new URLSearchParams({ url: 'http://near.example.test/admin', method: 'POST', header: 'X-Test: 1' });
     const report = await apiGet<ExplainReport>(running(), `/api/explain?${query.toString()}`);
 
     expect(report.outcome).toBe('not-found');
