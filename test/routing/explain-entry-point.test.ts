@@ -5,13 +5,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { ForwardedHeadersOptions } from '../../src/entrypoints/forwarded-trust.js';
-import { EntryPoint } from '../../src/entrypoints/server.js';
+import type { EntryPoint } from '../../src/entrypoints/server.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { createForwarder } from '../../src/proxy/forwarder.js';
-import { Dispatcher } from '../../src/routing/dispatch.js';
 import { explain, InvalidExplainRequestError } from '../../src/routing/explain.js';
 import { sendRaw, startServer, type RunningServer } from '../proxy/harness.js';
-import { runtimeOf } from './helpers.js';
+import { listenWithRuntime, runtimeOf } from './helpers.js';
 
 function faultRuntime(serverUrl: string) {
   return runtimeOf({
@@ -185,15 +184,7 @@ describe('explain agrees with the entry point', () => {
   beforeAll(async () => {
     server = await startServer((_request, response) => response.end('app'));
     runtime = faultRuntime(server.url.origin);
-    const dispatcher = new Dispatcher(runtime, forwarder, silentLogger());
-    const options = { entryPoint: 'web', serverName: 'berth-test' };
-    entryPoint = new EntryPoint({
-      name: 'web',
-      address: '127.0.0.1:0',
-      logger: silentLogger(),
-      handler: (request, response, scheme) => dispatcher.handle(request, response, { ...options, scheme }),
-    });
-    port = (await entryPoint.listen()).port;
+    ({ entryPoint, port } = await listenWithRuntime(runtime, forwarder));
   });
 
   afterAll(async () => {

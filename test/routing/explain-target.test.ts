@@ -4,13 +4,12 @@
 // while the real request got 400.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { EntryPoint } from '../../src/entrypoints/server.js';
+import type { EntryPoint } from '../../src/entrypoints/server.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { createForwarder } from '../../src/proxy/forwarder.js';
-import { Dispatcher } from '../../src/routing/dispatch.js';
 import { explain } from '../../src/routing/explain.js';
 import { sendRaw, startServer, type RunningServer } from '../proxy/harness.js';
-import { runtimeOf } from './helpers.js';
+import { listenWithRuntime, runtimeOf } from './helpers.js';
 
 /** Routers of the reported fault: r9 for the exact path, r7 for the rest of the host. */
 function faultRuntime(r9Url: string, r7Url: string) {
@@ -92,16 +91,7 @@ describe('explain agrees with the dispatcher', () => {
     for (const name of ['r9', 'r7']) servers.push(await startServer((_request, response) => response.end(name)));
     const [r9, r7] = servers as [RunningServer, RunningServer];
     runtime = faultRuntime(r9.url.origin, r7.url.origin);
-    const dispatcher = new Dispatcher(runtime, forwarder, silentLogger());
-    const options = { entryPoint: 'web', serverName: 'berth-test' };
-    entryPoint = new EntryPoint({
-      name: 'web',
-      address: '127.0.0.1:0',
-      logger: silentLogger(),
-      handler: (request, response, scheme) => dispatcher.handle(request, response, { ...options, scheme }),
-      upgradeHandler: (request, socket, head, scheme) => dispatcher.handleUpgrade(request, socket, head, { ...options, scheme }),
-    });
-    port = (await entryPoint.listen()).port;
+    ({ entryPoint, port } = await listenWithRuntime(runtime, forwarder));
   });
 
   afterAll(async () => {

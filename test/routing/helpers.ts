@@ -1,7 +1,10 @@
 // Builds runtimes from a few router and service definitions, without Docker.
 import { mergeProviders } from '../../src/dynamic/merged.js';
 import type { MiddlewareConfig, ProviderConfig, RouterConfig, ServiceConfig, SkippedContainer } from '../../src/dynamic/model.js';
-import type { Logger } from '../../src/observability/logger.js';
+import { EntryPoint } from '../../src/entrypoints/server.js';
+import { silentLogger, type Logger } from '../../src/observability/logger.js';
+import type { TunnelingForwarder } from '../../src/proxy/forwarder.js';
+import { Dispatcher } from '../../src/routing/dispatch.js';
 import { buildRuntime, type Runtime } from '../../src/routing/runtime.js';
 
 export interface RouterInput {
@@ -64,4 +67,19 @@ export function runtimeOf(input: RuntimeInput): Runtime {
 
   const provider: ProviderConfig = { routers, services, middlewares, skipped: input.skipped ?? [] };
   return buildRuntime(mergeProviders(new Map([['docker', provider]])), { entryPoints: input.entryPoints ?? ['web'], generation: 1, ...(input.logger ? { logger: input.logger } : {}) });
+}
+
+/** Starts an entry point `web` on 127.0.0.1 that dispatches requests and upgrades through `runtime`. */
+export async function listenWithRuntime(runtime: Runtime, forwarder: TunnelingForwarder): Promise<{ entryPoint: EntryPoint; port: number }> {
+  const dispatcher = new Dispatcher(runtime, forwarder, silentLogger());
+  const options = { entryPoint: 'web', serverName: 'berth-test' };
+  const entryPoint = new EntryPoint({
+    name: 'web',
+    address: '127.0.0.1:0',
+    logger: silentLogger(),
+    handler: (request, response, scheme) => dispatcher.handle(request, response, { ...options, scheme }),
+    upgradeHandler: (request, socket, head, scheme) => dispatcher.handleUpgrade(request, socket, head, { ...options, scheme }),
+  });
+  const { port } = await entryPoint.listen();
+  return { entryPoint, port };
 }
