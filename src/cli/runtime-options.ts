@@ -5,6 +5,7 @@
 import type { EntryPointRedirectionConfig, StaticConfig } from '../config/index.js';
 import type { RouterTlsConfig } from '../dynamic/model.js';
 import { getOwn } from '../dictionary.js';
+import { resolverChallenges, type ChallengeType } from '../tls/acme/domains.js';
 
 export interface StaticRuntimeOptions {
   /** Entry points that serve routers: all but the internal one, sorted by name. */
@@ -13,6 +14,8 @@ export interface StaticRuntimeOptions {
   entryPointRedirections: Map<string, EntryPointRedirectionConfig>;
   /** Names of the configured certificate resolvers, in lower case. */
   certResolvers: string[];
+  /** Challenge type of each configured resolver that has one, by name. */
+  certResolverChallenges: Map<string, ChallengeType>;
 }
 
 /** Collects the runtime build options that `config` sets. */
@@ -27,6 +30,7 @@ export function staticRuntimeOptions(config: StaticConfig): StaticRuntimeOptions
     if (http?.tls) entryPointTls.set(name, http.tls);
     if (http?.redirections) entryPointRedirections.set(name, http.redirections.entryPoint);
   }
-  const certResolvers = Object.values(config.certificatesResolvers).map((resolver) => resolver.name);
-  return { entryPoints, entryPointTls, entryPointRedirections, certResolvers };
+  const resolvers = Object.values(config.certificatesResolvers);
+  const certResolvers = resolvers.map((resolver) => resolver.name);
+  return { entryPoints, entryPointTls, entryPointRedirections, certResolvers, certResolverChallenges: resolverChallenges(resolvers) };
 }

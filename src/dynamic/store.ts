@@ -8,6 +8,7 @@ import { mergeProviders, mergeProvidersSteps } from './merged.js';
 import { runInSlices, runToEnd, type Steps } from './steps.js';
 import type { EntryPointRedirectionConfig } from '../config/types.js';
 import { emptyProviderConfig, type ItemSource, type ProviderConfig, type RouterTlsConfig } from './model.js';
+import type { ChallengeType } from '../tls/acme/domains.js';
 
 export interface ConfigurationStoreOptions {
   entryPoints: string[];
@@ -20,6 +21,8 @@ export interface ConfigurationStoreOptions {
   entryPointRedirections?: ReadonlyMap<string, EntryPointRedirectionConfig>;
   /** Names of the configured certificate resolvers, in lower case. A router that names another gets a warning. */
   certResolvers?: readonly string[];
+  /** Challenge type of each configured resolver, by lower-case name, for the certificate warnings on routers. */
+  certResolverChallenges?: ReadonlyMap<string, ChallengeType>;
   /** Receives every new runtime; the entry points swap to it. */
   onRuntime: (runtime: Runtime) => void;
 }
@@ -119,6 +122,7 @@ export class ConfigurationStore {
       ...(this.#options.entryPointTls ? { entryPointTls: this.#options.entryPointTls } : {}),
       ...(this.#options.entryPointRedirections ? { entryPointRedirections: this.#options.entryPointRedirections } : {}),
       ...(this.#options.certResolvers ? { certResolvers: this.#options.certResolvers } : {}),
+      ...(this.#options.certResolverChallenges ? { certResolverChallenges: this.#options.certResolverChallenges } : {}),
       ruleCache: this.#ruleCache,
     };
     return yield* buildRuntimeSteps(merged, options);

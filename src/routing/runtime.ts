@@ -11,7 +11,7 @@ import type { Middleware, MiddlewareBuildContext } from '../middlewares/types.js
 import type { HealthRegistry } from '../balancer/health-registry.js';
 import { Fields } from '../observability/fields.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
-import { routerCertificateRequests } from '../tls/acme/domains.js';
+import { routerCertificateRequests, type ChallengeType } from '../tls/acme/domains.js';
 import { DEFAULT_TLS_OPTIONS, resolveTlsOptions, type TlsOptions } from '../tls/options.js';
 import { buildTlsOptionsSelector, type TlsOptionsSelector, type TlsRouterUse } from '../tls/options-by-host.js';
 import { compileRouterRule, type RuleCache } from './rule-cache.js';
@@ -85,6 +85,8 @@ export interface BuildOptions {
    * resolver gets a warning. Undefined skips the check, for callers without a static configuration.
    */
   certResolvers?: readonly string[];
+  /** Challenge type of each configured resolver, by lower-case name, which decides the wording and the checks of certificate warnings. */
+  certResolverChallenges?: ReadonlyMap<string, ChallengeType>;
   /** Compiled rules of earlier builds, reused for rules whose text did not change. */
   ruleCache?: RuleCache;
 }
@@ -122,7 +124,7 @@ export function* buildRuntimeSteps(config: MergedConfig, options: BuildOptions):
       if (placement.tls && options.certResolvers) checkCertResolverReference(router, placement.tls, options.certResolvers);
     }
     const tlsByEntryPoint = new Map(placements.flatMap(({ entryPoint, tls }) => (tls ? [[entryPoint, tls] as const] : [])));
-    checkCertificateDomains(router, [...new Set(tlsByEntryPoint.values())], options.certResolvers);
+    checkCertificateDomains(router, [...new Set(tlsByEntryPoint.values())], options);
 
     const view: RouterView = { priority: route?.priority ?? router.priority ?? defaultPriority(router.rule), entryPoints, tlsByEntryPoint };
     const viewTls = placements.find((placement) => placement.tls)?.tls;
@@ -204,14 +206,16 @@ function checkCertResolverReference(router: MergedRouter, tls: RouterTlsConfig, 
  * on its entry points, which the ACME manager reads too. The router keeps serving, with another
  * certificate that matches or the default one.
  */
-function checkCertificateDomains(router: MergedRouter, settings: readonly RouterTlsConfig[], configured: readonly string[] | undefined): void {
+function checkCertificateDomains(router: MergedRouter, settings: readonly RouterTlsConfig[], options: Pick<BuildOptions, 'certResolvers' | 'certResolverChallenges'>): void {
   // A disabled router serves nothing, so "the router still serves" would be false there.
   if (router.errors.length > 0) return;
+  const configured = options.certResolvers;
   for (const tls of settings) {
     const name = tls.certResolver;
     if (name === undefined) continue;
     if (configured !== undefined && !configured.includes(name.toLowerCase())) continue;
-    for (const problem of routerCertificateRequests({ rule: router.rule, ruleSyntax: router.ruleSyntax, tls }).problems) {
+    const challenge = options.certResolverChallenges?.get(name.toLowerCase());
+    for (const problem of routerCertificateRequests({ rule: router.rule, ruleSyntax: router.ruleSyntax, tls }, challenge).problems) {
       const message = withOrigin(router, problem);
       if (!router.warnings.includes(message)) router.warnings.push(message);
     }

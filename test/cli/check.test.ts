@@ -242,6 +242,37 @@ describe('check certificate resolvers', () => {
   });
 });
 
+describe('check certificate warnings with HTTP-01', () => {
+  const flags = ['--certificatesresolvers.le.acme.storage=/tmp/berth-check-acme.json', '--certificatesresolvers.le.acme.httpchallenge.entrypoint=web'];
+
+  async function routerWarnings(project: string, labels: Record<string, string>): Promise<string[] | undefined> {
+    const file = await folder.write(project, `services:\n  app:\n    image: traefik/whoami\n    expose: [80]\n    labels:\n${labelList(labels)}\n`);
+    const run = await runCommand(checkCommand, ['--compose', file, ...flags, '--json'], folder.root);
+    const result = JSON.parse(run.stdout) as CheckResult;
+    return result.routers.find((item) => item.name === 'app@docker')?.warning;
+  }
+
+  // Before, both rules got "the rule names no literal Host".
+  it.each([
+    ['hostpath', 'Host(`ok.a.test`) || PathPrefix(`/x`)'],
+    ['hostip', 'Host(`ok.a.test`) || Host(`[::1]`)'],
+  ])('orders the Host of %s', async (project, rule) => {
+    const warnings = await routerWarnings(project, { 'traefik.http.routers.app.rule': rule, 'traefik.http.routers.app.tls.certresolver': 'le' });
+    expect(warnings?.join('\n') ?? '').not.toContain('no Host matcher');
+  });
+
+  // Before, the wildcard passed the check and failed at order time.
+  it('warns about a wildcard domain', async () => {
+    const warnings = await routerWarnings('wildcard', {
+      'traefik.http.routers.app.rule': 'Host(`a.b.test`)',
+      'traefik.http.routers.app.tls.certresolver': 'le',
+      'traefik.http.routers.app.tls.domains[0].main': '*.b.test',
+    });
+    expect(warnings).toHaveLength(1);
+    expect(warnings?.[0]).toContain('is a wildcard, which the CA validates only with DNS-01, but the resolver uses HTTP-01');
+  });
+});
+
 describe('check arguments', () => {
   it('rejects a positional argument', async () => {
     await expect(runCommand(checkCommand, ['compose.yaml'], folder.root)).rejects.toThrow(UsageError);

@@ -57,7 +57,7 @@ describe('check with entry point TLS', () => {
     const run = await runCommand(checkCommand, ['--compose', wildcard, ...TLS_ON_WEBSECURE], folder.root);
 
     expect(run.stdout).toContain('router app@docker: warning');
-    expect(run.stdout).toContain('the rule names no literal Host, which a certificate order needs');
+    expect(run.stdout).toContain('the rule has no Host matcher outside a negation, and a certificate order needs a name from one');
     expect(run.stdout).toContain('without a certificate from resolver "le"');
     expect(run.stdout).toContain('0 errors, 1 warning.');
   });

@@ -123,10 +123,10 @@ describe('item problem logging', () => {
     expect(records.map((record) => record.routerName).sort()).toEqual(['any@docker', 'deep@docker']);
     expect(records.every((record) => record.level === LEVEL.warn)).toBe(true);
     expect(runtime.config.routers.get('deep@docker')?.warnings).toEqual([
-      'container deep: no certificate can be ordered for *.*.example.test, so the router still serves, but without a certificate from resolver "le": "*.*.example.test" has a wildcard that is not exactly the leftmost label; a CA issues wildcards only in the form *.example.com, one level deep',
+      'container deep: no certificate can be ordered for "*.*.example.test", so the router still serves, but without a certificate from resolver "le": "*.*.example.test" has a wildcard that is not exactly the leftmost label; a CA issues wildcards only in the form *.example.com, one level deep',
     ]);
     expect(runtime.config.routers.get('any@docker')?.warnings).toEqual([
-      'container any: the rule names no literal Host, which a certificate order needs (HostRegexp gives no name), so the router still serves, but without a certificate from resolver "le"; set tls.domains[0].main, for example to *.example.com',
+      'container any: the rule has no Host matcher outside a negation, and a certificate order needs a name from one (HostRegexp gives no name), so the router still serves, but without a certificate from resolver "le"; set tls.domains[0].main, for example to *.example.com',
     ]);
     expect(runtime.config.routers.get('deep@docker')?.errors).toEqual([]);
   });

@@ -100,7 +100,7 @@ export class CertificateManager {
     const runtime = this.#latest;
     if (runtime === undefined) return;
     for (const resolver of this.#resolvers) {
-      const { wanted, problems } = wantedCertificates(runtime, resolver.name);
+      const { wanted, problems } = wantedCertificates(runtime, resolver.name, resolver.challenge);
       resolver.setWanted(
         wanted,
         problems.map((problem) => problem.message),

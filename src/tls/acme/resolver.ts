@@ -15,7 +15,7 @@ import { fetchRenewalInfo, renewalInfoUrl } from './ari.js';
 import { sansCover } from './certificate-info.js';
 import type { ChallengeSolver } from './challenges.js';
 import { Dns01Solver, type RecordJournal, removeLeftoverRecords } from './dns01.js';
-import type { WantedCertificate } from './domains.js';
+import { resolverChallenge, type ChallengeType, type WantedCertificate } from './domains.js';
 import { type AttemptState, type HeldCertificate, heldStatus, holdCertificate, readStoredCertificates, toStored, type HeldCertificateStatus } from './held.js';
 import { Http01Solver } from './http01.js';
 import { TlsAlpn01Solver } from './tlsalpn01.js';
@@ -70,6 +70,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class AcmeResolver {
   readonly name: string;
+  /** The challenge type the resolver validates names with, or `undefined` when none is configured. */
+  readonly challenge: ChallengeType | undefined;
   readonly #options: ResolverOptions;
   readonly #logger: Logger;
   readonly #held = new Map<string, HeldCertificate>();
@@ -85,6 +87,7 @@ export class AcmeResolver {
 
   constructor(options: ResolverOptions) {
     this.name = options.config.name;
+    this.challenge = resolverChallenge(options.config);
     this.#options = options;
     this.#logger = options.logger.child({ resolverName: this.name });
   }

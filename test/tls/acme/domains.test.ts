@@ -52,12 +52,12 @@ describe('wanted certificates', () => {
     ['a.*.example.test', 'has a wildcard that is not exactly the leftmost label; a CA issues wildcards only in the form *.example.com, one level deep'],
     ['*example.test', 'has a wildcard that is not exactly the leftmost label; a CA issues wildcards only in the form *.example.com, one level deep'],
     ['localhost', 'has a single label, and a CA issues only for DNS names with two or more labels'],
-    ['192.0.2.10', 'is an IP address, and a DNS-01 order covers DNS names only'],
+    ['192.0.2.10', 'is an IP address, and Berth orders certificates for DNS names only'],
     ['-a.example.test', 'is not a valid DNS name; each label needs 1 to 63 letters, digits or hyphens, and no hyphen at either end'],
   ])('reason for %s', (name, reason) => {
     const { requests, problems } = routerCertificateRequests({ rule: 'Host(`app.example.test`)', tls: { certResolver: 'le', domains: [{ main: name, sans: [] }] } });
     expect(requests).toEqual([]);
-    expect(problems).toEqual([`no certificate can be ordered for ${name}, so the router still serves, but without a certificate from resolver "le": "${name}" ${reason}`]);
+    expect(problems).toEqual([`no certificate can be ordered for "${name}", so the router still serves, but without a certificate from resolver "le": "${name}" ${reason}`]);
   });
 
   test('valid domain entry still ordered next to an invalid one', () => {
@@ -68,6 +68,84 @@ describe('wanted certificates', () => {
     const { requests, problems } = routerCertificateRequests({ rule: 'Host(`app.example.test`)', tls: { certResolver: 'le', domains } });
     expect(requests).toEqual([{ main: '*.example.test', sans: ['example.test'] }]);
     expect(problems).toHaveLength(1);
+  });
+});
+
+describe('rule domains as Traefik collects them', () => {
+  const tls = { certResolver: 'le' };
+
+  // Before, each of these rules got "the rule names no literal Host" and no certificate.
+  test.each([
+    { desc: 'Host or PathPrefix', rule: 'Host(`ok.a.test`) || PathPrefix(`/x`)', expected: [{ main: 'ok.a.test', sans: [] }] },
+    { desc: 'Host or IPv6 Host', rule: 'Host(`ok.a.test`) || Host(`[::1]`)', expected: [{ main: 'ok.a.test', sans: [] }] },
+    { desc: 'hosts in rule order', rule: 'Host(`b.a.test`) || Host(`a.a.test`) || Host(`B.a.test.`)', expected: [{ main: 'b.a.test', sans: ['a.a.test'] }] },
+    { desc: 'negated Host skipped', rule: 'Host(`ok.a.test`) && !Host(`no.a.test`)', expected: [{ main: 'ok.a.test', sans: [] }] },
+    { desc: 'double negation positive', rule: '!(!Host(`ok.a.test`))', expected: [{ main: 'ok.a.test', sans: [] }] },
+    { desc: 'HostRegexp gives no name', rule: 'Host(`ok.a.test`) || HostRegexp(`^.+$`)', expected: [{ main: 'ok.a.test', sans: [] }] },
+  ])('$desc', ({ rule, expected }) => {
+    expect(routerCertificateRequests({ rule, tls }, 'http-01').requests).toEqual(expected);
+  });
+
+  test('left-out IP address reported', () => {
+    const { problems } = routerCertificateRequests({ rule: 'Host(`ok.a.test`) || Host(`[::1]`)', tls }, 'http-01');
+    expect(problems).toEqual([
+      'the certificate for "ok.a.test" leaves out Host values of the rule that resolver "le" cannot order: "[::1]" is an IP address, and Berth orders certificates for DNS names only',
+    ]);
+  });
+
+  test('only negated Host has no name', () => {
+    const { requests, problems } = routerCertificateRequests({ rule: '!Host(`no.a.test`)', tls }, 'http-01');
+    expect(requests).toEqual([]);
+    expect(problems[0]).toContain('the rule has no Host matcher outside a negation');
+  });
+
+  // Before, an HTTP-01 resolver was told that "a DNS-01 order covers DNS names only".
+  test.each([
+    { challenge: 'http-01' as const, reason: 'is an IP address, and Berth orders certificates for DNS names only' },
+    { challenge: 'dns-01' as const, reason: 'is an IP address, and DNS-01 validates DNS names only' },
+  ])('IP address reason with $challenge', ({ challenge, reason }) => {
+    const { requests, problems } = routerCertificateRequests({ rule: 'Host(`10.0.0.1`)', tls }, challenge);
+    expect(requests).toEqual([]);
+    expect(problems).toEqual([`no certificate can be ordered for the Host values of the rule, so the router still serves, but without a certificate from resolver "le": "10.0.0.1" ${reason}`]);
+  });
+});
+
+describe('wildcards need DNS-01', () => {
+  const wildcardDomains = { certResolver: 'le', domains: [{ main: '*.b.test', sans: [] }] };
+
+  // Before, no warning came, and the order failed later in the resolver.
+  test.each(['http-01', 'tls-alpn-01'] as const)('tls.domains wildcard with %s', (challenge) => {
+    const { requests, problems } = routerCertificateRequests({ rule: 'Host(`a.b.test`)', tls: wildcardDomains }, challenge);
+    expect(requests).toEqual([]);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(`"*.b.test" is a wildcard, which the CA validates only with DNS-01, but the resolver uses ${challenge.toUpperCase()}`);
+  });
+
+  test('wildcard SAN with HTTP-01', () => {
+    const domains = [{ main: 'b.test', sans: ['*.b.test'] }];
+    const { requests, problems } = routerCertificateRequests({ rule: 'Host(`a.b.test`)', tls: { certResolver: 'le', domains } }, 'http-01');
+    expect(requests).toEqual([]);
+    expect(problems[0]).toContain('"*.b.test" is a wildcard');
+  });
+
+  test('tls.domains wildcard with DNS-01', () => {
+    const { requests, problems } = routerCertificateRequests({ rule: 'Host(`a.b.test`)', tls: wildcardDomains }, 'dns-01');
+    expect(requests).toEqual([{ main: '*.b.test', sans: [] }]);
+    expect(problems).toEqual([]);
+  });
+
+  // Before, Host(`*.a.test`) got the HostRegexp message.
+  test('rule wildcard with HTTP-01', () => {
+    const { requests, problems } = routerCertificateRequests({ rule: 'Host(`*.a.test`)', tls: { certResolver: 'le' } }, 'http-01');
+    expect(requests).toEqual([]);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain('"*.a.test" is a wildcard, which the CA validates only with DNS-01, but the resolver uses HTTP-01');
+    expect(problems[0]).toContain('tls.domains[0].main=*.a.test');
+  });
+
+  test('rule wildcard with DNS-01', () => {
+    const { requests } = routerCertificateRequests({ rule: 'Host(`*.a.test`)', tls: { certResolver: 'le' } }, 'dns-01');
+    expect(requests).toEqual([{ main: '*.a.test', sans: [] }]);
   });
 });
 
@@ -122,7 +200,7 @@ describe('wanted certificates with entry point TLS', () => {
     const runtime = runtimeWithRouters({ regexp: { rule: 'HostRegexp(`^.+$`)' } }, websecureLe);
     const warnings = runtime.config.routers.get('regexp@docker')?.warnings ?? [];
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toContain('the rule names no literal Host');
+    expect(warnings[0]).toContain('the rule has no Host matcher outside a negation');
   });
 });
 
