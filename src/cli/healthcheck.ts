@@ -1,6 +1,7 @@
-// `berth healthcheck`: exits 0 when the running Berth responds to `/ping` on its internal entry point,
-// for the image's HEALTHCHECK. It reads the same flags, environment and file as `berth run`, and
-// without them checks the internal entry point's default address.
+// `berth healthcheck`: exits 0 when the running Berth responds to `/ping` on the entry point that
+// `ping.entrypoint` names (the internal one by default), for the image's HEALTHCHECK. It reads the
+// same flags, environment and file as `berth run`, and without them checks the internal entry
+// point's default address.
 import { request } from 'node:http';
 import type { StaticConfig } from '../config/index.js';
 import { parseListenAddress } from '../entrypoints/address.js';
@@ -11,7 +12,8 @@ const TIMEOUT_MS = 3_000;
 const DEFAULT_INTERNAL_ADDRESS = ':8080';
 
 export async function healthcheck(config: StaticConfig, io: Pick<CommandIO, 'stdout' | 'stderr'> = processIO()): Promise<number> {
-  const address = getOwn(config.entryPoints, config.internalEntryPoint)?.address ?? DEFAULT_INTERNAL_ADDRESS;
+  // NOTE: the check speaks plain HTTP, so it fails on a ping entry point with http.tls.
+  const address = getOwn(config.entryPoints, config.ping?.entryPoint ?? config.internalEntryPoint)?.address ?? DEFAULT_INTERNAL_ADDRESS;
 
   const { host, port } = parseListenAddress(address);
   const target = !host || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;

@@ -12,6 +12,7 @@ import { DockerProvider } from '../providers/docker/provider.js';
 import { FileProvider } from '../providers/file/provider.js';
 import { chainRequestHandlers, chainUpgradeHandlers, type RequestClaim, type UpgradeClaim } from '../entrypoints/handler-chain.js';
 import { createRedirectClaims } from '../entrypoints/redirect.js';
+import { createPingClaims } from '../entrypoints/ping.js';
 import { EntryPoint } from '../entrypoints/server.js';
 import { forwardedHeadersByEntryPoint, listenerSettings, tlsOptionsFor } from '../entrypoints/from-config.js';
 import { MemoryCertificateStore } from '../tls/store.js';
@@ -95,6 +96,11 @@ export async function run(config: StaticConfig, logger: Logger): Promise<Running
     const requestClaims: RequestClaim[] = [];
     const upgradeClaims: UpgradeClaim[] = [];
     if (httpChallengeEntryPoints.has(name)) requestClaims.push(challengeResponder);
+    if (config.ping?.entryPoint === name) {
+      const ping = createPingClaims({ tls: entryPointConfig.http.tls !== undefined });
+      requestClaims.push(ping.request);
+      upgradeClaims.push(ping.upgrade);
+    }
     const redirection = entryPointConfig.http.redirections?.entryPoint;
     if (redirection) {
       const redirect = createRedirectClaims({ entryPoint: name, redirection, runtime: () => activeDispatcher.runtime });
@@ -120,11 +126,12 @@ export async function run(config: StaticConfig, logger: Logger): Promise<Running
   const internalAddress = getOwn(config.entryPoints, internal)?.address;
   const internalConfig = getOwn(config.entryPoints, internal);
   const internalSettings = internalConfig ? listenerSettings(internalConfig) : {};
-  if (internalAddress && (config.api?.insecure || config.ping)) {
+  const pingOnInternal = config.ping?.entryPoint === internal;
+  if (internalAddress && (config.api?.insecure || pingOnInternal)) {
     const handler = createApiHandler({
       api: config.api?.insecure === true,
       dashboard: config.api?.dashboard !== false,
-      ping: config.ping !== undefined,
+      ping: pingOnInternal,
       runtime: () => activeDispatcher.runtime,
       providers: () => ({
         ...(providers.docker ? { docker: providers.docker.status() } : {}),

@@ -41,7 +41,6 @@ const UNSUPPORTED: readonly UnsupportedOption[] = [
   { path: ['api', 'debug'], advice: NO_REPLACEMENT },
   { path: ['api', 'basepath'], advice: 'Berth serves the API under /api/ only; remove the option.' },
   { path: ['api', 'disabledashboardad'], advice: 'the dashboard of Berth shows no advertisement, so remove the option.' },
-  { path: ['ping', 'entrypoint'], advice: 'Berth answers /ping on its internal entry point; set its address with --entrypoints.berth.address instead.' },
   { path: ['ping', 'manualrouting'], advice: NO_REPLACEMENT },
   { path: ['ping', 'terminatingstatuscode'], advice: NO_REPLACEMENT },
   { path: ['serverstransport', 'insecureskipverify'], advice: 'Berth always verifies the certificates of HTTPS servers; remove the option, and to trust a private CA, name its PEM file in the NODE_EXTRA_CA_CERTS environment variable.' },

@@ -49,6 +49,16 @@ async function check(config: StaticConfig): Promise<{ code: number; stdout: stri
 }
 
 describe('berth healthcheck', () => {
+  // Before, the check always went to the internal entry point, where /ping then did not respond.
+  it('checks the ping entry point', async () => {
+    const port = await serve(200);
+    const config = await loadStaticConfig({ argv: [`--entrypoints.web.address=127.0.0.1:${port}`, '--ping.entrypoint=web'], env: {}, cwd: process.cwd(), isTTY: false });
+    const result = await check(config);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('GET /ping: 200\n');
+  });
+
   it('passes when /ping responds 200', async () => {
     const port = await serve(200);
     const result = await check(await configFor(port, ['--ping']));
