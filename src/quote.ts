@@ -15,7 +15,19 @@ export function truncateValue(value: string, max = MAX_QUOTED_LENGTH): string {
   return `${chars.slice(0, max).join('')}…(${chars.length} characters)`;
 }
 
-/** Returns `value` in double quotes for a message, shortened by truncateValue. */
+/**
+ * Returns `value` shortened by truncateValue as a JSON string for a message: in double quotes,
+ * with quotes, backslashes and control characters such as CR and LF escaped.
+ */
 export function quoteValue(value: string, max = MAX_QUOTED_LENGTH): string {
-  return `"${truncateValue(value, max)}"`;
+  return JSON.stringify(truncateValue(value, max));
+}
+
+/**
+ * Returns an option value for a message: a string as quoteValue gives it, and a number, boolean,
+ * list or object as JSON text, shortened by truncateValue.
+ */
+export function quoteOptionValue(value: unknown, max = MAX_QUOTED_LENGTH): string {
+  if (typeof value === 'string') return quoteValue(value, max);
+  return truncateValue(JSON.stringify(value) ?? String(value), max);
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { MAX_QUOTED_LENGTH, quoteValue, truncateValue } from '../src/quote.js';
+import { MAX_QUOTED_LENGTH, quoteOptionValue, quoteValue, truncateValue } from '../src/quote.js';
 
 describe('truncateValue', () => {
   it('keeps a short value', () => {
@@ -24,5 +24,23 @@ describe('quoteValue', () => {
   it('quotes the shortened value', () => {
     expect(quoteValue('abc')).toBe('"abc"');
     expect(quoteValue('abcdef', 3)).toBe('"abc…(6 characters)"');
+  });
+
+  // Before, a CR or LF in a value was printed raw and broke the message across lines.
+  it('escapes as JSON', () => {
+    expect(quoteValue('a b;\r\nx')).toBe('"a b;\\r\\nx"');
+    expect(quoteValue('say "hi" \\d')).toBe('"say \\"hi\\" \\\\d"');
+  });
+});
+
+describe('quoteOptionValue', () => {
+  it('quotes strings only', () => {
+    expect(quoteOptionValue('https')).toBe('"https"');
+    expect(quoteOptionValue(443)).toBe('443');
+    expect(quoteOptionValue(['a', 'b'])).toBe('["a","b"]');
+  });
+
+  it('shortens JSON text', () => {
+    expect(quoteOptionValue(['x'.repeat(10)], 3)).toBe('["x…(14 characters)');
   });
 });

@@ -6,6 +6,7 @@ import type { ServerResponse } from 'node:http';
 
 import type { StickyCookieConfig } from '../dynamic/model.js';
 import { editResponseHeaders } from '../middlewares/response-headers.js';
+import { quoteValue } from '../quote.js';
 
 /** A service's sticky cookie with defaults applied. */
 export interface StickyCookie {
@@ -62,11 +63,11 @@ export function stickyCookie(service: string, config: StickyCookieConfig): Stick
   const result: StickyCookieResult = { errors: [], warnings: [] };
   const name = config.name === undefined || config.name === '' ? defaultCookieName(service) : config.name;
   if (!TOKEN.test(name)) {
-    result.errors.push(`sticky.cookie.name "${name}" is invalid: use letters, digits and !#$%&'*+-.^_\`|~ only`);
+    result.errors.push(`sticky.cookie.name ${quoteValue(name)} is invalid: use letters, digits and !#$%&'*+-.^_\`|~ only`);
   }
   const path = config.path === undefined || config.path === '' ? '/' : config.path;
   for (const [option, value] of [['path', path], ['domain', config.domain ?? '']] as const) {
-    if (!ATTRIBUTE_VALUE.test(value)) result.errors.push(`sticky.cookie.${option} "${value}" is invalid: it must not contain ";" or control characters`);
+    if (!ATTRIBUTE_VALUE.test(value)) result.errors.push(`sticky.cookie.${option} ${quoteValue(value)} is invalid: it must not contain ";" or control characters`);
   }
   if (result.errors.length > 0) return result;
 

@@ -5,6 +5,7 @@ import { middlewareJson, routerJson, serviceJson, type MiddlewareJson, type Rout
 import type { Runtime } from '../routing/runtime.js';
 import { splitArgs, UsageError, type CommandIO } from './args.js';
 import { composeRuntime, dockerContainers, dockerProviderOf, loadConfig, runtimeFromContainers } from './label-runtime.js';
+import { truncateValue } from '../quote.js';
 
 export const CHECK_USAGE = `Usage: berth check [--compose FILE] [options] [static options]
 
@@ -116,7 +117,7 @@ export function formatCheckResult(result: CheckResult): string {
   for (const [kind, items] of kinds) {
     for (const item of items) {
       if (item.status === 'enabled') continue;
-      lines.push('', `${kind} ${item.name}: ${item.status}`);
+      lines.push('', `${kind} ${truncateValue(item.name)}: ${item.status}`);
       for (const error of item.error ?? []) lines.push(...indented(`error: ${error}`));
       for (const warning of item.warning ?? []) lines.push(...indented(`warning: ${warning}`));
     }

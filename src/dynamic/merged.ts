@@ -2,6 +2,7 @@
 // resolves references between them, recording each broken reference on the item that makes it.
 import { runToEnd, type Steps } from './steps.js';
 import type { ItemSource, MiddlewareConfig, ProviderConfig, RouterConfig, ServiceConfig, SkippedContainer, TlsOptionsConfig } from './model.js';
+import { quoteValue } from '../quote.js';
 
 export interface MergedRouter extends RouterConfig {
   name: string;
@@ -110,7 +111,7 @@ export function resolveReferences(merged: MergedConfig): void {
     } else {
       const service = merged.services.get(router.service);
       if (!service) {
-        router.errors.push(withOrigin(router, `service "${router.service}" does not exist; define it or point the router at one of: ${listNames(merged.services)}`));
+        router.errors.push(withOrigin(router, `service ${quoteValue(router.service)} does not exist; define it or point the router at one of: ${listNames(merged.services)}`));
       } else if (service.errors.length > 0) {
         router.errors.push(`service "${router.service}" is disabled: ${service.errors[0]}`);
       }
@@ -119,9 +120,9 @@ export function resolveReferences(merged: MergedConfig): void {
     for (const name of router.middlewares) {
       const middleware = merged.middlewares.get(name);
       if (!middleware) {
-        router.errors.push(withOrigin(router, `middleware "${name}" does not exist; define it or remove it from the router's middlewares`));
+        router.errors.push(withOrigin(router, `middleware ${quoteValue(name)} does not exist; define it or remove it from the router's middlewares`));
       } else if (middleware.errors.length > 0) {
-        router.errors.push(`middleware "${name}" is disabled: ${middleware.errors[0]}`);
+        router.errors.push(`middleware ${quoteValue(name)} is disabled: ${middleware.errors[0]}`);
       }
     }
   }

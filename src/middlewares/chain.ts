@@ -6,6 +6,7 @@ import type { MergedConfig, MergedMiddleware } from '../dynamic/merged.js';
 import { qualifyName, withOrigin } from '../dynamic/merged.js';
 import { stringList } from './options.js';
 import type { Middleware } from './types.js';
+import { quoteValue } from '../quote.js';
 
 /** Returns whether `middleware` is a chain, which `buildChains` builds rather than the registry. */
 export function isChain(middleware: MergedMiddleware): boolean {
@@ -59,12 +60,12 @@ function buildChain(chain: MergedMiddleware, config: MergedConfig, built: Map<st
     }
     const member = config.middlewares.get(name);
     if (member === undefined) {
-      fail(chain, `chain middleware "${name}" does not exist; define it or remove it from the chain's middlewares`);
+      fail(chain, `chain middleware ${quoteValue(name)} does not exist; define it or remove it from the chain's middlewares`);
       return undefined;
     }
     const instance = isChain(member) ? buildChain(member, config, built, [...path, chain.name]) : built.get(name);
     if (instance === undefined) {
-      fail(chain, `chain middleware "${name}" is disabled: ${member.errors[0] ?? 'see that middleware in the API'}`);
+      fail(chain, `chain middleware ${quoteValue(name)} is disabled: ${member.errors[0] ?? 'see that middleware in the API'}`);
       return undefined;
     }
     members.push(instance);

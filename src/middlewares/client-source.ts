@@ -5,6 +5,7 @@
 import { ipInRanges, parseIpRange, type IpRange } from '../rules/ip.js';
 import { integerOption, option, stringList } from './options.js';
 import type { RequestContext } from './types.js';
+import { quoteOptionValue, quoteValue } from '../quote.js';
 
 /** Picks the client address of a request, or returns an empty string when none can be chosen. */
 export type IpStrategy = (context: RequestContext) => string;
@@ -59,7 +60,7 @@ export function sourceExtractorFrom(raw: unknown, subject: string, fallback: 'ip
 function objectOption(raw: unknown, subject: string, example: string): Record<string, unknown> {
   if (raw === undefined || raw === null || raw === '') return {};
   if (typeof raw === 'object' && !Array.isArray(raw)) return raw as Record<string, unknown>;
-  throw new Error(`${subject} ${JSON.stringify(raw)} is invalid: set its options as sub-keys, for example ${example}`);
+  throw new Error(`${subject} ${quoteOptionValue(raw)} is invalid: set its options as sub-keys, for example ${example}`);
 }
 
 function hostOption(options: Record<string, unknown>, subject: string): boolean {
@@ -69,7 +70,7 @@ function hostOption(options: Record<string, unknown>, subject: string): boolean 
   const text = String(value).trim().toLowerCase();
   if (text === 'true') return true;
   if (text === 'false') return false;
-  throw new Error(`${subject} sourceCriterion requestHost ${JSON.stringify(value)} is invalid: write true or false`);
+  throw new Error(`${subject} sourceCriterion requestHost ${quoteOptionValue(value)} is invalid: write true or false`);
 }
 
 function ipv6SubnetOption(options: Record<string, unknown>, subject: string): number | undefined {
@@ -85,7 +86,7 @@ function ipv6SubnetOption(options: Record<string, unknown>, subject: string): nu
 export function parseRange(text: string, subject: string): IpRange {
   const range = parseIpRange(text);
   if (range === undefined) {
-    throw new Error(`${subject} ${JSON.stringify(text)} is not a valid IP address or CIDR range: write one such as 192.168.1.0/24, 10.0.0.7 or fd00::/8`);
+    throw new Error(`${subject} ${quoteValue(text)} is not a valid IP address or CIDR range: write one such as 192.168.1.0/24, 10.0.0.7 or fd00::/8`);
   }
   return range;
 }

@@ -23,6 +23,7 @@ import { compileGoReplacer } from './regexp-replace.js';
 import { firstHeaderValue, requestAuthority } from './request-headers.js';
 import { checkNoControlCharacters, requestTarget } from './request-target.js';
 import { withPreview, type Middleware, type MiddlewarePreview, type Next, type RequestContext } from './types.js';
+import { quoteOptionValue } from '../quote.js';
 
 const DEFAULT_PORTS: ReadonlyMap<string, string> = new Map([
   ['http', '80'],
@@ -37,7 +38,7 @@ export function createRedirectScheme(options: Record<string, unknown>): Middlewa
   const schemeValue = option(options, 'scheme');
   const scheme = typeof schemeValue === 'string' ? schemeValue.trim().toLowerCase() : '';
   if (!/^[a-z][a-z0-9+.-]*$/.test(scheme)) {
-    throw new Error(`redirectScheme scheme ${JSON.stringify(schemeValue ?? '')} is invalid: write the target scheme, for example scheme=https`);
+    throw new Error(`redirectScheme scheme ${quoteOptionValue(schemeValue ?? '')} is invalid: write the target scheme, for example scheme=https`);
   }
   const port = portOption(options);
   const permanent = booleanOption(options, 'redirectScheme', 'permanent');
@@ -232,7 +233,7 @@ function portOption(options: Record<string, unknown>): string | undefined {
   const text = typeof value === 'number' || typeof value === 'string' ? String(value).trim() : '';
   const number = /^\d{1,5}$/.test(text) ? Number(text) : Number.NaN;
   if (!(number >= 1 && number <= 65535)) {
-    throw new Error(`redirectScheme port ${JSON.stringify(value)} is invalid: write a port number from 1 to 65535, for example port=443`);
+    throw new Error(`redirectScheme port ${quoteOptionValue(value)} is invalid: write a port number from 1 to 65535, for example port=443`);
   }
   return String(number);
 }

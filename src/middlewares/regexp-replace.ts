@@ -6,6 +6,7 @@
 import { RE2JS } from 're2js';
 
 import { compileGoRegexp } from '../rules/go-regexp.js';
+import { quoteValue } from '../quote.js';
 
 /** A compiled pattern with its replacement template. */
 export interface GoReplacer {
@@ -29,7 +30,7 @@ type TemplatePart = { text: string } | { group: number };
 export function compileGoReplacer(subject: string, pattern: string, replacement: string, replacementSubject: string): GoReplacer {
   const checked = compileGoRegexp(pattern);
   if (!checked.ok) {
-    throw new Error(`${subject} ${JSON.stringify(pattern)} is not a valid Go regular expression: ${checked.reason}`);
+    throw new Error(`${subject} ${quoteValue(pattern)} is not a valid Go regular expression: ${checked.reason}`);
   }
   const regexp = RE2JS.compile(pattern, 0);
   const template = parseTemplate(replacement, regexp.groupCount(), regexp.namedGroups(), replacementSubject);

@@ -18,6 +18,7 @@ import { compileRouterRule, type RuleCache } from './rule-cache.js';
 import { buildServicesSteps, type RuntimeService } from './services.js';
 import { runToEnd, type Steps } from '../dynamic/steps.js';
 import { RouteTable, type Route } from './table.js';
+import { quoteValue } from '../quote.js';
 
 export type { RuntimeServer, RuntimeService } from './services.js';
 
@@ -262,7 +263,7 @@ function routerEntryPoints(router: MergedRouter, available: string[]): string[] 
   const known = router.entryPoints.filter((name) => available.includes(name));
   for (const name of router.entryPoints) {
     if (!available.includes(name)) {
-      router.errors.push(withOrigin(router, `entry point "${name}" does not exist; defined entry points: ${available.join(', ') || '(none)'}`));
+      router.errors.push(withOrigin(router, `entry point ${quoteValue(name)} does not exist; defined entry points: ${available.join(', ') || '(none)'}`));
     }
   }
   return known;

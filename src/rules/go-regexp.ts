@@ -8,6 +8,7 @@
 // Go's syntax, rejects what Go rejects with Go's error texts, and matches in linear time.
 // NOTE: Go parity is checked by the cases in test/rules/regexp.test.ts, not against a Go build.
 import { RE2JS, RE2JSException, RE2JSSyntaxException } from 're2js';
+import { truncateValue } from '../quote.js';
 
 /** A compiled pattern; `test` searches anywhere in the input, like Go's `MatchString`. */
 export interface GoRegexp {
@@ -62,7 +63,7 @@ function compileUncached(source: string): CompileResult {
 
 /** Adds the Go-specific reason and the fix to the parser's message for constructs people carry over from PCRE or JavaScript. */
 function explain(description: string, fragment: string): string {
-  const shown = fragment ? `${description}: \`${fragment}\`` : description;
+  const shown = fragment ? `${description}: \`${truncateValue(fragment)}\`` : description;
 
   if (/^\\[1-9]/.test(fragment) || fragment.startsWith('\\k') || fragment.startsWith('(?P=')) {
     return `${shown}; back-references do not exist in Go regexps (RE2); match the repeated text explicitly or use two matchers`;

@@ -273,6 +273,40 @@ describe('check certificate warnings with HTTP-01', () => {
   });
 });
 
+describe('check output of long values', () => {
+  // Before, these values were repeated in full, and the regex twice, in lines of up to 6113 characters.
+  it('shortens every quoted value', async () => {
+    const long = 'a'.repeat(3000);
+    const labels = {
+      [`traefik.http.routers.r${long}.rule`]: 'Host(`x.test`)',
+      [`traefik.http.routers.r${long}.entrypoints`]: `e${long}`,
+      [`traefik.http.routers.r${long}.middlewares`]: `m${long}`,
+      'traefik.http.routers.q.rule': 'Host(`q.test`)',
+      'traefik.http.routers.q.middlewares': 'allow,regex',
+      'traefik.http.middlewares.allow.ipallowlist.sourcerange': `z${long}`,
+      'traefik.http.middlewares.regex.redirectregex.regex': `(${long}`,
+      'traefik.http.middlewares.regex.redirectregex.replacement': 'x',
+    };
+    const file = await folder.write('longvalues', `services:\n  app:\n    image: traefik/whoami\n    expose: [80]\n    labels:\n${labelList(labels)}\n`);
+    const run = await runCommand(checkCommand, ['--compose', file], folder.root);
+    const longest = Math.max(...run.stdout.split('\n').map((line) => line.length));
+
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('entry point "eaaa');
+    expect(run.stdout).toContain('redirectRegex regex "(aaa');
+    expect(longest).toBeLessThan(700);
+  });
+
+  // Before, the CR and LF were printed raw, so the message broke across lines.
+  it('escapes control characters', async () => {
+    const labels = { 'traefik.http.services.s.loadbalancer.sticky.cookie.name': 'a b;\r\nx', 'traefik.http.routers.s.rule': 'Host(`s.test`)' };
+    const file = await folder.write('cookiename', `services:\n  app:\n    image: traefik/whoami\n    expose: [80]\n    labels:\n${labelList(labels)}\n`);
+    const run = await runCommand(checkCommand, ['--compose', file], folder.root);
+
+    expect(run.stdout).toContain('sticky.cookie.name "a b;\\r\\nx" is invalid');
+  });
+});
+
 describe('check arguments', () => {
   it('rejects a positional argument', async () => {
     await expect(runCommand(checkCommand, ['compose.yaml'], folder.root)).rejects.toThrow(UsageError);

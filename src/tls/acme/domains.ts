@@ -8,7 +8,7 @@ import { parseRule } from '../../rules/index.js';
 import type { RuleNode } from '../../rules/tree.js';
 import { itemStatus, type RouterTlsConfig } from '../../dynamic/model.js';
 import type { AcmeResolverConfig } from '../../config/index.js';
-import { quoteValue } from '../../quote.js';
+import { quoteValue, truncateValue } from '../../quote.js';
 import type { OrderRequest } from './order.js';
 
 /** A certificate that routers need, with the routers that need it. */
@@ -164,7 +164,7 @@ export function wantedCertificates(runtime: Runtime, resolver: string, challenge
       if (tls.certResolver?.toLowerCase() !== resolver) continue;
 
       const { requests, problems: routerProblems } = routerCertificateRequests({ rule: router.rule, ruleSyntax: router.ruleSyntax, tls }, challenge);
-      for (const message of routerProblems) messages.add(`router ${router.name}: ${message}`);
+      for (const message of routerProblems) messages.add(`router ${truncateValue(router.name)}: ${message}`);
       for (const request of requests) {
         const key = certificateKey([request.main, ...request.sans]);
         const entry = byKey.get(key) ?? { request, key, routers: [] };
