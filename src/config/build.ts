@@ -108,6 +108,7 @@ function entryPointConfig(address: EntryPointAddress, options: z.output<typeof e
         idleTimeoutMs: respondingTimeouts.idleTimeout,
       },
       lifeCycle: { graceTimeOutMs: lifeCycle.graceTimeOut },
+      keepAliveMaxRequests: options.transport.keepAliveMaxRequests,
     },
     http: { maxHeaderBytes: options.http.maxHeaderBytes },
     http2: { ...options.http2 },

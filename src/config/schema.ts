@@ -14,6 +14,7 @@ import { DEFAULT_MAX_HEADER_BYTES, INTERNAL_ENTRY_POINT, INTERNAL_ENTRY_POINT_AL
 import {
   addressValue,
   booleanValue,
+  countValue,
   dnsServersValue,
   durationValue,
   endpointValue,
@@ -85,6 +86,9 @@ const respondingTimeoutsSchema = z.strictObject({
 
 const transportSchema = z.strictObject({
   respondingTimeouts: respondingTimeoutsSchema.prefault({}),
+  keepAliveMaxRequests: documented(countValue().default(0), {
+    description: 'Requests a client connection may carry before Berth closes it after the response; 0 sets no limit. HTTP/1.1 only.',
+  }),
   lifeCycle: z
     .strictObject({
       graceTimeOut: documented(durationValue().default(10_000), {

@@ -33,6 +33,8 @@ export interface EntryPointConfig extends EntryPointAddress {
   transport: {
     respondingTimeouts: { readTimeoutMs: number; writeTimeoutMs: number; idleTimeoutMs: number };
     lifeCycle: { graceTimeOutMs: number };
+    /** Requests an HTTP/1.1 connection carries before it is closed, where 0 sets no limit. */
+    keepAliveMaxRequests: number;
   };
   http: {
     /** Present when `http.tls` is on: every router of the entry point is then a TLS router. */

@@ -112,6 +112,11 @@ export function positiveIntegerValue(max: number = Number.MAX_SAFE_INTEGER): z.Z
   return defineValue({ placeholder: 'NUMBER', isBoolean: false }, (text) => parsePositiveInteger(text, max));
 }
 
+/** Returns the type of a whole number from 0 to `max`, where 0 usually means no limit. */
+export function countValue(max: number = Number.MAX_SAFE_INTEGER): z.ZodType<number, RawValue> {
+  return defineValue({ placeholder: 'NUMBER', isBoolean: false }, (text) => parseCount(text, max));
+}
+
 /** Returns the type of a duration in Go's syntax (`90s`, `1m30s`) or a number of seconds, parsed to milliseconds. */
 export function durationValue(): z.ZodType<number, RawValue> {
   return defineValue({ placeholder: 'DURATION', isBoolean: false }, parseDuration);
@@ -216,6 +221,11 @@ function parseHttpUrl(text: string): string | Rejected {
 function parsePositiveInteger(text: string, max: number): number | Rejected {
   if (!/^[0-9]+$/.test(text) || Number(text) < 1) return new Rejected(`the value must be a whole number from 1 to ${max}`);
   if (Number(text) > max) return new Rejected(`the value is above the maximum; write a whole number from 1 to ${max}`);
+  return Number(text);
+}
+
+function parseCount(text: string, max: number): number | Rejected {
+  if (!/^[0-9]+$/.test(text) || Number(text) > max) return new Rejected(`the value must be a whole number from 0 to ${max}`);
   return Number(text);
 }
 

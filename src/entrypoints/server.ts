@@ -54,6 +54,8 @@ export interface EntryPointOptions {
   tls?: TlsHandshakeSource;
   /** Limit of a request head in bytes, 16 KiB by default. A larger head gets 431. */
   maxHeaderSize?: number;
+  /** Requests an HTTP/1.1 connection carries before it is closed; 0, the default, sets no limit. */
+  keepAliveMaxRequests?: number;
   /** Time requests in flight get at shutdown when `close` is given none, in ms, 10 s by default. */
   graceTimeOutMs?: number;
   /** PING check of HTTP/2 sessions with open streams. Not a Traefik option, and tests shorten it. */
@@ -82,6 +84,8 @@ export class EntryPoint {
    * for HTTP/1.1 before their first request, and HTTP/2 sessions before their first stream.
    */
   readonly #silent = new Set<{ destroy(): void }>();
+  /** Requests started on each HTTP/1.1 connection, counted only when keepAliveMaxRequests sets a limit. */
+  readonly #requestCounts = new WeakMap<Socket, number>();
   /** HTTP/1.1 responses not finished yet, which shutdown makes the last of their connection. */
   readonly #inFlight = new InFlightResponses();
   #closing = false;
@@ -319,6 +323,7 @@ export class EntryPoint {
       this.#closeAfter(response);
     } else if (request.httpVersionMajor === 1) {
       this.#inFlight.track(response);
+      if (this.#countRequest(request.socket)) this.#lastOnConnection(response);
     }
     if (isServerWideOptions(request)) {
       response.writeHead(200, { 'content-length': '0' });
@@ -394,10 +399,28 @@ export class EntryPoint {
   /** Makes an HTTP/1.1 response that started during shutdown the last one on its connection. */
   #closeAfter(response: ServerResponse): void {
     if (response.req.httpVersionMajor >= 2) return;
+    this.#lastOnConnection(response);
+    response.once('finish', () => setImmediate(() => this.#closeIdle()));
+  }
+
+  /**
+   * Counts a request on an HTTP/1.1 connection and returns true when it is the last one that
+   * `keepAliveMaxRequests` allows. Node's own maxRequestsPerSocket is not used, because it sends
+   * `Connection: close` but keeps the connection open, where Traefik closes it.
+   */
+  #countRequest(socket: Socket): boolean {
+    const max = this.#options.keepAliveMaxRequests ?? 0;
+    if (max <= 0) return false;
+    const count = (this.#requestCounts.get(socket) ?? 0) + 1;
+    this.#requestCounts.set(socket, count);
+    return count >= max;
+  }
+
+  /** Makes node:http send `Connection: close` with `response` and close the connection after it. */
+  #lastOnConnection(response: ServerResponse): void {
     // `shouldKeepAlive` is how node:http decides to send `Connection: close`. Setting a
     // `Connection` header instead would make Node.js 20 merge repeated fields such as Set-Cookie.
     if (!response.headersSent) (response as { shouldKeepAlive?: boolean }).shouldKeepAlive = false;
-    response.once('finish', () => setImmediate(() => this.#closeIdle()));
   }
 
   #closeIdle(): void {
