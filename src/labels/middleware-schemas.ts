@@ -93,6 +93,11 @@ export const MiddlewareSchemas = {
     ipStrategy,
     rejectStatusCode: field.integer(100, 599, 'an HTTP status code'),
   }),
+  // Traefik v2's name, which Traefik v3 still accepts with a deprecation warning. It has no rejectStatusCode.
+  ipwhitelist: field.object({
+    sourceRange: field.list(),
+    ipStrategy,
+  }),
   inflightreq: field.object({
     amount: field.integer(0, Number.MAX_SAFE_INTEGER, 'a number of requests'),
     sourceCriterion: field.object({

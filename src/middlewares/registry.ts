@@ -32,12 +32,19 @@ const factories = new Map<string, MiddlewareFactory>([
   ['stripprefixregex', createStripPrefixRegex],
   ['basicauth', (options, _warn, build) => createBasicAuth(options, build.logger)],
   ['ipallowlist', createIpAllowList],
+  ['ipwhitelist', createIpWhiteList],
   ['inflightreq', (options, warn, build) => createInFlightReq(options, warn, build.logger)],
   ['ratelimit', (options, warn, build) => createRateLimit(options, warn, { logger: build.logger })],
   ['circuitbreaker', (options, _warn, build) => createCircuitBreaker(options, { logger: build.logger })],
   ['errors', (options, _warn, build) => createErrors(options, build)],
   ['buffering', (options, _warn, build) => createBuffering(options, build.logger)],
 ]);
+
+/** Builds Traefik v2's ipWhiteList, which Traefik v3 still runs as ipAllowList after a deprecation warning. */
+function createIpWhiteList(options: Record<string, unknown>, warn: (message: string) => void): Middleware {
+  warn('middleware type ipWhiteList is deprecated, and Berth runs it as ipAllowList, as Traefik v3 does; rename the type to ipAllowList');
+  return createIpAllowList(options, warn);
+}
 
 /** Used where no configuration is at hand: every service name is reported as missing, and nothing is logged. */
 const NO_SERVICES: MiddlewareBuildContext = {

@@ -32,6 +32,13 @@ describe('guard middleware labels', () => {
     expect((await runMiddleware(middleware, contextFor({ headers: [['X-Forwarded-For', '192.0.2.1']] }))).status).toBe(404);
   });
 
+  // Before, these labels were unknown, though Traefik v3 still accepts the deprecated name.
+  it('ipwhitelist with ipstrategy depth', async () => {
+    const middleware = build({ 'ipwhitelist.sourcerange': '10.0.0.0/8', 'ipwhitelist.ipstrategy.depth': '1' });
+    expect((await runMiddleware(middleware, contextFor({ headers: [['X-Forwarded-For', '10.1.1.1']] }))).reachedServer).toBe(true);
+    expect((await runMiddleware(middleware, contextFor({ headers: [['X-Forwarded-For', '192.0.2.1']] }))).status).toBe(403);
+  });
+
   it('ratelimit with header criterion', async () => {
     const middleware = build({ 'ratelimit.average': '1', 'ratelimit.period': '1m', 'ratelimit.sourcecriterion.requestheadername': 'X-Api-Key' });
     const keyed = (key: string) => contextFor({ headers: [['X-Api-Key', key]] });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 
 import { ipStrategyFrom, withSubnet } from '../../src/middlewares/client-source.js';
 import { createIpAllowList, ipAllowListSettings } from '../../src/middlewares/ipallowlist.js';
+import { createMiddleware } from '../../src/middlewares/registry.js';
 import type { RequestContext } from '../../src/middlewares/types.js';
 import { contextFor, runMiddleware } from './header-context.js';
 
@@ -111,5 +112,17 @@ describe('ipAllowList bad options', () => {
     [{ sourceRange: '10.0.0.0/8', ipStrategy: 'depth=1' }, 'ipallowlist ipStrategy "depth=1" is invalid'],
   ])('%j rejected', (options, message) => {
     expect(() => ipAllowListSettings(options)).toThrow(message);
+  });
+});
+
+// Before, the type was unknown, and Berth suggested renaming it, where Traefik v3 still runs it.
+describe('ipWhiteList alias', () => {
+  it('runs as ipAllowList with a warning', async () => {
+    const warnings: string[] = [];
+    const middleware = createMiddleware('ipWhiteList', { sourceRange: '10.0.0.0/8' }, (message) => warnings.push(message));
+
+    expect((await runMiddleware(middleware, from('10.1.2.3'))).reachedServer).toBe(true);
+    expect((await runMiddleware(middleware, from('127.0.0.1'))).status).toBe(403);
+    expect(warnings).toEqual(['middleware type ipWhiteList is deprecated, and Berth runs it as ipAllowList, as Traefik v3 does; rename the type to ipAllowList']);
   });
 });
