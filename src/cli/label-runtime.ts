@@ -21,6 +21,10 @@ export async function loadConfig(flags: readonly string[], io: CommandIO): Promi
 /** Returns the Docker provider's options, which decide how labels are read, or throws when the provider is off. */
 export function dockerProviderOf(config: StaticConfig): DockerProviderConfig {
   const docker = config.providers.docker;
+  if (docker === undefined && config.providers.file !== undefined) {
+    // The Docker provider is on by default only while no source mentions any provider.
+    throw new ConfigError('the Docker provider is off, because a file provider is configured and the Docker provider is on by default only without one, but labels are read with its options; add --providers.docker');
+  }
   if (docker === undefined) {
     throw new ConfigError('the Docker provider is off (--providers.docker=false), but labels are read with its options; turn it on');
   }

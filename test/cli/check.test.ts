@@ -307,6 +307,22 @@ describe('check output of long values', () => {
   });
 });
 
+describe('check with a file provider', () => {
+  // Before, this said "(--providers.docker=false)", which the user never set.
+  it('names the file provider as the reason', async () => {
+    const file = await folder.write('fileprovider', routersYaml({ app: 'Host(`app.test`)' }));
+    await expect(runCommand(checkCommand, ['--compose', file, '--providers.file.directory=/x'], folder.root)).rejects.toThrow(
+      'the Docker provider is off, because a file provider is configured and the Docker provider is on by default only without one',
+    );
+  });
+
+  it('reads labels with both providers', async () => {
+    const file = await folder.write('bothproviders', routersYaml({ app: 'Host(`app.test`)' }));
+    const run = await runCommand(checkCommand, ['--compose', file, '--providers.file.directory=/x', '--providers.docker'], folder.root);
+    expect(run.code).toBe(0);
+  });
+});
+
 describe('check arguments', () => {
   it('rejects a positional argument', async () => {
     await expect(runCommand(checkCommand, ['compose.yaml'], folder.root)).rejects.toThrow(UsageError);
