@@ -12,6 +12,7 @@ import { COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL } from '../providers/docke
 import { interpolateTree, readDotEnv, type Environment } from './compose-interpolation.js';
 import { composePorts, proxyFlags } from './compose-fields.js';
 import { createDictionary, getOwn } from '../dictionary.js';
+import { quoteOptionValue, quoteValue } from '../quote.js';
 
 export interface ComposeProject {
   /** Absolute path of the compose file. */
@@ -84,7 +85,11 @@ export function composeProject(text: string, file: string, options: ComposeOptio
 
   const enabledProfiles = new Set(options.profiles ?? parseProfileList(options.env.COMPOSE_PROFILES ?? ''));
   for (const [service, raw] of Object.entries(services)) {
-    if (!isRecord(raw)) continue;
+    if (!isRecord(raw)) {
+      // docker compose rejects such a service too, rather than skipping it.
+      const form = raw === null ? 'empty' : Array.isArray(raw) ? 'a list' : `the ${typeof raw} ${quoteValue(String(raw))}`;
+      throw new ComposeFileError(`services.${service} in ${file} is ${form}, but it must be a mapping of the service's settings, as in "${service}: {image: nginx}"`);
+    }
     const definition = interpolateTree(pickFields(raw), options.env, notes, `services.${service}`) as Record<string, unknown>;
     const inactive = inactiveNote(service, definition.profiles, enabledProfiles);
     if (inactive !== undefined) {
@@ -119,7 +124,7 @@ function serviceContainers(project: string, service: string, definition: Record<
 
   const routed = isRouted(labels, prefix, options.exposedByDefault ?? true);
   const replicaField = definition.scale !== undefined ? 'scale' : 'deploy.replicas';
-  const replicas = replicaCount(definition.scale ?? deploy.replicas);
+  const replicas = replicasOf(service, definition.scale, deploy.replicas);
   if (replicas === 0) {
     // Routers come from the labels of running containers, so a service scaled to 0 has none.
     if (routed) notes.push(zeroReplicasNote(service, replicaField, routerNames(prefixed)));
@@ -239,10 +244,25 @@ function labelRecord(value: unknown, where: string): Record<string, string> {
   return labels;
 }
 
-function replicaCount(value: unknown): number {
-  if (value === undefined || value === null) return 1;
+/**
+ * Returns the number of containers of a service from `scale` and `deploy.replicas`, 1 without
+ * either. Both may be set only to the same number, as docker compose v2 requires.
+ */
+function replicasOf(service: string, scale: unknown, replicas: unknown): number {
+  const fromScale = replicaCount(service, 'scale', scale);
+  const fromReplicas = replicaCount(service, 'deploy.replicas', replicas);
+  if (fromScale !== undefined && fromReplicas !== undefined && fromScale !== fromReplicas) {
+    throw new ComposeFileError(`service ${service}: scale is ${fromScale} but deploy.replicas is ${fromReplicas}; docker compose rejects two different counts, so keep one of them`);
+  }
+  return fromScale ?? fromReplicas ?? 1;
+}
+
+function replicaCount(service: string, field: string, value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined;
   const count = typeof value === 'number' ? value : Number(String(value));
-  if (!Number.isInteger(count) || count < 0) throw new ComposeFileError(`replica count "${String(value)}" is invalid: expected a whole number >= 0`);
+  if (!Number.isInteger(count) || count < 0) {
+    throw new ComposeFileError(`services.${service}.${field} ${quoteOptionValue(value)} is invalid: write a whole number of containers, 0 or more`);
+  }
   return count;
 }
 

@@ -355,3 +355,34 @@ describe('readComposeFile', () => {
     await expect(readComposeFile(join(folder, 'missing.yaml'), OPTIONS)).rejects.toThrow('cannot read compose file');
   });
 });
+
+describe('compose service edge cases', () => {
+  // Before, `a: null` was skipped without a word, where docker compose rejects it.
+  it.each([
+    ['services:\n  a:\n', 'services.a in /srv/My_Shop!/compose.yaml is empty, but it must be a mapping of the service\'s settings, as in "a: {image: nginx}"'],
+    ['services:\n  a: nginx\n', 'services.a in /srv/My_Shop!/compose.yaml is the string "nginx", but it must be a mapping'],
+    ['services:\n  a: [nginx]\n', 'services.a in /srv/My_Shop!/compose.yaml is a list, but it must be a mapping'],
+  ])('rejects a service that is not a mapping: %j', (yaml, message) => {
+    expect(() => project(yaml)).toThrow(message);
+  });
+
+  // Before, the error said only `replica count "-1" is invalid`, without the service.
+  it('names the service of a negative count', () => {
+    expect(() => project('services:\n  web:\n    image: nginx\n    deploy: { replicas: -1 }\n')).toThrow(
+      'services.web.deploy.replicas -1 is invalid: write a whole number of containers, 0 or more',
+    );
+    expect(() => project('services:\n  web:\n    image: nginx\n    scale: "x"\n')).toThrow('services.web.scale "x" is invalid');
+  });
+
+  // Before, scale won silently over a different deploy.replicas.
+  it('rejects different scale and replicas', () => {
+    expect(() => project('services:\n  web:\n    image: nginx\n    scale: 0\n    deploy: { replicas: 2 }\n')).toThrow(
+      'service web: scale is 0 but deploy.replicas is 2; docker compose rejects two different counts, so keep one of them',
+    );
+  });
+
+  it('accepts equal scale and replicas', () => {
+    const { containers } = project('services:\n  web:\n    expose: [80]\n    scale: 2\n    deploy: { replicas: 2 }\n');
+    expect(containers).toHaveLength(2);
+  });
+});
