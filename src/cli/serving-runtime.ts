@@ -51,7 +51,9 @@ export function restartWithMallocSettings(target: RestartTarget = currentProcess
   try {
     target.execve(target.execPath, [target.execPath, ...target.execArgv, ...target.argv.slice(1)], { ...target.env, ...missing });
   } catch (error) {
-    // NOTE: execve fails in a worker thread or when the binary is gone, so Berth then runs as it is.
+    // NOTE: a call from a worker thread throws, and Berth then runs as it is. When execve(2) itself
+    // fails (the binary removed under a running process, say), older Node.js releases abort the
+    // process instead of throwing, which nodejs/node pull request 62878 changed.
     return `process.execve failed: ${(error as Error).message}`;
   }
   return 'restarted';
