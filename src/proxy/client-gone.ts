@@ -52,18 +52,13 @@ export function watchClientGone(response: ClientResponse, listener: () => void):
   // responses when the connection closes, and 24.22 does. Until its turn such a response has no socket of its
   // own, so the connection's 'close' is watched directly.
   const socket = response instanceof Http2ServerResponse ? undefined : waitingSocket(response);
-  // NOTE: a client that resets an HTTP/2 stream with NO_ERROR makes Node.js 20 and 24 emit 'aborted'
-  // on the stream at once, while the response's 'close' may wait for the whole session to close.
-  const stream = response instanceof Http2ServerResponse ? response.stream : undefined;
   const stop = (): void => {
     watching = false;
     response.off('close', onClose);
     socket?.off('close', onClose);
-    stream?.off('aborted', onClose);
   };
   response.on('close', onClose);
   socket?.on('close', onClose);
-  stream?.on('aborted', onClose);
   return stop;
 }
 
