@@ -10,7 +10,7 @@ import { abortResponse } from '../proxy/abort-response.js';
 /**
  * Wraps the stream's sendTrailers so that an error it throws resets only this stream with
  * INTERNAL_ERROR, so the client sees the response as incomplete, and is passed to `onError`.
- * The relay removes the fields Berth knows to be rejected before addTrailers, so this is the last guard.
+ * The relay removes the fields that Node.js is known to reject before addTrailers, so this is the last guard.
  */
 export function guardTrailerSend(response: Http2ServerResponse, onError: (error: unknown) => void): void {
   const stream = response.stream;

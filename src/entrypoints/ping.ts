@@ -33,7 +33,7 @@ export function createPingClaims(options: { tls: boolean }): { request: RequestC
   return { request, upgrade };
 }
 
-/** Compares as the PathPrefix of a router does, on the path that routing sees, so `/%70ing` and `/a/../ping` match too. */
+/** Compares as the PathPrefix of a router does, on the path that routing matches, so `/%70ing` and `/a/../ping` match too. */
 function isPingPath(path: string): boolean {
   return cleanPath(decodeUnreserved(path)).startsWith(PING_PATH);
 }

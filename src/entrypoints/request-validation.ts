@@ -147,7 +147,7 @@ const INVALID_ESCAPE = /%(?![0-9A-Fa-f]{2})/;
 /**
  * Rejects a target whose path has a `%` without two hex digits after it, such as `/%zz`, which
  * RFC 3986 section 2.1 does not allow. Go's server, and so Traefik, responds to such a request
- * with 400 (url.ParseRequestURI fails), so no router, middleware or server sees a path that cannot
+ * with 400 (url.ParseRequestURI fails), so no router, middleware or server receives a path that cannot
  * be decoded. The query is not checked, as Go does not check it either.
  */
 function rejectInvalidEscape(target: string | undefined): RequestRejection | undefined {

@@ -93,7 +93,7 @@ export function wrapResponse(request: IncomingMessage, response: ServerResponse,
     if (flushTimer !== undefined || buffering.size === 0) return;
     flushTimer = setTimeout(() => {
       flushTimer = undefined;
-      // The writer was never told to wait for these chunks, so it needs no 'drain' for them.
+      // No write of these chunks returned false, so the writer waits for no 'drain' for them.
       if (phase === buffering && encoding !== undefined && !isClientGone(response)) compressBuffered(buffering, encoding);
     }, FLUSH_INTERVAL_MS);
   };
@@ -198,7 +198,7 @@ export function wrapResponse(request: IncomingMessage, response: ServerResponse,
     return this;
   } as typeof originalEnd;
 
-  // The response's 'drain' says that the socket or HTTP/2 stream took what was buffered. While
+  // The response emits 'drain' once the socket or HTTP/2 stream has taken what was buffered. While
   // compressing, the writer may also have to wait for the compressor, so the compressed body holds
   // back a 'drain' that comes too early and emits one of its own later.
   response.emit = function emitWithCompression(this: ServerResponse, event: string | symbol, ...args: unknown[]): boolean {

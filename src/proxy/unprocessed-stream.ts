@@ -1,4 +1,4 @@
-// Which requests to an h2c server the server never processed. RFC 9113 §8.7 names two signals: a stream
+// Detection of requests to an h2c server that the server never processed. RFC 9113 §8.7 names two signals: a stream
 // reset with REFUSED_STREAM, and a GOAWAY whose last-stream-id is below the stream's identifier. Such a
 // request can be sent again whatever its method, as long as no byte of its body was read from the client.
 //
@@ -58,8 +58,8 @@ export function requestStream(socket: Socket): RequestStream | undefined {
 
 /**
  * Returns true when `error`, which ended a request before its response header, shows that the server
- * did not process the request (RFC 9113 §8.7): the stream was refused, or the session received a GOAWAY
- * whose last-stream-id is below the stream's identifier. `stream` is undefined when it is unknown, and
+ * did not process the request (RFC 9113 §8.7). That is so when the stream was refused, or when the session
+ * received a GOAWAY whose last-stream-id is below the stream's identifier. `stream` is undefined when it is unknown, and
  * then only a refused stream counts.
  */
 export function requestNotProcessed(stream: RequestStream | undefined, error: unknown): boolean {

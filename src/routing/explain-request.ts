@@ -83,7 +83,7 @@ export function explainTarget(request: ExplainRequest, forwardedHeaders: Forward
   const clientIp = clientAddress(request.clientIp);
 
   // The entry point removes the forwarding fields of an untrusted peer before routing, so neither
-  // a rule nor a middleware sees them. Raw header lines keep them, as Node keeps them for a real request.
+  // a rule nor a middleware reads them. Raw header lines keep them, as Node keeps them for a real request.
   const sent = Object.keys(headers);
   new ForwardedHeadersTrust(forwardedHeaders).apply(headers, clientIp);
   const removedHeaders = sent.filter((name) => !Object.hasOwn(headers, name));
@@ -120,7 +120,7 @@ export function explainFacts(request: ExplainRequest): RequestFacts {
 }
 
 /**
- * Rejects a method that Node's HTTP/1.1 parser rejects with 400 before Berth sees the request:
+ * Rejects a method that Node's HTTP/1.1 parser rejects with 400 before Berth receives the request:
  * anything but the methods in `http.METHODS`, written in upper case.
  * NOTE: an HTTP/2 request may carry any method token, but explain describes an HTTP/1.1 request.
  */

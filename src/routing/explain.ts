@@ -114,7 +114,7 @@ export interface ExplainReport {
   nearMisses: NearMiss[];
 }
 
-/** What explain needs to know about the entry points beyond the runtime. */
+/** Entry point settings that explain reads beyond the runtime. */
 export interface ExplainOptions {
   /**
    * The `forwardedHeaders` settings of each entry point. An entry point missing here trusts no

@@ -87,7 +87,7 @@ describe('explain agrees with the dispatcher', () => {
   const forwarder = createForwarder({ logger: silentLogger() });
 
   beforeAll(async () => {
-    // Each server answers with the name of the router whose service it is.
+    // Each server responds with the name of the router whose service it is.
     for (const name of ['r9', 'r7']) servers.push(await startServer((_request, response) => response.end(name)));
     const [r9, r7] = servers as [RunningServer, RunningServer];
     runtime = faultRuntime(r9.url.origin, r7.url.origin);
