@@ -1,7 +1,7 @@
 // Tells whether the client of a response has gone away, on HTTP/1.1 and HTTP/2 alike, so that nothing is
 // forwarded, retried or waited for on its behalf. Each check and event below covers a case the others miss.
 import type { ServerResponse } from 'node:http';
-import { Http2ServerResponse } from 'node:http2';
+import { constants, Http2ServerResponse } from 'node:http2';
 import type { Socket } from 'node:net';
 
 /** A response to a client of either HTTP version. */
@@ -52,13 +52,22 @@ export function watchClientGone(response: ClientResponse, listener: () => void):
   // responses when the connection closes, and 24.22 does. Until its turn such a response has no socket of its
   // own, so the connection's 'close' is watched directly.
   const socket = response instanceof Http2ServerResponse ? undefined : waitingSocket(response);
+  // NOTE: when a client resets an HTTP/2 stream with NO_ERROR, Node.js 20 and 24 emit 'aborted' on the stream
+  // at once, and the response's 'close' may wait until the whole session closes. 'aborted' fires as well when
+  // Berth resets the stream itself (`abortResponse` uses INTERNAL_ERROR), which is not the client leaving.
+  const stream = response instanceof Http2ServerResponse ? response.stream : undefined;
+  const onAborted = (): void => {
+    if (stream?.rstCode === constants.NGHTTP2_NO_ERROR) onClose();
+  };
   const stop = (): void => {
     watching = false;
     response.off('close', onClose);
     socket?.off('close', onClose);
+    stream?.off('aborted', onAborted);
   };
   response.on('close', onClose);
   socket?.on('close', onClose);
+  stream?.on('aborted', onAborted);
   return stop;
 }
 

@@ -152,3 +152,36 @@ describe('forwarder close with a timeout', () => {
     expect(response.complete).toBe(false);
   });
 });
+
+describe('HTTP/2 stream reset with NO_ERROR', () => {
+  // Node.js emits only 'aborted' on the stream for this reset, and no 'close' on the response until
+  // the session closes, so Berth kept the request to the server open while the session lived.
+  test('request to the server aborted', async () => {
+    let serverSawClose: () => void = () => undefined;
+    const closed = new Promise<void>((resolve) => (serverSawClose = resolve));
+    const chunk = Buffer.alloc(64 * 1024, 'x');
+    const app = await startServer((_request, response) => {
+      response.on('close', () => serverSawClose());
+      response.writeHead(200, { 'content-type': 'application/octet-stream' });
+      const pump = (): void => {
+        while (response.write(chunk));
+        response.once('drain', pump);
+      };
+      pump();
+    });
+    running.push(app);
+    const berth = await startInProcessBerth({ servers: [app.url.origin] });
+    running.push(berth);
+
+    const session = await connectHttp2(berth.port);
+    running.push({ close: async () => void session.close() } as RunningServer);
+    const stream = session.request({ ':authority': 'app.example.test', ':path': '/big' });
+    stream.on('error', () => undefined);
+    await once(stream, 'data');
+    stream.close(http2.constants.NGHTTP2_NO_ERROR);
+
+    const outcome = await Promise.race([closed.then(() => 'aborted' as const), sleep(3_000).then(() => 'still open' as const)]);
+    expect(outcome).toBe('aborted');
+    expect(session.closed).toBe(false);
+  });
+});
