@@ -175,4 +175,33 @@ describe('compress inside buffering', () => {
     expect(response.contentEncoding).toBe('gzip');
     expect(received.equals(body)).toBe(true);
   });
+
+  // Observed: the client got a closed connection and no response. compress had started its body, and
+  // when the server failed, it destroyed the response before buffering could replace what it held.
+  // Expected: 502, as with `buffering` alone or `[compress, buffering]`, because no byte was sent yet.
+  test.each([
+    ['buffering outside', ['spool', 'squeeze']],
+    ['compress outside', ['squeeze', 'spool']],
+  ])('server failing mid-body gives 502 (%s)', async (_name, order) => {
+    const server = await startServer((request, response) => {
+      response.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(256 * 1024) });
+      response.write(Buffer.alloc(64 * 1024, 'a'));
+      setTimeout(() => request.socket.destroy(), 100);
+    });
+    running.push(server);
+    const definitions = { spool: { type: 'buffering', options: {} }, squeeze: { type: 'compress', options: {} } };
+    const middlewares = Object.fromEntries(order.map((name) => [name, definitions[name as keyof typeof definitions]]));
+    const berth = await startInProcessBerth({ servers: [server.url.origin], middlewares });
+    running.push(berth);
+
+    const request = http.get({ host: LOOPBACK, port: berth.port, path: '/', agent: false, headers: { host: 'app.example.test', 'accept-encoding': 'gzip' } });
+    const outcome = await new Promise<string>((resolve) => {
+      request.on('response', (response) => {
+        response.resume();
+        resolve(String(response.statusCode));
+      });
+      request.on('error', (error) => resolve(`error ${error.message}`));
+    });
+    expect(outcome).toBe('502');
+  });
 });
