@@ -52,9 +52,8 @@ export function watchClientGone(response: ClientResponse, listener: () => void):
   // responses when the connection closes, and 24.22 does. Until its turn such a response has no socket of its
   // own, so the connection's 'close' is watched directly.
   const socket = response instanceof Http2ServerResponse ? undefined : waitingSocket(response);
-  // NOTE: when a client resets an HTTP/2 stream with NO_ERROR, Node.js 20 and 24 emit 'aborted' on the stream
-  // at once, and the response's 'close' may wait until the whole session closes. 'aborted' fires as well when
-  // Berth resets the stream itself (`abortResponse` uses INTERNAL_ERROR), which is not the client leaving.
+  // NOTE: for a client's RST_STREAM with NO_ERROR, Node.js 20 and 24 emit only 'aborted' until the session
+  // closes. Berth's own resets use INTERNAL_ERROR (`abortResponse`) and also emit 'aborted', so they are skipped.
   const stream = response instanceof Http2ServerResponse ? response.stream : undefined;
   const onAborted = (): void => {
     if (stream?.rstCode === constants.NGHTTP2_NO_ERROR) onClose();
