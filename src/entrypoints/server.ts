@@ -7,6 +7,7 @@ import type { Http2SecureServer, Http2Server, Http2ServerRequest, Http2ServerRes
 import { createServer as createListener, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
+
 import type { Logger } from '../observability/logger.js';
 import { Fields } from '../observability/fields.js';
 import { abortResponse } from '../proxy/abort-response.js';
@@ -21,7 +22,7 @@ import { TlsOptionsServers, defaultContextOptions, type TlsHandshakeSource } fro
 import { answerClientError } from './client-error.js';
 import { foldSingleValueFieldsOnWrite } from './http2-single-value.js';
 import { guardTrailerSend } from './http2-trailer-send.js';
-import { InFlightResponses } from './in-flight.js';
+import { EntryPointConnections } from './connections.js';
 import { MAX_WAITING_REQUESTS, servePipelined, type PipelineTurn } from './pipeline.js';
 import { dropRedundantHost, isHttp2Stream, isServerWideOptions, rejectRequest, type RequestRejection } from './request-validation.js';
 import { DEFAULT_SESSION_LIVENESS, watchSessionLiveness, type SessionLivenessOptions } from './session-liveness.js';
@@ -77,18 +78,7 @@ export class EntryPoint {
   /** Handshakes with the TLS options of their server name, which then go on to #secure. */
   readonly #tlsServers: TlsOptionsServers | undefined;
   readonly #h2c: Http2Server | undefined;
-  readonly #sessions = new Set<Http2Session>();
-  readonly #sockets = new Set<Socket>();
-  /**
-   * Connections on which no request has started: sockets whose protocol is not known yet, TLS sockets
-   * for HTTP/1.1 before their first request, and HTTP/2 sessions before their first stream.
-   */
-  readonly #silent = new Set<{ destroy(): void }>();
-  /** Requests started on each HTTP/1.1 connection, counted only when keepAliveMaxRequests sets a limit. */
-  readonly #requestCounts = new WeakMap<Socket, number>();
-  /** HTTP/1.1 responses not finished yet, which shutdown makes the last of their connection. */
-  readonly #inFlight = new InFlightResponses();
-  #closing = false;
+  readonly #connections: EntryPointConnections;
 
   constructor(options: EntryPointOptions) {
     this.name = options.name;
@@ -97,6 +87,7 @@ export class EntryPoint {
     const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
     this.#timeouts = { readTimeoutMs: timerMs(timeouts.readTimeoutMs), writeTimeoutMs: timerMs(timeouts.writeTimeoutMs), idleTimeoutMs: timerMs(timeouts.idleTimeoutMs) };
     this.#trust = new ForwardedHeadersTrust(options.forwardedHeaders ?? { trustedIPs: [], insecure: false });
+    this.#connections = new EntryPointConnections(options.keepAliveMaxRequests ?? 0, () => this.#closeIdle());
 
     const serverOptions = {
       headersTimeoutMs: this.#timeouts.readTimeoutMs,
@@ -118,14 +109,7 @@ export class EntryPoint {
       this.#serveHttp1(secure, 'https');
       this.#serveHttp2(secure, 'https');
       secure.on('tlsClientError', (error: Error) => this.#logger.debug({ err: error }, 'TLS handshake failed'));
-      secure.on('secureConnection', (tlsSocket: TLSSocket) => {
-        tlsSocket.once('close', () => this.#silent.delete(tlsSocket));
-        // An HTTP/2 connection is tracked by its session instead.
-        if (tlsSocket.alpnProtocol === 'h2') return;
-        // A handshake that ends after shutdown began leaves a connection that can have no request yet.
-        if (this.#closing) tlsSocket.destroy();
-        else this.#silent.add(tlsSocket);
-      });
+      secure.on('secureConnection', (tlsSocket: TLSSocket) => this.#connections.addTlsSocket(tlsSocket));
       tls.store.onChange(() => secure.setSecureContext(defaultContextOptions(tls.store)));
       this.#secure = secure;
       this.#tlsServers = new TlsOptionsServers(tls, secure, handshakeTimeoutMs(serverOptions));
@@ -166,18 +150,9 @@ export class EntryPoint {
    */
   async close(grace: number = this.#options.graceTimeOutMs ?? DEFAULT_GRACE_TIMEOUT_MS): Promise<void> {
     const graceMs = timerMs(grace);
-    this.#closing = true;
     const closed = new Promise<void>((resolve) => this.#listener.close(() => resolve()));
-    this.#inFlight.forEach((response) => this.#closeAfter(response));
-    this.#closeIdle();
-    for (const session of this.#sessions) session.close();
-    // No request has started on these, so closing them loses nothing. Go's server waits until such a
-    // connection has been quiet for 5 s, which only delays the stop.
-    for (const connection of this.#silent) connection.destroy();
-
-    const timer = setTimeout(() => {
-      for (const socket of this.#sockets) socket.destroy();
-    }, graceMs);
+    this.#connections.shutdown();
+    const timer = setTimeout(() => this.#connections.destroyAll(), graceMs);
     await closed;
     clearTimeout(timer);
 
@@ -186,12 +161,7 @@ export class EntryPoint {
   }
 
   #accept(socket: Socket): void {
-    this.#sockets.add(socket);
-    this.#silent.add(socket);
-    socket.once('close', () => {
-      this.#sockets.delete(socket);
-      this.#silent.delete(socket);
-    });
+    this.#connections.addSocket(socket);
     // Errors of the raw socket, such as a reset during the TLS handshake, need a listener, while
     // the protocol servers report what matters for requests.
     socket.on('error', (error) => this.#logger.debug({ err: error }, 'client connection failed'));
@@ -204,7 +174,7 @@ export class EntryPoint {
   }
 
   #handOver(socket: Socket, protocol: ConnectionProtocol, hello: ClientHelloInfo | undefined): void {
-    this.#silent.delete(socket);
+    this.#connections.markActive(socket);
     if (protocol === 'tls') {
       if (this.#secure === undefined) socket.destroy();
       else if (hello !== undefined && this.#tlsServers !== undefined) this.#tlsServers.handOver(socket, hello);
@@ -248,7 +218,7 @@ export class EntryPoint {
       }
       const tunnel = socket as Duplex;
       recordParsedRequest(request);
-      this.#silent.delete(request.socket);
+      this.#connections.markActive(request.socket);
       this.#logTurn(servePipelined(request.socket, undefined, () => {
         this.#logger.debug({ [Fields.status]: 405, [Fields.reason]: 'CONNECT is not supported' }, 'rejected a request');
         tunnel.on('error', () => undefined);
@@ -260,20 +230,13 @@ export class EntryPoint {
 
   #serveHttp2(server: Http2SecureServer | Http2Server, scheme: Scheme): void {
     server.on('session', (session: Http2Session) => {
-      this.#sessions.add(session);
-      this.#silent.add(session);
-      session.once('stream', () => this.#silent.delete(session));
-      session.once('close', () => {
-        this.#sessions.delete(session);
-        this.#silent.delete(session);
-      });
+      this.#connections.addSession(session);
       session.on('error', (error) => this.#logger.debug({ err: error }, 'HTTP/2 session failed'));
       closeWhenIdle(session, this.#timeouts.idleTimeoutMs);
       watchSessionLiveness(session, this.#options.sessionLiveness ?? DEFAULT_SESSION_LIVENESS, (waitedMs) => {
         this.#logger.debug({ [Fields.durationMs]: Math.round(waitedMs), [Fields.reason]: 'PING not acknowledged' }, 'closing unresponsive HTTP/2 session');
         session.destroy();
       });
-      if (this.#closing) session.close();
     });
     const onRequest = (request: Http2ServerRequest | IncomingMessage, response: Http2ServerResponse | ServerResponse): void => {
       if (!isHttp2Stream(request)) return;
@@ -291,7 +254,7 @@ export class EntryPoint {
   }
 
   #onRequest(request: IncomingMessage, response: ServerResponse, scheme: Scheme): void {
-    this.#silent.delete(request.socket);
+    this.#connections.markActive(request.socket);
     const rejection = rejectRequest(request, this.#options.maxHeaderSize ?? DEFAULT_MAX_HEADER_BYTES);
     if (isHttp2Stream(request)) {
       if (rejection !== undefined) {
@@ -319,12 +282,7 @@ export class EntryPoint {
   #begin(request: IncomingMessage, response: ServerResponse, scheme: Scheme): void {
     this.#trust.apply(request.headers, request.socket?.remoteAddress);
     startRequestTimers(request, response, hasRequestBody(request), this.#timeouts);
-    if (this.#closing) {
-      this.#closeAfter(response);
-    } else if (request.httpVersionMajor === 1) {
-      this.#inFlight.track(response);
-      if (this.#countRequest(request.socket)) this.#lastOnConnection(response);
-    }
+    this.#connections.beginResponse(response);
     if (isServerWideOptions(request)) {
       response.writeHead(200, { 'content-length': '0' });
       response.end();
@@ -361,7 +319,7 @@ export class EntryPoint {
 
   #onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, scheme: Scheme): void {
     recordParsedRequest(request);
-    this.#silent.delete(request.socket);
+    this.#connections.markActive(request.socket);
     // node:http emits an upgrade request as soon as it is parsed, even while the response to an earlier
     // request on the connection is still being written.
     this.#logTurn(servePipelined(request.socket, undefined, () => this.#upgrade(request, socket, head, scheme)));
@@ -369,7 +327,7 @@ export class EntryPoint {
 
   #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, scheme: Scheme): void {
     const upgradeHandler = this.#options.upgradeHandler;
-    if (upgradeHandler === undefined || this.#closing) {
+    if (upgradeHandler === undefined || this.#connections.closing) {
       socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       return;
     }
@@ -394,33 +352,6 @@ export class EntryPoint {
     if (!isHttp2Stream(response.req)) (response as { shouldKeepAlive?: boolean }).shouldKeepAlive = false;
     response.writeHead(rejection.status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) });
     response.end(text);
-  }
-
-  /** Makes an HTTP/1.1 response that started during shutdown the last one on its connection. */
-  #closeAfter(response: ServerResponse): void {
-    if (response.req.httpVersionMajor >= 2) return;
-    this.#lastOnConnection(response);
-    response.once('finish', () => setImmediate(() => this.#closeIdle()));
-  }
-
-  /**
-   * Counts a request on an HTTP/1.1 connection and returns true when it is the last one that
-   * `keepAliveMaxRequests` allows. Node's own maxRequestsPerSocket is not used, because it sends
-   * `Connection: close` but keeps the connection open, where Traefik closes it.
-   */
-  #countRequest(socket: Socket): boolean {
-    const max = this.#options.keepAliveMaxRequests ?? 0;
-    if (max <= 0) return false;
-    const count = (this.#requestCounts.get(socket) ?? 0) + 1;
-    this.#requestCounts.set(socket, count);
-    return count >= max;
-  }
-
-  /** Makes node:http send `Connection: close` with `response` and close the connection after it. */
-  #lastOnConnection(response: ServerResponse): void {
-    // `shouldKeepAlive` is how node:http decides to send `Connection: close`. Setting a
-    // `Connection` header instead would make Node.js 20 merge repeated fields such as Set-Cookie.
-    if (!response.headersSent) (response as { shouldKeepAlive?: boolean }).shouldKeepAlive = false;
   }
 
   #closeIdle(): void {
