@@ -4,6 +4,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { request as undiciRequest } from 'undici';
 
+import { ClientClosedError } from '../errors.js';
+import { watchClientGone } from '../proxy/client-gone.js';
 import { peerAddress } from '../proxy/forwarded.js';
 import { HOP_BY_HOP_HEADERS, removeHopByHopHeaders } from '../proxy/headers.js';
 import { compileGoRegexp, type GoRegexp } from '../rules/go-regexp.js';
@@ -112,16 +114,25 @@ interface AuthResponse {
  */
 async function sendAuthRequest(context: RequestContext, settings: ForwardAuthSettings): Promise<AuthResponse> {
   const headers = authRequestHeaders(context, settings);
-  const signal = AbortSignal.timeout(AUTH_TIMEOUT_MS);
+  const timeout = AbortSignal.timeout(AUTH_TIMEOUT_MS);
+  // A client that leaves cancels the request to the authentication server, as it cancels the one to a service.
+  const clientGone = new AbortController();
+  const stopWatching = watchClientGone(context.response, () => clientGone.abort());
+  const signal = AbortSignal.any([timeout, clientGone.signal]);
+  const where = `${settings.address.origin}${settings.address.pathname}`;
   try {
     // undici follows no redirect without a redirect interceptor, so a redirect reaches the client.
     const authResponse = await undiciRequest(settings.address, { method: 'GET', headers, signal });
     const body = Buffer.from(await authResponse.body.arrayBuffer());
     return { status: authResponse.statusCode, headers: authResponse.headers as IncomingHttpHeaders, body };
   } catch (error) {
-    const where = `${settings.address.origin}${settings.address.pathname}`;
-    const reason = signal.aborted ? `timed out after ${AUTH_TIMEOUT_MS} ms` : 'failed';
+    if (clientGone.signal.aborted) {
+      throw new ClientClosedError(`the client closed the connection during the forwardauth request to ${where}`, { cause: error });
+    }
+    const reason = timeout.aborted ? `timed out after ${AUTH_TIMEOUT_MS} ms` : 'failed';
     throw new Error(`forwardauth request to ${where} ${reason}`, { cause: error });
+  } finally {
+    stopWatching();
   }
 }
 

@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from '../observability/logger.js';
 import { Fields } from '../observability/fields.js';
 import { redactServerUrl } from '../observability/redact.js';
+import { ClientClosedError } from '../errors.js';
 import { abortResponse } from '../proxy/abort-response.js';
 import type { TunnelingForwarder } from '../proxy/forwarder.js';
 import { removeHopByHopHeaders } from '../proxy/headers.js';
@@ -129,6 +130,12 @@ export class Dispatcher {
         await runChain(chain, context, () => last(context, route, service));
       }
     } catch (error) {
+      // A middleware that stopped because the client left (forwardAuth) has no client to respond to.
+      if (error instanceof ClientClosedError) {
+        this.#logger.debug({ err: error, [Fields.router]: route.name, [Fields.status]: error.status }, 'client closed the connection in a middleware');
+        abortResponse(response);
+        return;
+      }
       this.#logger.error({ err: error, [Fields.router]: route.name, [Fields.entryPoint]: options.entryPoint }, 'request failed in a middleware');
       if (!response.headersSent) sendText(response, 500, '500 Internal Server Error');
       else abortResponse(response);
