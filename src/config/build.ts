@@ -109,6 +109,7 @@ function entryPointConfig(address: EntryPointAddress, options: z.output<typeof e
       },
       lifeCycle: { graceTimeOutMs: lifeCycle.graceTimeOut },
       keepAliveMaxRequests: options.transport.keepAliveMaxRequests,
+      keepAliveMaxTimeMs: options.transport.keepAliveMaxTime,
     },
     http: { maxHeaderBytes: options.http.maxHeaderBytes },
     http2: { ...options.http2 },

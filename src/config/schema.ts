@@ -87,7 +87,11 @@ const respondingTimeoutsSchema = z.strictObject({
 const transportSchema = z.strictObject({
   respondingTimeouts: respondingTimeoutsSchema.prefault({}),
   keepAliveMaxRequests: documented(countValue().default(0), {
-    description: 'Requests a client connection may carry before Berth closes it after the response; 0 sets no limit. HTTP/1.1 only.',
+    description: 'Requests a client connection may carry before Berth closes it after the response (HTTP/2: sends GOAWAY); 0 sets no limit.',
+  }),
+  keepAliveMaxTime: documented(durationValue().default(0), {
+    description: 'Age of a client connection after which its next request is its last (HTTP/2: Berth sends GOAWAY), as a duration or seconds; 0 sets no limit.',
+    defaultText: '0s',
   }),
   lifeCycle: z
     .strictObject({

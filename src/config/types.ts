@@ -33,8 +33,10 @@ export interface EntryPointConfig extends EntryPointAddress {
   transport: {
     respondingTimeouts: { readTimeoutMs: number; writeTimeoutMs: number; idleTimeoutMs: number };
     lifeCycle: { graceTimeOutMs: number };
-    /** Requests an HTTP/1.1 connection carries before it is closed, where 0 sets no limit. */
+    /** Requests a client connection carries before it is closed, where 0 sets no limit. */
     keepAliveMaxRequests: number;
+    /** Age of a client connection after which its next request is its last, where 0 sets no limit. */
+    keepAliveMaxTimeMs: number;
   };
   http: {
     /** Present when `http.tls` is on: every router of the entry point is then a TLS router. */

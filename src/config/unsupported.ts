@@ -43,7 +43,6 @@ const UNSUPPORTED: readonly UnsupportedOption[] = [
   { path: ['api', 'disabledashboardad'], advice: 'the dashboard of Berth shows no advertisement, so remove the option.' },
   { path: ['ping', 'manualrouting'], advice: NO_REPLACEMENT },
   { path: ['ping', 'terminatingstatuscode'], advice: NO_REPLACEMENT },
-  { path: ['entrypoints', '*', 'transport', 'keepalivemaxtime'], advice: 'Berth does not close a connection after a maximum age yet; remove the option, or limit the requests per connection with transport.keepAliveMaxRequests.' },
   { path: ['serverstransport', 'insecureskipverify'], advice: 'Berth always verifies the certificates of HTTPS servers; remove the option, and to trust a private CA, name its PEM file in the NODE_EXTRA_CA_CERTS environment variable.' },
   { path: ['serverstransport', 'rootcas'], advice: 'Berth verifies HTTPS servers against the CA list of Node.js; remove the option, and name the PEM file of the extra CA in the NODE_EXTRA_CA_CERTS environment variable instead.' },
   { path: ['serverstransport', 'maxidleconnsperhost'], advice: NO_REPLACEMENT },

@@ -2,7 +2,7 @@
 // time: connections without a request at once, HTTP/1.1 connections after their response in flight, HTTP/2
 // sessions after their last stream, and whatever is left at the end of the grace period.
 import type { ServerResponse } from 'node:http';
-import type { Http2Session } from 'node:http2';
+import type { Http2ServerResponse, Http2Session } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 
@@ -10,6 +10,22 @@ import { InFlightResponses } from './in-flight.js';
 
 /** A connection on which no request has started, reduced to what closing it needs. */
 type Closable = { destroy(): void };
+
+/** Traefik's `transport.keepAliveMaxRequests` and `keepAliveMaxTime`, where 0 sets no limit. */
+export interface KeepAliveLimits {
+  /** Requests a connection carries; the last gets `Connection: close` on HTTP/1.1, or a GOAWAY on HTTP/2. */
+  maxRequests: number;
+  /** Age of a connection in ms after which its next request is its last. */
+  maxTimeMs: number;
+}
+
+export const NO_KEEP_ALIVE_LIMITS: KeepAliveLimits = { maxRequests: 0, maxTimeMs: 0 };
+
+/** The requests started on one connection so far, and when the connection was set up. */
+interface ConnectionUse {
+  startedAt: number;
+  requests: number;
+}
 
 /** The open connections and HTTP/1.1 responses in flight of one entry point. */
 export class EntryPointConnections {
@@ -20,20 +36,17 @@ export class EntryPointConnections {
    * for HTTP/1.1 before their first request, and HTTP/2 sessions before their first stream.
    */
   readonly #silent = new Set<Closable>();
-  /** Requests started on each HTTP/1.1 connection, counted only when keepAliveMaxRequests sets a limit. */
-  readonly #requestCounts = new WeakMap<Socket, number>();
+  /** Use of each connection (socket or HTTP/2 session), kept only when a keep-alive limit is set. */
+  readonly #uses = new WeakMap<object, ConnectionUse>();
   /** HTTP/1.1 responses not finished yet, which shutdown makes the last of their connection. */
   readonly #inFlight = new InFlightResponses();
-  readonly #keepAliveMaxRequests: number;
+  readonly #limits: KeepAliveLimits;
   readonly #closeIdle: () => void;
   #closing = false;
 
-  /**
-   * `keepAliveMaxRequests` is the number of requests an HTTP/1.1 connection carries before it closes (0 for
-   * no limit), and `closeIdle` closes the HTTP/1.1 connections of the entry point that wait for a request.
-   */
-  constructor(keepAliveMaxRequests: number, closeIdle: () => void) {
-    this.#keepAliveMaxRequests = keepAliveMaxRequests;
+  /** `closeIdle` closes the HTTP/1.1 connections of the entry point that wait for a request. */
+  constructor(limits: KeepAliveLimits, closeIdle: () => void) {
+    this.#limits = limits;
     this.#closeIdle = closeIdle;
   }
 
@@ -46,6 +59,7 @@ export class EntryPointConnections {
   addSocket(socket: Socket): void {
     this.#sockets.add(socket);
     this.#silent.add(socket);
+    this.#recordStart(socket);
     socket.once('close', () => {
       this.#sockets.delete(socket);
       this.#silent.delete(socket);
@@ -55,6 +69,7 @@ export class EntryPointConnections {
   /** Tracks a TLS connection after its handshake, until its first HTTP/1.1 request starts. */
   addTlsSocket(tlsSocket: TLSSocket): void {
     tlsSocket.once('close', () => this.#silent.delete(tlsSocket));
+    this.#recordStart(tlsSocket);
     // An HTTP/2 connection is tracked by its session instead.
     if (tlsSocket.alpnProtocol === 'h2') return;
     // A handshake that ends after shutdown began leaves a connection that can have no request yet.
@@ -66,6 +81,7 @@ export class EntryPointConnections {
   addSession(session: Http2Session): void {
     this.#sessions.add(session);
     this.#silent.add(session);
+    this.#recordStart(session);
     session.once('stream', () => this.#silent.delete(session));
     session.once('close', () => {
       this.#sessions.delete(session);
@@ -80,16 +96,22 @@ export class EntryPointConnections {
   }
 
   /**
-   * Tracks a request being served. An HTTP/1.1 response becomes the last on its connection when it
-   * started during shutdown or reached `keepAliveMaxRequests`.
+   * Tracks a request being served. An HTTP/1.1 response becomes the last on its connection when it started
+   * during shutdown or reached a keep-alive limit. On HTTP/2, reaching a limit sends a GOAWAY, so the session
+   * closes once its open streams, this one included, have ended.
    */
   beginResponse(response: ServerResponse): void {
     if (this.#closing) {
       this.#closeAfter(response);
-    } else if (response.req.httpVersionMajor === 1) {
-      this.#inFlight.track(response);
-      if (this.#countRequest(response.req.socket)) lastOnConnection(response);
+      return;
     }
+    if (response.req.httpVersionMajor === 1) {
+      this.#inFlight.track(response);
+      if (this.#reachedLimit(response.req.socket)) lastOnConnection(response);
+      return;
+    }
+    const session = (response as unknown as Http2ServerResponse).stream.session;
+    if (session !== undefined && this.#reachedLimit(session)) session.close();
   }
 
   /**
@@ -118,16 +140,23 @@ export class EntryPointConnections {
     response.once('finish', () => setImmediate(() => this.#closeIdle()));
   }
 
+  #recordStart(connection: object): void {
+    if (this.#limits.maxRequests > 0 || this.#limits.maxTimeMs > 0) this.#uses.set(connection, { startedAt: performance.now(), requests: 0 });
+  }
+
   /**
-   * Counts a request on an HTTP/1.1 connection and returns true when it is the last one that
-   * `keepAliveMaxRequests` allows. Node's own maxRequestsPerSocket is not used, because it sends
-   * `Connection: close` but keeps the connection open, where Traefik closes it.
+   * Counts a request on `connection` and returns true when the connection is to close after it: the request
+   * is the last that `maxRequests` allows, or the connection is older than `maxTimeMs`, checked as the request
+   * starts, as Traefik does. Node's own maxRequestsPerSocket is not used, because it sends `Connection: close`
+   * but keeps the connection open, where Traefik closes it.
    */
-  #countRequest(socket: Socket): boolean {
-    if (this.#keepAliveMaxRequests <= 0) return false;
-    const count = (this.#requestCounts.get(socket) ?? 0) + 1;
-    this.#requestCounts.set(socket, count);
-    return count >= this.#keepAliveMaxRequests;
+  #reachedLimit(connection: object): boolean {
+    const use = this.#uses.get(connection);
+    if (use === undefined) return false;
+    use.requests += 1;
+    const { maxRequests, maxTimeMs } = this.#limits;
+    if (maxRequests > 0 && use.requests >= maxRequests) return true;
+    return maxTimeMs > 0 && performance.now() - use.startedAt > maxTimeMs;
   }
 }
 

@@ -6,7 +6,7 @@ import { DEFAULT_TLS_OPTIONS, type TlsOptions } from '../tls/options.js';
 import type { ForwardedHeadersOptions } from './forwarded-trust.js';
 import type { EntryPointOptions } from './server.js';
 
-type ListenerSettings = Pick<EntryPointOptions, 'address' | 'forwardedHeaders' | 'timeouts' | 'http2' | 'graceTimeOutMs' | 'maxHeaderSize' | 'keepAliveMaxRequests'>;
+type ListenerSettings = Pick<EntryPointOptions, 'address' | 'forwardedHeaders' | 'timeouts' | 'http2' | 'graceTimeOutMs' | 'maxHeaderSize' | 'keepAlive'>;
 
 /** Returns the listener settings of an entry point from its static configuration. */
 export function listenerSettings(config: EntryPointConfig): ListenerSettings {
@@ -22,7 +22,7 @@ export function listenerSettings(config: EntryPointConfig): ListenerSettings {
     http2: { maxConcurrentStreams: config.http2.maxConcurrentStreams, h2c: config.http2.h2c },
     graceTimeOutMs: lifeCycle.graceTimeOutMs,
     maxHeaderSize: config.http.maxHeaderBytes,
-    keepAliveMaxRequests: config.transport.keepAliveMaxRequests,
+    keepAlive: { maxRequests: config.transport.keepAliveMaxRequests, maxTimeMs: config.transport.keepAliveMaxTimeMs },
   };
 }
 

@@ -22,7 +22,7 @@ import { TlsOptionsServers, defaultContextOptions, type TlsHandshakeSource } fro
 import { answerClientError } from './client-error.js';
 import { foldSingleValueFieldsOnWrite } from './http2-single-value.js';
 import { guardTrailerSend } from './http2-trailer-send.js';
-import { EntryPointConnections } from './connections.js';
+import { EntryPointConnections, NO_KEEP_ALIVE_LIMITS, type KeepAliveLimits } from './connections.js';
 import { MAX_WAITING_REQUESTS, servePipelined, type PipelineTurn } from './pipeline.js';
 import { dropRedundantHost, isHttp2Stream, isServerWideOptions, rejectRequest, type RequestRejection } from './request-validation.js';
 import { DEFAULT_SESSION_LIVENESS, watchSessionLiveness, type SessionLivenessOptions } from './session-liveness.js';
@@ -55,8 +55,8 @@ export interface EntryPointOptions {
   tls?: TlsHandshakeSource;
   /** Limit of a request head in bytes, 16 KiB by default. A larger head gets 431. */
   maxHeaderSize?: number;
-  /** Requests an HTTP/1.1 connection carries before it is closed; 0, the default, sets no limit. */
-  keepAliveMaxRequests?: number;
+  /** Traefik's `keepAliveMaxRequests` and `keepAliveMaxTime`; no limit by default. */
+  keepAlive?: KeepAliveLimits;
   /** Time requests in flight get at shutdown when `close` is given none, in ms, 10 s by default. */
   graceTimeOutMs?: number;
   /** PING check of HTTP/2 sessions with open streams. Not a Traefik option, and tests shorten it. */
@@ -87,7 +87,7 @@ export class EntryPoint {
     const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
     this.#timeouts = { readTimeoutMs: timerMs(timeouts.readTimeoutMs), writeTimeoutMs: timerMs(timeouts.writeTimeoutMs), idleTimeoutMs: timerMs(timeouts.idleTimeoutMs) };
     this.#trust = new ForwardedHeadersTrust(options.forwardedHeaders ?? { trustedIPs: [], insecure: false });
-    this.#connections = new EntryPointConnections(options.keepAliveMaxRequests ?? 0, () => this.#closeIdle());
+    this.#connections = new EntryPointConnections(options.keepAlive ?? NO_KEEP_ALIVE_LIMITS, () => this.#closeIdle());
 
     const serverOptions = {
       headersTimeoutMs: this.#timeouts.readTimeoutMs,

@@ -13,6 +13,7 @@ describe('entry point options', () => {
       respondingTimeouts: { readTimeoutMs: 60_000, writeTimeoutMs: 0, idleTimeoutMs: 180_000 },
       lifeCycle: { graceTimeOutMs: 10_000 },
       keepAliveMaxRequests: 0,
+      keepAliveMaxTimeMs: 0,
     });
     // Traefik allows 1 MiB of request head, Berth keeps Node.js's 16 KiB.
     expect(web?.http).toEqual({ maxHeaderBytes: 16_384 });
