@@ -13,6 +13,9 @@ import { isUnrequestedUpgrade } from './status.js';
 import type { ForwardOutcome } from './types.js';
 import { sendSwitchingProtocols, settleUpgradeResponse } from './upgrade-response.js';
 
+/** Bytes a client may send after its upgrade request before the server's 101, beyond which it is no longer read. */
+const MAX_EARLY_BYTES = 64 * 1024;
+
 export interface UpgradeRelayOptions {
   request: IncomingMessage;
   /** The stand-in response bound to `socket`, as `createUpgradeResponse` makes it. */
@@ -45,6 +48,9 @@ export class UpgradeRelay implements Dispatcher.DispatchHandler {
   readonly #exchange: ResponseRelay;
   #resolveTunnel: (outcome: ForwardOutcome) => void = () => {};
   #tunnelClosed = false;
+  /** Bytes the client sent after the request head and before the server's 101, which belong to the tunnel. */
+  readonly #early: Buffer[] = [];
+  #earlyBytes = 0;
 
   constructor(options: UpgradeRelayOptions) {
     this.#options = options;
@@ -57,9 +63,13 @@ export class UpgradeRelay implements Dispatcher.DispatchHandler {
     this.outcome = Promise.race([this.#exchange.outcome, tunnelOutcome]);
 
     // node:http removes its own 'error' listener from an upgraded socket, and an 'error' without one would crash.
-    // NOTE: a client that closes its connection before the response is noticed (as 499) only once a write to
-    // it fails, because nothing reads the socket before the tunnel starts. The bytes behind the request belong to the tunnel.
     options.socket.on('error', this.#onClientError);
+    // The socket is read while the server prepares its response, so that a client that ends its side
+    // (FIN) is noticed: its socket then closes, and the stand-in response's 'close' aborts the request.
+    if (options.head.length > 0) this.#keepEarly(options.head);
+    options.socket.on('data', this.#onEarlyData);
+    options.socket.once('end', this.#onEarlyEnd);
+    options.socket.resume();
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -85,11 +95,10 @@ export class UpgradeRelay implements Dispatcher.DispatchHandler {
       return;
     }
 
-    const { response, socket, head } = this.#options;
+    const { response, socket } = this.#options;
     sendSwitchingProtocols(response, socket, clientResponseHeaders(raw, { keepUpgrade: true }), protocol);
-    if (head.length > 0) {
-      upstream.write(head);
-    }
+    this.#stopReadingEarly();
+    for (const chunk of this.#early.splice(0)) upstream.write(chunk);
     this.#tunnel(upstream);
   }
 
@@ -148,6 +157,29 @@ export class UpgradeRelay implements Dispatcher.DispatchHandler {
 
     upstream.pipe(socket);
     socket.pipe(upstream);
+  }
+
+  #keepEarly(chunk: Buffer): void {
+    this.#early.push(chunk);
+    this.#earlyBytes += chunk.length;
+    // A client that sends this much before the 101 waits until the tunnel reads on.
+    if (this.#earlyBytes >= MAX_EARLY_BYTES) this.#options.socket.pause();
+  }
+
+  #onEarlyData = (chunk: Buffer): void => {
+    this.#keepEarly(chunk);
+  };
+
+  #onEarlyEnd = (): void => {
+    this.#options.socket.destroy();
+  };
+
+  /** Leaves the client's socket paused, so that the tunnel's pipe() reads it on from the next byte. */
+  #stopReadingEarly(): void {
+    const { socket } = this.#options;
+    socket.pause();
+    socket.off('data', this.#onEarlyData);
+    socket.off('end', this.#onEarlyEnd);
   }
 
   #onClientError = (error: Error): void => {

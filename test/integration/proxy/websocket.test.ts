@@ -77,3 +77,37 @@ test('wss over TLS', async () => {
   expect(seen[0]?.['x-forwarded-proto']).toBe('wss');
   socket.destroy();
 });
+
+// Observed: a client that ended its side (FIN) while the server was still preparing its 101 kept the
+// request to the server open until the server answered, because nothing read the client's socket.
+// Expected: the request to the server is aborted as the client leaves, and 499 is logged.
+test('client leaving before 101 aborts request', async () => {
+  let serverSocketClosed: () => void = () => undefined;
+  const closed = new Promise<void>((resolve) => (serverSocketClosed = resolve));
+  const server = await startServer((_request, response) => response.writeHead(426).end());
+  server.server.on('upgrade', (_request: IncomingMessage, socket: Duplex) => {
+    // Read, so that the server sees Berth end the connection. node:http servers allow half-open sockets, so
+    // an upgraded socket emits 'end' and stays open.
+    socket.resume();
+    socket.on('end', () => {
+      serverSocketClosed();
+      socket.destroy();
+    });
+    socket.on('error', () => undefined);
+    setTimeout(() => socket.destroyed || socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n'), 3_000).unref();
+  });
+  running.push(server);
+  const berth = await startInProcessBerth({ servers: [server.url.origin] });
+  running.push(berth);
+
+  const socket = net.connect(berth.port, LOOPBACK);
+  socket.on('error', () => undefined);
+  socket.write(HANDSHAKE);
+  await sleep(200);
+  socket.end();
+
+  const outcome = await Promise.race([closed.then(() => 'aborted' as const), sleep(2_000).then(() => 'still open' as const)]);
+  expect(outcome).toBe('aborted');
+  await sleep(50);
+  expect(berth.logs().some((entry) => entry.status === 499)).toBe(true);
+});
