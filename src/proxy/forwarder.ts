@@ -16,6 +16,7 @@ import { isUpgradeRequest, upstreamRequestHeaders } from './headers.js';
 import { ResponseRelay } from './response-relay.js';
 import type { ForwardContext, ForwardOptions, ForwardOutcome, Forwarder, Upstream } from './types.js';
 import { UpgradeRelay } from './upgrade.js';
+import { splitUpgradeRequest, UpgradeBodyStream, type UpgradeRequestParts } from './upgrade-body.js';
 import { hasRequestBody, RequestBodyStream, upstreamPath } from './upstream-request.js';
 import { timerMs } from '../config/timer-limit.js';
 
@@ -165,11 +166,21 @@ export function createForwarder(options: ForwarderOptions = {}): TunnelingForwar
       return { status: error.status, safeToRetry: false, error };
     }
 
-    const relay = new UpgradeRelay({ request, response, socket, head, requestedProtocols: protocol, serverUrl: redactServerUrl(upstream.url.href), responseHeaderTimeoutMs, logger });
+    let parts: UpgradeRequestParts;
+    try {
+      parts = splitUpgradeRequest(request, socket, head);
+    } catch (error) {
+      if (!(error instanceof BadRequestError)) throw error;
+      sendErrorResponse(response, error.status, false);
+      return { status: error.status, safeToRetry: false, error };
+    }
+    const { body, tunnelHead } = parts;
+    const bodyComplete = (): boolean => !(body instanceof UpgradeBodyStream) || body.complete;
+    const relay = new UpgradeRelay({ request, response, socket, head: tunnelHead, bodyComplete, requestedProtocols: protocol, serverUrl: redactServerUrl(upstream.url.href), responseHeaderTimeoutMs, logger });
     try {
       const headers = upstreamRequestHeaders(request, upstream, context, forwarded);
       const dispatch: Dispatcher.DispatchOptions = {
-        ...dispatchOptions(request, upstream, path, headers, null),
+        ...dispatchOptions(request, upstream, path, headers, body),
         // undici writes `connection: upgrade` and this `upgrade` field itself (RFC 9110 §7.8).
         upgrade: protocol,
       };
@@ -231,7 +242,7 @@ function dispatchOptions(
   upstream: Upstream,
   path: string,
   headers: string[],
-  body: RequestBodyStream | null,
+  body: RequestBodyStream | UpgradeBodyStream | Buffer | null,
 ): Dispatcher.DispatchOptions {
   // NOTE: for an https server, undici takes the TLS server name (SNI and certificate check) from the Host
   // field, which is the client's Host when passHostHeader is true, not the host of the server URL. It also

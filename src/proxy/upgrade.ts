@@ -22,8 +22,10 @@ export interface UpgradeRelayOptions {
   response: ServerResponse;
   /** The client's socket, as Node.js passes it to the server's 'upgrade' event. */
   socket: Duplex;
-  /** Bytes the client sent after the request head, which belong to the upgraded protocol. */
+  /** Bytes the client sent after the request head and its body, which belong to the upgraded protocol. */
   head: Buffer;
+  /** Returns whether the server was sent the whole request body, which it must read before it switches. */
+  bodyComplete?: () => boolean;
   /** The Upgrade field sent to the server: the protocols the server may switch to. */
   requestedProtocols: string;
   /** The server's URL for log lines, with any password already replaced by `redactServerUrl`. */
@@ -86,6 +88,13 @@ export class UpgradeRelay implements Dispatcher.DispatchHandler {
       // middlewares that wrap it (circuitBreaker, errors) count it, and the caller logs it.
       upstream.destroy();
       this.#exchange.fail(error);
+      return;
+    }
+
+    // The rest of the body is still to be read from the client's socket, which the tunnel would read too.
+    if (this.#options.bodyComplete?.() === false) {
+      upstream.destroy();
+      this.#exchange.fail(new BadGatewayError('the server sent 101 Switching Protocols before it received the whole request body'));
       return;
     }
 
