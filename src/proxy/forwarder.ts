@@ -176,6 +176,8 @@ export function createForwarder(options: ForwarderOptions = {}): TunnelingForwar
     }
     const { body, tunnelHead } = parts;
     const bodyComplete = (): boolean => !(body instanceof UpgradeBodyStream) || body.complete;
+    // NOTE: the response header timeout of an upgrade request counts from the start of the request, not from
+    // the end of its body, and no read timeout bounds that body.
     const relay = new UpgradeRelay({ request, response, socket, head: tunnelHead, bodyComplete, requestedProtocols: protocol, serverUrl: redactServerUrl(upstream.url.href), responseHeaderTimeoutMs, logger });
     try {
       const headers = upstreamRequestHeaders(request, upstream, context, forwarded);
