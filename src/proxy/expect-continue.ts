@@ -13,7 +13,7 @@ import { Fields } from '../observability/fields.js';
 import { redactServerUrl } from '../observability/redact.js';
 import type { ResponseRelay } from './response-relay.js';
 import type { Upstream } from './types.js';
-import type { RequestBodyStream } from './upstream-request.js';
+import { MAX_RESPONSE_HEAD_BYTES, type RequestBodyStream } from './upstream-request.js';
 
 export interface ExpectContinueClientOptions {
   /** Time allowed to open a connection, TLS handshake included, in ms. 0 waits forever. */
@@ -138,6 +138,7 @@ class ContinueExchange implements Dispatcher.DispatchController {
         method,
         path,
         headers: list,
+        maxHeaderSize: MAX_RESPONSE_HEAD_BYTES,
       };
       // NOTE: as on the undici path, the TLS server name (SNI and certificate check) comes from the Host
       // field, which is the client's Host when passHostHeader is true.

@@ -17,7 +17,7 @@ import { ResponseRelay } from './response-relay.js';
 import type { ForwardContext, ForwardOptions, ForwardOutcome, Forwarder, Upstream } from './types.js';
 import { UpgradeRelay } from './upgrade.js';
 import { splitUpgradeRequest, UpgradeBodyStream, type UpgradeRequestParts } from './upgrade-body.js';
-import { hasRequestBody, RequestBodyStream, upstreamPath } from './upstream-request.js';
+import { hasRequestBody, MAX_RESPONSE_HEAD_BYTES, RequestBodyStream, upstreamPath } from './upstream-request.js';
 import { timerMs } from '../config/timer-limit.js';
 
 export interface ForwarderOptions {
@@ -81,6 +81,7 @@ export function createForwarder(options: ForwarderOptions = {}): TunnelingForwar
     // end of the body. The body timeout is off so that quiet streams such as server-sent events survive.
     headersTimeout: 0,
     bodyTimeout: 0,
+    maxHeaderSize: MAX_RESPONSE_HEAD_BYTES,
   } satisfies Client.Options;
   // The Agent keeps one Pool per origin and drops a Pool once its last connection closes.
   const agent = new Agent(http1Options);
@@ -93,6 +94,7 @@ export function createForwarder(options: ForwarderOptions = {}): TunnelingForwar
     keepAliveMaxTimeout: idleTimeoutMs,
     headersTimeout: 0,
     bodyTimeout: 0,
+    maxHeaderSize: MAX_RESPONSE_HEAD_BYTES,
     pipelining: H2C_STREAMS,
     maxConcurrentStreams: H2C_STREAMS,
   } satisfies H2CClient.Options;

@@ -250,6 +250,20 @@ export function unsupportedTransferCoding(rawHeaders: readonly (Buffer | string)
   return codings.length === 1 && codings[0] === 'chunked' ? undefined : listed;
 }
 
+/**
+ * Largest response header list, sized as RFC 9113 §6.5.2 sizes it, that Berth sends to an HTTP/2 client.
+ * Node.js resets the stream of a response whose compressed header block is larger than 64 KiB (measured
+ * with Node.js 20.20), and this size, with 32 bytes per field, is never below the compressed size.
+ */
+export const MAX_HTTP2_RESPONSE_HEADER_LIST = 64 * 1024;
+
+/** Returns the size of a flat `[name, value, ...]` list as RFC 9113 §6.5.2 counts it: name, value and 32 bytes per field. */
+export function headerListSize(list: readonly string[]): number {
+  let size = 0;
+  for (let i = 0; i + 1 < list.length; i += 2) size += (list[i] as string).length + (list[i + 1] as string).length + 32;
+  return size;
+}
+
 /** Returns true for request fields that never reach the server as the client sent them. */
 function skipForUpstream(name: string): boolean {
   // HTTP/2 pseudo-header fields such as `:path` are not header fields in HTTP/1.1 (RFC 9113 §8.3).

@@ -9,7 +9,7 @@ import { Fields } from '../observability/fields.js';
 import { abortResponse } from './abort-response.js';
 import { watchClientGone } from './client-gone.js';
 import { sendErrorResponse } from './error-response.js';
-import { clientResponseHeaders, connectionOptions, unsupportedTransferCoding } from './headers.js';
+import { clientResponseHeaders, connectionOptions, headerListSize, MAX_HTTP2_RESPONSE_HEADER_LIST, unsupportedTransferCoding } from './headers.js';
 import { awaitRequestConnection, nothingReceived, type RequestConnection } from './connection-reuse.js';
 import { classifyUpstreamError } from './status.js';
 import { announcedTrailers, clientTrailers } from './trailers.js';
@@ -140,6 +140,10 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     const announced = typeof headers.trailer === 'string' ? announcedTrailers(headers.trailer, this.#connectionOptions) : undefined;
     if (announced !== undefined && carriesTrailers(request, statusCode, headers)) {
       list.push('Trailer', announced);
+    }
+    if (request.httpVersionMajor >= 2 && headerListSize(list) > MAX_HTTP2_RESPONSE_HEADER_LIST) {
+      controller.abort(new BadGatewayError(`the server sent a response header list of ${headerListSize(list)} bytes, more than the ${MAX_HTTP2_RESPONSE_HEADER_LIST} that Berth sends to an HTTP/2 client`));
+      return;
     }
     try {
       const reason = relayedReason(request, statusMessage);

@@ -42,6 +42,14 @@ function originForm(target: string | undefined): string | undefined {
 }
 
 /**
+ * Largest response head read from a server, in bytes: the default of Go's Transport (10 MiB, the
+ * `maxHeaderResponseSize` fallback in net/http's transport.go), which Traefik's servers transport keeps.
+ * undici and node:http read 16 KiB by default, and a larger head, such as one with many Set-Cookie
+ * fields, would end as a 502.
+ */
+export const MAX_RESPONSE_HEAD_BYTES = 10 * 1024 * 1024;
+
+/**
  * Returns whether the request has a body, from the framing fields as they arrived (RFC 9112 §6.3):
  * `Transfer-Encoding`, or a `Content-Length` other than 0. `rawHeaders` is read because hop-by-hop
  * removal deletes `Transfer-Encoding` from `request.headers` when the request arrives.
