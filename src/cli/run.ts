@@ -26,9 +26,10 @@ import { staticRuntimeOptions } from './runtime-options.js';
 /**
  * Longest time Berth keeps an idle connection to a server, whatever `idleConnTimeout` is set to, so that it
  * closes the connection before the server does (Node.js servers close idle ones after 5 s): a request
- * written just as the server closes fails with a reset and cannot always be retried safely.
+ * written just as the server closes fails with a reset and cannot always be retried safely. It is below
+ * 1 s, so that a server that closes idle connections after 1 s still closes last, with a margin for transit.
  */
-const MAX_UPSTREAM_IDLE_MS = 1_000;
+const MAX_UPSTREAM_IDLE_MS = 900;
 
 export interface RunningBerth {
   stop(): Promise<void>;

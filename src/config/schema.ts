@@ -207,7 +207,7 @@ const serversTransportSchema = z.strictObject({
         defaultText: '0s',
       }),
       idleConnTimeout: documented(durationValue().default(90_000), {
-        description: 'Time an idle connection to a server is kept. Berth keeps one at most 1 s whatever this says, so it closes before the server does.',
+        description: 'Time an idle connection to a server is kept. Berth keeps one at most 0.9 s whatever this says, so it closes before the server does.',
         defaultText: '90s (capped at 1s)',
       }),
     })

@@ -27,9 +27,10 @@ export interface ForwarderOptions {
   /** Time allowed to open a connection to a server, in ms. The default is 30000, and 0 waits forever. */
   dialTimeoutMs?: number;
   /**
-   * Time an idle keep-alive connection to a server is kept, in ms, 1000 by default. It is short so that Berth
+   * Time an idle keep-alive connection to a server is kept, in ms, 900 by default. It is short so that Berth
    * closes idle connections before the server does (Node.js servers default to 5 s), because a request
-   * written just as the server closes the connection fails and cannot be replayed safely.
+   * written just as the server closes the connection fails and cannot be replayed safely. It is below 1 s,
+   * so that a server that closes idle connections after 1 s still closes last, with a margin for transit.
    */
   idleTimeoutMs?: number;
   /**
@@ -57,7 +58,7 @@ export interface TunnelingForwarder extends Forwarder {
 }
 
 const DEFAULT_DIAL_TIMEOUT_MS = 30_000;
-const DEFAULT_IDLE_TIMEOUT_MS = 1_000;
+const DEFAULT_IDLE_TIMEOUT_MS = 900;
 const DEFAULT_EXPECT_CONTINUE_TIMEOUT_MS = 1_000;
 /** Requests one h2c connection to a server carries at once; undici's default for HTTP/2. */
 const H2C_STREAMS = 100;
