@@ -178,10 +178,10 @@ export function createForwarder(options: ForwarderOptions = {}): TunnelingForwar
       return { status: error.status, safeToRetry: false, error };
     }
     const { body, tunnelHead } = parts;
-    const bodyComplete = (): boolean => !(body instanceof UpgradeBodyStream) || body.complete;
+    const pendingBody = body instanceof UpgradeBodyStream ? body : undefined;
     // NOTE: the response header timeout of an upgrade request counts from the start of the request, not from
     // the end of its body, and no read timeout bounds that body.
-    const relay = new UpgradeRelay({ request, response, socket, head: tunnelHead, bodyComplete, requestedProtocols: protocol, serverUrl: redactServerUrl(upstream.url.href), responseHeaderTimeoutMs, logger });
+    const relay = new UpgradeRelay({ request, response, socket, head: tunnelHead, pendingBody, requestedProtocols: protocol, serverUrl: redactServerUrl(upstream.url.href), responseHeaderTimeoutMs, logger });
     try {
       const headers = upstreamRequestHeaders(request, upstream, context, forwarded);
       const dispatch: Dispatcher.DispatchOptions = {

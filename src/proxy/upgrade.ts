@@ -11,6 +11,7 @@ import { clientResponseHeaders } from './headers.js';
 import { ResponseRelay } from './response-relay.js';
 import { isUnrequestedUpgrade } from './status.js';
 import type { ForwardOutcome } from './types.js';
+import type { UpgradeBodyStream } from './upgrade-body.js';
 import { sendSwitchingProtocols, settleUpgradeResponse } from './upgrade-response.js';
 
 /** Bytes a client may send after its upgrade request before the server's 101, beyond which it is no longer read. */
@@ -24,8 +25,8 @@ export interface UpgradeRelayOptions {
   socket: Duplex;
   /** Bytes the client sent after the request head and its body, which belong to the upgraded protocol. */
   head: Buffer;
-  /** Returns whether the server was sent the whole request body, which it must read before it switches. */
-  bodyComplete?: () => boolean;
+  /** The rest of the request body, still to be read from `socket`, which the server must read before it switches. */
+  pendingBody?: UpgradeBodyStream;
   /** The Upgrade field sent to the server: the protocols the server may switch to. */
   requestedProtocols: string;
   /** The server's URL for log lines, with any password already replaced by `redactServerUrl`. */
@@ -53,6 +54,7 @@ export class UpgradeRelay implements Dispatcher.DispatchHandler {
   /** Bytes the client sent after the request head and before the server's 101, which belong to the tunnel. */
   readonly #early: Buffer[] = [];
   #earlyBytes = 0;
+  #tunnelStarted = false;
 
   constructor(options: UpgradeRelayOptions) {
     this.#options = options;
@@ -66,12 +68,10 @@ export class UpgradeRelay implements Dispatcher.DispatchHandler {
 
     // node:http removes its own 'error' listener from an upgraded socket, and an 'error' without one would crash.
     options.socket.on('error', this.#onClientError);
-    // The socket is read while the server prepares its response, so that a client that ends its side
-    // (FIN) is noticed: its socket then closes, and the stand-in response's 'close' aborts the request.
     if (options.head.length > 0) this.#keepEarly(options.head);
-    options.socket.on('data', this.#onEarlyData);
-    options.socket.once('end', this.#onEarlyEnd);
-    options.socket.resume();
+    // The body stream reads the socket until the body ends, and notices a client that leaves meanwhile.
+    if (options.pendingBody === undefined) this.#readEarly();
+    else options.pendingBody.once('end', () => this.#readEarly());
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -92,7 +92,7 @@ export class UpgradeRelay implements Dispatcher.DispatchHandler {
     }
 
     // The rest of the body is still to be read from the client's socket, which the tunnel would read too.
-    if (this.#options.bodyComplete?.() === false) {
+    if (this.#options.pendingBody !== undefined && !this.#options.pendingBody.complete) {
       upstream.destroy();
       this.#exchange.fail(new BadGatewayError('the server sent 101 Switching Protocols before it received the whole request body'));
       return;
@@ -106,6 +106,7 @@ export class UpgradeRelay implements Dispatcher.DispatchHandler {
 
     const { response, socket } = this.#options;
     sendSwitchingProtocols(response, socket, clientResponseHeaders(raw, { keepUpgrade: true }), protocol);
+    this.#tunnelStarted = true;
     this.#stopReadingEarly();
     for (const chunk of this.#early.splice(0)) upstream.write(chunk);
     this.#tunnel(upstream);
@@ -173,6 +174,18 @@ export class UpgradeRelay implements Dispatcher.DispatchHandler {
     this.#earlyBytes += chunk.length;
     // A client that sends this much before the 101 waits until the tunnel reads on.
     if (this.#earlyBytes >= MAX_EARLY_BYTES) this.#options.socket.pause();
+  }
+
+  /**
+   * Reads the socket while the server prepares its response, so that a client that ends its side (FIN) is
+   * noticed: its socket then closes, and the stand-in response's 'close' aborts the request.
+   */
+  #readEarly(): void {
+    const { socket } = this.#options;
+    if (this.#tunnelStarted) return;
+    socket.on('data', this.#onEarlyData);
+    socket.once('end', this.#onEarlyEnd);
+    socket.resume();
   }
 
   #onEarlyData = (chunk: Buffer): void => {
