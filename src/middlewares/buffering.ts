@@ -5,6 +5,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 
+import { ClientClosedError } from '../errors.js';
 import { Fields } from '../observability/fields.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
 import { abortResponse } from '../proxy/abort-response.js';
@@ -44,7 +45,7 @@ export function createBuffering(options: Record<string, unknown>, logger: Logger
     };
     let requestSpool: BodySpool | undefined;
     if (hasRequestBody(context.request)) {
-      requestSpool = await bufferRequestBody(context, settings, onFileError);
+      requestSpool = await bufferRequestBody(context, settings, onFileError, logger);
       if (requestSpool === undefined) return;
     }
     const heldResponse = bufferResponse(context.request, context.response, settings, onFileError);
@@ -80,7 +81,7 @@ export function bufferingSettings(options: Record<string, unknown>): BufferingSe
  * `context`. Returns undefined when the middleware responded itself: 413 for a body over the limit,
  * or nothing for a client that went away.
  */
-async function bufferRequestBody(context: RequestContext, settings: BufferingSettings, onFileError: SpoolFileErrorListener): Promise<BodySpool | undefined> {
+async function bufferRequestBody(context: RequestContext, settings: BufferingSettings, onFileError: SpoolFileErrorListener, logger: Logger): Promise<BodySpool | undefined> {
   const { request, response } = context;
   const max = settings.maxRequestBodyBytes;
   const declared = Number(request.headers['content-length']);
@@ -97,8 +98,14 @@ async function bufferRequestBody(context: RequestContext, settings: BufferingSet
   const result = await readInto(request, spool, max);
   if (result !== 'complete') {
     await spool.dispose();
-    if (result === 'too-large') sendErrorResponse(response, 413, true);
-    else abortResponse(response);
+    if (result === 'too-large') {
+      sendErrorResponse(response, 413, true);
+    } else {
+      // The request is never forwarded, so the 499 line that the forwarder writes for a client that left is written here.
+      const error = new ClientClosedError('the client closed the connection while sending the request body');
+      logger.debug({ [Fields.router]: context.router, [Fields.status]: error.status, err: error }, 'client closed the connection while buffering read its request body');
+      abortResponse(response);
+    }
     return undefined;
   }
 
