@@ -4,6 +4,7 @@
 // from its 'wantTrailers' event, outside any handler, and throws there on a connection-specific field
 // (RFC 9113 §8.2.2) or a repeated single-value field, which ended the whole process.
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { Dispatcher } from 'undici';
 
 import { foldSingleValueFields } from '../entrypoints/http2-single-value.js';
 import { HOP_BY_HOP_HEADERS } from './headers.js';
@@ -85,6 +86,26 @@ export function clientTrailers(trailers: IncomingHttpHeaders, connectionOptions:
     if (existing === undefined) fields[name] = value;
     else if (typeof existing === 'string') fields[name] = [existing, value];
     else existing.push(value);
+  }
+  return fields;
+}
+
+/**
+ * Returns the trailer fields of the server's response. NOTE: undici 7.30.3 loses those of an h2c server: its
+ * HTTP/2 client passes Node.js's trailer object where a flat list is expected (lib/handler/unwrap-handler.js,
+ * `onComplete`), so `trailers` is empty, and the object is kept only as the controller's `rawTrailers`.
+ */
+export function serverTrailers(controller: Pick<Dispatcher.DispatchController, 'rawTrailers'>, trailers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const raw: unknown = controller.rawTrailers;
+  if (Object.keys(trailers).length > 0 || typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return trailers;
+  }
+  const fields: IncomingHttpHeaders = {};
+  for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
+    // Pseudo-header fields are not valid in a trailer section (RFC 9113 §8.1).
+    if (name.startsWith(':')) continue;
+    if (typeof value === 'string') fields[name] = value;
+    else if (Array.isArray(value)) fields[name] = value.map(String);
   }
   return fields;
 }
