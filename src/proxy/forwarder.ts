@@ -128,7 +128,7 @@ export function createForwarder(options: ForwarderOptions = {}): TunnelingForwar
     const relayExpectation = expectsContinue && withBody && upstream.url.protocol !== 'h2c:';
     const gate = expectsContinue && !relayExpectation ? (open: () => void) => relay.expectContinue(open) : undefined;
     const body = withBody ? new RequestBodyStream(request, gate) : null;
-    const relay = new ResponseRelay({ request, response, body, serverUrl: redactServerUrl(upstream.url.href), responseHeaderTimeoutMs, logger, writeRetryableError: options.writeRetryableError ?? true, retryIdempotent: options.retryIdempotent ?? false, replayAfterReset: options.replayAfterReset ?? false, upstreamPath: path });
+    const relay = new ResponseRelay({ request, response, body, serverUrl: redactServerUrl(upstream.url.href), responseHeaderTimeoutMs, logger, writeRetryableError: options.writeRetryableError ?? true, retryIdempotent: options.retryIdempotent ?? false, replayAfterReset: options.replayAfterReset ?? false, upstreamPath: path, h2c: upstream.url.protocol === 'h2c:' });
 
     try {
       const headers = upstreamRequestHeaders(request, upstream, context, forwarded);

@@ -39,6 +39,8 @@ export interface ResponseRelayOptions {
   replayAfterReset: boolean;
   /** The request target as sent to the server, to find the request's connection; requests through undici only. */
   upstreamPath?: string;
+  /** True for a server with scheme h2c, whose stream Berth resets itself when the client leaves. */
+  h2c?: boolean;
 }
 
 /** Methods whose repetition has the same effect as one request (RFC 9110 §9.2.2). */
@@ -84,8 +86,8 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.#controller = controller;
     this.#requestStarted = true;
-    const { request, body, upstreamPath, replayAfterReset } = this.#options;
-    if (replayAfterReset && upstreamPath !== undefined) {
+    const { request, body, upstreamPath, replayAfterReset, h2c } = this.#options;
+    if ((replayAfterReset || h2c === true) && upstreamPath !== undefined) {
       awaitRequestConnection(request.method ?? 'GET', upstreamPath, (connection) => (this.#connection = connection));
     }
 
@@ -220,6 +222,7 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
 
     if (this.#clientGone || failure instanceof ClientClosedError) {
       this.#clientGone = true;
+      this.#connection?.stream?.reset(failure);
       logger.debug({ [Fields.server]: serverUrl, [Fields.status]: failure.status, err: failure }, 'client closed the connection before the response ended');
       abortResponse(response);
       this.#settle({ status: failure.status, safeToRetry: false, error: failure });
@@ -336,6 +339,7 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
 
     const error = new ClientClosedError();
     this.#options.logger.debug({ [Fields.server]: this.#options.serverUrl, [Fields.status]: error.status }, 'client closed the connection before the response ended');
+    this.#connection?.stream?.reset(error);
     this.#controller?.abort(error);
     this.#settle({ status: error.status, safeToRetry: false, error });
   };

@@ -6,7 +6,7 @@
 // request in flight on the session with the same SocketError (`HTTP/2: "GOAWAY" frame received with
 // code N`) whatever their stream identifiers, because undici then destroys the socket. So Berth reads
 // the stream identifier and the GOAWAY from the ClientHttp2Session that undici keeps on the socket.
-import type { ClientHttp2Session } from 'node:http2';
+import type { ClientHttp2Session, ClientHttp2Stream } from 'node:http2';
 import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 
@@ -21,6 +21,8 @@ export interface RequestStream {
   /** Stream identifier of the request's HEADERS frame. */
   id: number;
   session: SessionState;
+  /** Resets the stream, unless it is closed already, so that the server stops waiting for the request body. */
+  reset(error: Error): void;
 }
 
 // NOTE: the session sits on the socket under `kHTTP2Session` of undici's lib/core/symbols.js, an
@@ -53,7 +55,35 @@ export function requestStream(socket: Socket): RequestStream | undefined {
     sessions.set(session, created);
     state = created;
   }
-  return { id, session: state };
+
+  let opened: ClientHttp2Stream | undefined;
+  captureNextStream(session, (stream) => (opened = stream));
+  // NOTE: with Node.js 20.20, close(code) on a stream whose body is still being piped sends no frame, so the
+  // server's stream stays open, and undici 7.30.3 aborts with close(). destroy(error) sends RST_STREAM with INTERNAL_ERROR.
+  const reset = (error: Error): void => {
+    if (opened !== undefined && !opened.closed && !opened.destroyed) opened.destroy(error);
+  };
+  return { id, session: state, reset };
+}
+
+/** Calls `receive` with the stream that the next `session.request()` opens, which undici calls right after `undici:client:sendHeaders`. */
+function captureNextStream(session: ClientHttp2Session, receive: (stream: ClientHttp2Stream) => void): void {
+  const hadOwn = Object.hasOwn(session, 'request');
+  const original = session.request;
+  const restore = (): void => {
+    if (hadOwn) session.request = original;
+    else delete (session as Partial<ClientHttp2Session>).request;
+  };
+  session.request = function requestOnce(this: ClientHttp2Session, ...args: Parameters<ClientHttp2Session['request']>): ClientHttp2Stream {
+    restore();
+    const stream = original.apply(this, args);
+    receive(stream);
+    return stream;
+  } as ClientHttp2Session['request'];
+  // undici calls request() in the same synchronous step, so a wrapper still in place afterwards was not for it.
+  queueMicrotask(() => {
+    if (session.request !== original) restore();
+  });
 }
 
 /**

@@ -119,6 +119,6 @@ test('GOAWAY below the stream', async () => {
   expect(requestNotProcessed(below.stream, below.error)).toBe(true);
 
   // The same error for a stream at the last-stream-id, which the server may have processed.
-  const processed: RequestStream = { id: 1, session: { goawayLastStreamId: 1 } };
+  const processed: RequestStream = { id: 1, session: { goawayLastStreamId: 1 }, reset: () => undefined };
   expect(requestNotProcessed(processed, below.error)).toBe(false);
 });
