@@ -39,7 +39,7 @@ export interface ResponseRelayOptions {
   replayAfterReset: boolean;
   /** The request target as sent to the server, to find the request's connection; requests through undici only. */
   upstreamPath?: string;
-  /** True for a server with scheme h2c, whose stream Berth resets itself when the client leaves. */
+  /** True for a server with scheme h2c, whose stream Berth resets when the client leaves or the body is left unfinished. */
   h2c?: boolean;
 }
 
@@ -194,6 +194,12 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
       }
     }
     response.end();
+    // An h2c server that responded before the whole request body keeps its stream open when the rest never comes,
+    // as when the client's connection closes after the response, because undici 7.30.3 neither ends nor resets it.
+    const body = this.#options.body;
+    if (body !== null && !body.sourceEnded) {
+      this.#connection?.stream?.reset(new BadGatewayError('the server responded before the request body ended'));
+    }
     this.#settle({ status: this.#status, safeToRetry: false });
   }
 

@@ -1,5 +1,5 @@
-// A client that leaves mid-upload to a server with scheme h2c. Observed: after an HTTP/1.1 client closed its
-// connection, Berth logged 499, but the server's stream was never reset nor ended, so it stayed open for good.
+// Uploads to a server with scheme h2c whose body never ends. Observed: after an HTTP/1.1 client closed its
+// connection mid-upload, Berth logged 499, but the server's stream was never reset nor ended, so it stayed open.
 // undici aborts with stream.close(), and Node.js sends nothing for it while the body is still being piped.
 // Expected: the server's stream is reset, and its body never ends.
 import { once } from 'node:events';
@@ -26,8 +26,8 @@ interface SeenUpload {
   rstCode: number | undefined;
 }
 
-/** Starts an h2c server that reads each request body and never responds. */
-async function silentH2cServer(): Promise<{ url: string; uploads: SeenUpload[] }> {
+/** Starts an h2c server that reads each request body and never responds, or with `respond`, responds 200 at once. */
+async function silentH2cServer(options: { respond?: boolean } = {}): Promise<{ url: string; uploads: SeenUpload[] }> {
   const uploads: SeenUpload[] = [];
   const server = http2.createServer();
   server.on('stream', (stream: ServerHttp2Stream) => {
@@ -44,6 +44,10 @@ async function silentH2cServer(): Promise<{ url: string; uploads: SeenUpload[] }
       seen.closed = true;
       seen.rstCode = stream.rstCode;
     });
+    if (options.respond === true) {
+      stream.respond({ ':status': 200 });
+      stream.end('ok');
+    }
   });
   server.listen(0, LOOPBACK);
   await once(server, 'listening');
@@ -74,5 +78,26 @@ describe('h2c server, client gone mid-upload', () => {
     expect(uploads[0]?.ended).toBe(false);
     expect(uploads[0]?.rstCode).toBe(http2.constants.NGHTTP2_INTERNAL_ERROR);
     expect(berth.logs().some((line) => line.status === 499)).toBe(true);
+  });
+});
+
+describe('h2c server, early response', () => {
+  // Observed: the client got its 200 and Berth closed its connection (`Connection: close`), so the rest of the
+  // body never came, and the server's stream stayed open with neither an end nor a reset. Expected: once the
+  // response is complete, the server's stream is reset.
+  test('HTTP/1.1 upload resets server stream', async () => {
+    const { url, uploads } = await silentH2cServer({ respond: true });
+    const berth = await berthFor(url);
+
+    const client = await RawClient.connect(berth.port);
+    running.push(client);
+    client.write(`POST /upload HTTP/1.1\r\nHost: app.example.test\r\nConnection: close\r\nContent-Length: 2000\r\n\r\n${'z'.repeat(1000)}`);
+    await sleep(300);
+    client.write('z'.repeat(1000));
+    await sleep(500);
+
+    expect(client.received).toMatch(/^HTTP\/1\.1 200 /);
+    expect(uploads).toHaveLength(1);
+    expect(uploads[0]?.closed).toBe(true);
   });
 });
