@@ -1,7 +1,8 @@
-// Hop-by-hop header handling for one proxy hop, and the header lists sent to the server and back to the client.
+// Hop-by-hop header handling for one proxy hop, the header lists sent to the server and back to the client,
+// and the parts of a server's response head (reason phrase, trailers) that the client may receive.
 // RFC 9110 §7.6.1: a proxy removes the fields named in `Connection`, then `Connection` itself, plus fields
 // known to be hop-by-hop even when `Connection` does not name them.
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 
 import { FORWARDED_HEADER_NAMES, forwardedHeaders, requestHost, type ForwardedOptions } from './forwarded.js';
 import type { ForwardContext, Upstream } from './types.js';
@@ -284,4 +285,67 @@ function headerText(value: Buffer | string | undefined): string {
     return '';
   }
   return typeof value === 'string' ? value : value.toString('latin1');
+}
+
+/**
+ * Returns whether the response to the client can end with trailer fields: on HTTP/2, or in a chunked
+ * HTTP/1.1 body. Node.js rejects a `Trailer` field on any other response, such as one to HTTP/1.0.
+ */
+export function carriesTrailers(request: IncomingMessage, statusCode: number, headers: IncomingHttpHeaders): boolean {
+  if (request.method === 'HEAD' || statusCode === 204 || statusCode === 304) {
+    return false;
+  }
+  if (request.httpVersionMajor >= 2) {
+    return true;
+  }
+  return request.httpVersionMinor >= 1 && headers['content-length'] === undefined;
+}
+
+/**
+ * Returns the server's reason phrase to send to an HTTP/1 client, or undefined for Node.js's default phrase.
+ * HTTP/2 has no reason phrase (RFC 9113 §8.3.2). RFC 9112 §4 allows HTAB, SP, VCHAR and obs-text, but only
+ * ASCII is relayed. undici decodes the phrase as UTF-8 and Node.js writes it as Latin-1, so other characters
+ * would reach the client as different bytes, or be rejected by writeHead.
+ */
+export function relayedReason(request: IncomingMessage, statusMessage: string | undefined): string | undefined {
+  if (request.httpVersionMajor >= 2 || statusMessage === undefined || statusMessage === '') {
+    return undefined;
+  }
+  return /^[\t\x20-\x7e]*$/.test(statusMessage) ? statusMessage : undefined;
+}
+
+/** Clears what a rejected writeHead left on the response: the status message and the fields in `list`. */
+export function clearRejectedHead(response: ServerResponse, list: readonly string[]): void {
+  if (response.req.httpVersionMajor < 2) {
+    response.statusMessage = '';
+  }
+  for (let i = 0; i < list.length; i += 2) {
+    const name = list[i];
+    if (name !== undefined && !name.startsWith(':') && response.hasHeader(name)) {
+      response.removeHeader(name);
+    }
+  }
+}
+
+/** Turns parsed headers into a flat list, for the case where undici gives no raw header lines. */
+export function flattenHeaders(headers: IncomingHttpHeaders): string[] {
+  const list: string[] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) {
+      continue;
+    }
+    for (const item of typeof value === 'string' ? [value] : value) {
+      list.push(name, item);
+    }
+  }
+  return list;
+}
+
+/** Removes every Content-Length field from a flat header list. */
+export function withoutContentLength(list: string[]): string[] {
+  const result: string[] = [];
+  for (let i = 0; i + 1 < list.length; i += 2) {
+    if ((list[i] as string).toLowerCase() !== 'content-length') result.push(list[i] as string, list[i + 1] as string);
+  }
+  return result;
 }

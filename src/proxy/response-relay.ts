@@ -9,7 +9,18 @@ import { Fields } from '../observability/fields.js';
 import { abortResponse } from './abort-response.js';
 import { watchClientGone } from './client-gone.js';
 import { sendErrorResponse } from './error-response.js';
-import { clientResponseHeaders, connectionOptions, headerListSize, MAX_HTTP2_RESPONSE_HEADER_LIST, unsupportedTransferCoding } from './headers.js';
+import {
+  carriesTrailers,
+  clearRejectedHead,
+  clientResponseHeaders,
+  connectionOptions,
+  flattenHeaders,
+  headerListSize,
+  MAX_HTTP2_RESPONSE_HEADER_LIST,
+  relayedReason,
+  unsupportedTransferCoding,
+  withoutContentLength,
+} from './headers.js';
 import { awaitRequestConnection, nothingReceived, type RequestConnection } from './connection-reuse.js';
 import { classifyUpstreamError } from './status.js';
 import { announcedTrailers, clientTrailers, serverTrailers } from './trailers.js';
@@ -86,7 +97,7 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.#controller = controller;
     this.#requestStarted = true;
-    const { request, body, upstreamPath, replayAfterReset, h2c } = this.#options;
+    const { request, upstreamPath, replayAfterReset, h2c } = this.#options;
     if ((replayAfterReset || h2c === true) && upstreamPath !== undefined) {
       awaitRequestConnection(request.method ?? 'GET', upstreamPath, (connection) => (this.#connection = connection));
     }
@@ -385,67 +396,4 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     }
     response.writeEarlyHints({ link: headers.link });
   }
-}
-
-/**
- * Returns whether the response to the client can end with trailer fields: on HTTP/2, or in a chunked
- * HTTP/1.1 body. Node.js rejects a `Trailer` field on any other response, such as one to HTTP/1.0.
- */
-function carriesTrailers(request: IncomingMessage, statusCode: number, headers: IncomingHttpHeaders): boolean {
-  if (request.method === 'HEAD' || statusCode === 204 || statusCode === 304) {
-    return false;
-  }
-  if (request.httpVersionMajor >= 2) {
-    return true;
-  }
-  return request.httpVersionMinor >= 1 && headers['content-length'] === undefined;
-}
-
-/**
- * Returns the server's reason phrase to send to an HTTP/1 client, or undefined for Node.js's default phrase.
- * HTTP/2 has no reason phrase (RFC 9113 §8.3.2). RFC 9112 §4 allows HTAB, SP, VCHAR and obs-text, but only
- * ASCII is relayed. undici decodes the phrase as UTF-8 and Node.js writes it as Latin-1, so other characters
- * would reach the client as different bytes, or be rejected by writeHead.
- */
-function relayedReason(request: IncomingMessage, statusMessage: string | undefined): string | undefined {
-  if (request.httpVersionMajor >= 2 || statusMessage === undefined || statusMessage === '') {
-    return undefined;
-  }
-  return /^[\t\x20-\x7e]*$/.test(statusMessage) ? statusMessage : undefined;
-}
-
-/** Clears what a rejected writeHead left on the response: the status message and the fields in `list`. */
-function clearRejectedHead(response: ServerResponse, list: readonly string[]): void {
-  if (response.req.httpVersionMajor < 2) {
-    response.statusMessage = '';
-  }
-  for (let i = 0; i < list.length; i += 2) {
-    const name = list[i];
-    if (name !== undefined && !name.startsWith(':') && response.hasHeader(name)) {
-      response.removeHeader(name);
-    }
-  }
-}
-
-/** Turns parsed headers into a flat list, for the case where undici gives no raw header lines. */
-function flattenHeaders(headers: IncomingHttpHeaders): string[] {
-  const list: string[] = [];
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined) {
-      continue;
-    }
-    for (const item of typeof value === 'string' ? [value] : value) {
-      list.push(name, item);
-    }
-  }
-  return list;
-}
-
-/** Removes every Content-Length field from a flat header list. */
-function withoutContentLength(list: string[]): string[] {
-  const result: string[] = [];
-  for (let i = 0; i + 1 < list.length; i += 2) {
-    if ((list[i] as string).toLowerCase() !== 'content-length') result.push(list[i] as string, list[i + 1] as string);
-  }
-  return result;
 }
