@@ -121,8 +121,11 @@ type Phase =
   | { kind: 'passthrough' }
   /** The status matched; the server's header and body are dropped. */
   | { kind: 'caught'; status: number }
-  /** The error page goes to the client with `status` in place of the page's own. */
-  | { kind: 'page'; status: number };
+  /**
+   * The error page goes to the client with `status` in place of the page's own. Until the page's header
+   * arrives (`headerReceived`), writes and ends still belong to the caught response and are dropped.
+   */
+  | { kind: 'page'; status: number; headerReceived: boolean };
 
 interface StatusCatcher {
   /** Returns the caught status, or undefined when the response went to the client as it was. */
@@ -156,6 +159,7 @@ function catchStatus(response: ServerResponse, ranges: readonly StatusRange[]): 
     }
     if (phase.kind === 'caught') return this;
     if (phase.kind === 'page') {
+      phase.headerReceived = true;
       // The page's reason phrase belongs to its own status, so Node.js picks the one of the forced status.
       const headers = typeof rest[0] === 'string' ? rest[1] : rest[0];
       return originalWriteHead.call(this, phase.status, headers as []);
@@ -163,9 +167,13 @@ function catchStatus(response: ServerResponse, ranges: readonly StatusRange[]): 
     return originalWriteHead.call(this, statusCode, ...(rest as []));
   } as typeof originalWriteHead;
 
+  // A middleware inside this one can still write the caught response while the page is awaited, as compress
+  // does with its compressor's output. Passed on, such a write makes Node.js send a header of its own.
+  const dropsWrites = (): boolean => phase.kind === 'caught' || (phase.kind === 'page' && !phase.headerReceived);
+
   response.write = function writeWithCatch(this: ServerResponse, chunk: unknown, ...rest: unknown[]): boolean {
     if (phase.kind === 'waiting') this.writeHead(this.statusCode);
-    if (phase.kind === 'caught') {
+    if (dropsWrites()) {
       const callback = rest.find((item): item is WriteCallback => typeof item === 'function');
       if (callback) process.nextTick(callback);
       return true;
@@ -175,14 +183,14 @@ function catchStatus(response: ServerResponse, ranges: readonly StatusRange[]): 
 
   response.end = function endWithCatch(this: ServerResponse, ...args: unknown[]): ServerResponse {
     if (phase.kind === 'waiting') this.writeHead(this.statusCode);
-    if (phase.kind === 'caught') return this;
+    if (dropsWrites()) return this;
     return (originalEnd as (...args: unknown[]) => ServerResponse).call(this, ...args);
   } as typeof originalEnd;
 
   return {
     caught: () => (phase.kind === 'caught' ? phase.status : undefined),
     forceStatus: (status) => {
-      phase = { kind: 'page', status };
+      phase = { kind: 'page', status, headerReceived: false };
     },
     release: () => {
       phase = { kind: 'passthrough' };
