@@ -208,7 +208,7 @@ const serversTransportSchema = z.strictObject({
       }),
       idleConnTimeout: documented(durationValue().default(90_000), {
         description: 'Time an idle connection to a server is kept. Berth keeps one at most 0.9 s whatever this says, so it closes before the server does.',
-        defaultText: '90s (capped at 1s)',
+        defaultText: '90s (capped at 0.9s)',
       }),
     })
     .prefault({}),

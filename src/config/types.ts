@@ -83,7 +83,7 @@ export interface ServersTransportConfig {
     dialTimeoutMs: number;
     /** Time allowed from the end of the request to the server's response header; 0 waits without limit. */
     responseHeaderTimeoutMs: number;
-    /** Upper bound of the time an idle connection to a server is kept; Berth caps it at 1 s. */
+    /** Upper bound of the time an idle connection to a server is kept; Berth caps it at 0.9 s. */
     idleConnTimeoutMs: number;
   };
 }

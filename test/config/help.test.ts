@@ -23,6 +23,12 @@ describe('staticConfigHelp', () => {
     expect(help).toContain('default: Host(`{{ normalize .Name }}`)');
   });
 
+  // Observed: `default: 90s (capped at 1s)` after the cap became 0.9 s, while the description gives 0.9 s.
+  // Expected: the default names the cap that applies.
+  test('shows idle connection cap', () => {
+    expect(help).toMatch(/--serverstransport\.forwardingtimeouts\.idleconntimeout=DURATION\n.*\n.*default: 90s \(capped at 0\.9s\)/);
+  });
+
   test('names item placeholders', () => {
     expect(help).toContain('--entrypoints.<name>.address=ADDRESS');
     expect(help).toContain('BERTH_ENTRYPOINTS_<NAME>_ADDRESS');
