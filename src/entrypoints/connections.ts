@@ -111,7 +111,11 @@ export class EntryPointConnections {
       return;
     }
     const session = (response as unknown as Http2ServerResponse).stream.session;
-    if (session !== undefined && this.#reachedLimit(session)) session.close();
+    if (session === undefined || !this.#reachedLimit(session)) return;
+    // The GOAWAY names the last stream read so far. Sent at once, it would refuse the streams whose frames
+    // arrived with this one but are not read yet (over TLS, one record at a time), so it waits a turn.
+    // Go's HTTP/2 server sends it later still, when it writes a response header with `Connection: close`.
+    setImmediate(() => session.close());
   }
 
   /**
