@@ -1,5 +1,6 @@
-// Forwarding of requests that carry `Expect: 100-continue`. undici 7 rejects that field over HTTP/1.1, so
-// these requests go through node:http, whose client sends it and reports the server's `100 Continue`.
+// Forwarding of requests that carry `Expect: 100-continue` or trailer fields. undici 7 rejects that field over
+// HTTP/1.1 and cannot send request trailers, so these requests go through node:http, whose client sends Expect,
+// reports the server's `100 Continue`, and ends a chunked body with trailer fields (`addTrailers`).
 // The server's response still goes through ResponseRelay, driven through undici's DispatchController
 // interface, so statuses, hop-by-hop removal, trailers and retries behave as on the undici path.
 import http from 'node:http';
@@ -11,6 +12,7 @@ import type { Dispatcher } from 'undici';
 import { BadGatewayError, UpstreamResetError, UpstreamTimeoutError } from '../errors.js';
 import { Fields } from '../observability/fields.js';
 import { redactServerUrl } from '../observability/redact.js';
+import { pipeWithTrailers, type RequestTrailers } from './request-trailers.js';
 import type { ResponseRelay } from './response-relay.js';
 import type { Upstream } from './types.js';
 import { MAX_RESPONSE_HEAD_BYTES, type RequestBodyStream } from './upstream-request.js';
@@ -30,12 +32,16 @@ export interface ExpectContinueRequest {
   upstream: Upstream;
   method: string;
   path: string;
-  /** The flat header list from `upstreamRequestHeaders`, which never contains Expect. */
+  /** The flat header list from `upstreamRequestHeaders`, which never contains Expect or Trailer. */
   headers: string[];
   body: RequestBodyStream;
+  /** Whether to send `Expect: 100-continue` and keep the body unread until the server's `100 Continue`. */
+  expectContinue: boolean;
+  /** The trailer section to announce and to send after the body, which is then chunked. */
+  trailers?: RequestTrailers;
 }
 
-/** A node:http client with its own keep-alive pools that forwards `Expect: 100-continue` to servers. */
+/** A node:http client with its own keep-alive pools that forwards `Expect: 100-continue` and request trailers to servers. */
 export class ExpectContinueClient {
   readonly #options: ExpectContinueClientOptions;
   readonly #agent: http.Agent;
@@ -50,7 +56,7 @@ export class ExpectContinueClient {
     this.#tlsAgent = new https.Agent({ keepAlive: true, timeout: options.idleTimeoutMs });
   }
 
-  /** Sends the request head with `Expect: 100-continue` and reports the exchange to `relay`. */
+  /** Sends the request, with `Expect: 100-continue` when `expectContinue` is set, and reports the exchange to `relay`. */
   send(request: ExpectContinueRequest, relay: ResponseRelay): void {
     const exchange = new ContinueExchange(request, relay, this.#options);
     exchange.start(request.upstream.url.protocol === 'https:' ? this.#tlsAgent : this.#agent);
@@ -74,9 +80,10 @@ export class ExpectContinueClient {
 }
 
 /**
- * One request on a node:http ClientRequest. The body stays unread until the server sends `100 Continue` or
- * the expect timeout passes (RFC 9110 section 10.1.1 lets a client send the body after waiting, for servers
- * that ignore Expect). A final response that comes first means the body is never sent.
+ * One request on a node:http ClientRequest. With Expect, the body stays unread until the server sends
+ * `100 Continue` or the expect timeout passes. RFC 9110 section 10.1.1 lets a client send the body after
+ * waiting, for servers that ignore Expect. A final response that comes first means the body is never sent.
+ * Without Expect, the body is sent as soon as the connection is open.
  */
 class ContinueExchange implements Dispatcher.DispatchController {
   rawHeaders: string[] | null = null;
@@ -112,11 +119,14 @@ class ContinueExchange implements Dispatcher.DispatchController {
   }
 
   start(agent: http.Agent): void {
-    const { upstream, method, path, headers, body } = this.#request;
+    const { upstream, method, path, headers, body, expectContinue, trailers } = this.#request;
     const url = upstream.url;
     const tls = url.protocol === 'https:';
     const defaultPort = tls ? 443 : 80;
-    const list = [...headers, 'expect', '100-continue'];
+    const list = [...headers];
+    if (expectContinue) list.push('expect', '100-continue');
+    // requestTrailers returns none for a body with a Content-Length, so this body is chunked.
+    if (trailers !== undefined) list.push('trailer', trailers.announced);
     // node:http adds no Host to an array of headers, and undici sends the server's authority then.
     let host = headerValue(list, 'host');
     if (host === undefined) {
@@ -195,7 +205,7 @@ class ContinueExchange implements Dispatcher.DispatchController {
     socket.once(tls ? 'secureConnect' : 'connect', () => this.#onConnected());
   }
 
-  /** Runs once the connection is open, when node:http writes the request head with `Expect: 100-continue`. */
+  /** Runs once the connection is open, when node:http writes the request head. */
   #onConnected(): void {
     clearTimeout(this.#dialTimer);
     if (this.#aborted) {
@@ -203,6 +213,10 @@ class ContinueExchange implements Dispatcher.DispatchController {
     }
     this.#relay.onRequestStart(this);
     if (this.#aborted || this.#bodyOpened || this.#response !== undefined) {
+      return;
+    }
+    if (!this.#request.expectContinue) {
+      this.#openBody();
       return;
     }
 
@@ -213,7 +227,10 @@ class ContinueExchange implements Dispatcher.DispatchController {
     }, timeoutMs);
   }
 
-  /** Sends `100 Continue` to the client and streams its body to the server, unless a final response arrived. */
+  /**
+   * Streams the client's body to the server, unless a final response arrived, after `100 Continue` to a client
+   * that expects it. Without Expect the head is flushed at once, as undici does, so a server can respond first.
+   */
   #openBody(): void {
     clearTimeout(this.#continueTimer);
     const clientRequest = this.#clientRequest;
@@ -221,7 +238,24 @@ class ContinueExchange implements Dispatcher.DispatchController {
       return;
     }
     this.#bodyOpened = true;
-    this.#relay.expectContinue(() => this.#request.body.pipe(clientRequest));
+    if (this.#request.expectContinue) {
+      this.#relay.expectContinue(() => this.#pipeBody(clientRequest));
+    } else {
+      clientRequest.flushHeaders();
+      this.#pipeBody(clientRequest);
+    }
+  }
+
+  /** Pipes the body into the request, and ends it with the client's trailer fields when the request announced some. */
+  #pipeBody(clientRequest: http.ClientRequest): void {
+    const { body, trailers, upstream } = this.#request;
+    if (trailers === undefined) {
+      body.pipe(clientRequest);
+    } else {
+      pipeWithTrailers(body, clientRequest, trailers, (error) => {
+        this.#options.logger.debug({ [Fields.server]: redactServerUrl(upstream.url.href), err: error }, 'the client sent a trailer field that cannot be forwarded, so its trailer fields are dropped');
+      });
+    }
   }
 
   #onResponse(response: http.IncomingMessage): void {

@@ -13,6 +13,7 @@ import { sendErrorResponse } from './error-response.js';
 import { ExpectContinueClient } from './expect-continue.js';
 import { FreshConnections } from './fresh-connection.js';
 import { isUpgradeRequest, upstreamRequestHeaders } from './headers.js';
+import { requestTrailers } from './request-trailers.js';
 import { ResponseRelay } from './response-relay.js';
 import type { ForwardContext, ForwardOptions, ForwardOutcome, Forwarder, Upstream } from './types.js';
 import { UpgradeRelay } from './upgrade.js';
@@ -104,7 +105,8 @@ export function createForwarder(options: ForwarderOptions = {}): TunnelingForwar
   const freshConnections = new FreshConnections({ http1: http1Options, h2c: h2cOptions });
   const dispatcherFor = (upstream: Upstream): Dispatcher => (upstream.url.protocol === 'h2c:' ? h2cAgent : agent);
 
-  // Requests with `Expect: 100-continue` and a body go through node:http, which passes the expectation on.
+  // Requests with a body and `Expect: 100-continue` or trailer fields go through node:http, which passes the
+  // expectation and the trailer fields on.
   const continueClient = new ExpectContinueClient({ dialTimeoutMs, idleTimeoutMs, expectContinueTimeoutMs, logger });
 
   async function forward(request: IncomingMessage, response: ServerResponse, upstream: Upstream, context: ForwardContext, options: ForwardOptions = {}): Promise<ForwardOutcome> {
@@ -126,14 +128,16 @@ export function createForwarder(options: ForwarderOptions = {}): TunnelingForwar
     // `100 Continue` with no timeout and so stalls on servers that ignore Expect. Berth instead sends
     // `100 Continue` itself once undici has a connection to the server.
     const relayExpectation = expectsContinue && withBody && upstream.url.protocol !== 'h2c:';
+    // NOTE: h2c servers never receive request trailers, because undici 7's HTTP/2 client cannot send them.
+    const trailers = withBody && upstream.url.protocol !== 'h2c:' ? requestTrailers(request) : undefined;
     const gate = expectsContinue && !relayExpectation ? (open: () => void) => relay.expectContinue(open) : undefined;
     const body = withBody ? new RequestBodyStream(request, gate) : null;
     const relay = new ResponseRelay({ request, response, body, serverUrl: redactServerUrl(upstream.url.href), responseHeaderTimeoutMs, logger, writeRetryableError: options.writeRetryableError ?? true, retryIdempotent: options.retryIdempotent ?? false, replayAfterReset: options.replayAfterReset ?? false, upstreamPath: path, h2c: upstream.url.protocol === 'h2c:' });
 
     try {
       const headers = upstreamRequestHeaders(request, upstream, context, forwarded);
-      if (relayExpectation && body !== null) {
-        continueClient.send({ upstream, method: request.method ?? 'GET', path, headers, body }, relay);
+      if ((relayExpectation || trailers !== undefined) && body !== null) {
+        continueClient.send({ upstream, method: request.method ?? 'GET', path, headers, body, expectContinue: relayExpectation, trailers }, relay);
       } else {
         const dispatch = dispatchOptions(request, upstream, path, headers, body);
         if (options.newConnection === true) {

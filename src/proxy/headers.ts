@@ -46,6 +46,11 @@ export interface HopByHopOptions {
    * headers of a response, where TE has no meaning.
    */
   keepTeTrailers?: boolean;
+  /**
+   * Keeps the `Trailer` field of a request, which is end-to-end (RFC 9110 §6.6.2). The forwarder announces
+   * from it the trailer fields it passes on to an HTTP/1.1 server (request-trailers.ts).
+   */
+  keepTrailer?: boolean;
 }
 
 /**
@@ -110,7 +115,8 @@ export function removeHopByHopHeaders(headers: IncomingHttpHeaders, options: Hop
   const named = connectionOptions(headers.connection);
 
   for (const name of Object.keys(headers)) {
-    if (HOP_BY_HOP_HEADERS.has(name) || (named.has(name) && !PROTECTED_HEADERS.has(name))) {
+    const hopByHop = HOP_BY_HOP_HEADERS.has(name) && !(name === 'trailer' && options.keepTrailer === true);
+    if (hopByHop || (named.has(name) && !PROTECTED_HEADERS.has(name))) {
       delete headers[name];
     }
   }
@@ -276,7 +282,8 @@ function skipForUpstream(name: string): boolean {
   }
 
   // Host is added once after the loop. Expect is dropped because undici 7 rejects it over HTTP/1.1, and the
-  // forwarder adds `Expect: 100-continue` itself for the requests it sends through node:http.
+  // forwarder adds `Expect: 100-continue` itself for the requests it sends through node:http. Trailer goes
+  // with the hop-by-hop fields, and the node:http path announces it again for the requests whose trailers it sends.
   return name === 'host' || name === 'expect';
 }
 

@@ -23,7 +23,7 @@ import {
 } from './headers.js';
 import { awaitRequestConnection, nothingReceived, type RequestConnection } from './connection-reuse.js';
 import { classifyUpstreamError } from './status.js';
-import { announcedTrailers, clientTrailers, serverTrailers } from './trailers.js';
+import { announcedTrailers, forwardedTrailers, serverTrailers } from './trailers.js';
 import type { ForwardOutcome } from './types.js';
 import { requestNotProcessed } from './unprocessed-stream.js';
 import type { RequestBodyStream } from './upstream-request.js';
@@ -193,7 +193,7 @@ export class ResponseRelay implements Dispatcher.DispatchHandler {
     // Node.js sends trailer fields only in a chunked HTTP/1.1 response or on HTTP/2, and drops them
     // otherwise, as when the client spoke HTTP/1.0.
     const { request, response } = this.#options;
-    const fields = clientTrailers(serverTrailers(controller, trailers), this.#connectionOptions, request.httpVersionMajor >= 2);
+    const fields = forwardedTrailers(serverTrailers(controller, trailers), this.#connectionOptions, request.httpVersionMajor >= 2);
     if (fields !== undefined) {
       try {
         response.addTrailers(fields);

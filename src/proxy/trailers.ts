@@ -1,4 +1,5 @@
-// The trailer fields of a server's response, as they are passed on to the client. RFC 9110 §6.5.1
+// The trailer fields of a server's response, as they are passed on to the client, and those of a client's
+// request, as they are passed on to the server (request-trailers.ts). RFC 9110 §6.5.1
 // forbids trailer fields that a recipient needs before the content, and a proxy drops hop-by-hop
 // fields wherever they appear (§7.6.1). Node.js (20.20 and 24.22) sends an HTTP/2 response's trailers
 // from its 'wantTrailers' event, outside any handler, and throws there on a connection-specific field
@@ -41,7 +42,7 @@ const FORBIDDEN_TRAILER_FIELDS: ReadonlySet<string> = new Set([
 
 /**
  * Returns whether a field may be passed on as a trailer. `connectionOptions` are the fields named in
- * the response header's `Connection` field, which are hop-by-hop for this message (RFC 9110 §7.6.1).
+ * the message header's `Connection` field, which are hop-by-hop for this message (RFC 9110 §7.6.1).
  */
 export function isForwardedTrailer(name: string, connectionOptions: ReadonlySet<string>): boolean {
   const lowerName = name.toLowerCase();
@@ -52,7 +53,7 @@ export function isForwardedTrailer(name: string, connectionOptions: ReadonlySet<
 }
 
 /**
- * Returns the value of the `Trailer` field to announce to the client: the names the server announced,
+ * Returns the value of the `Trailer` field to announce to the next hop: the names the sender announced,
  * without those that `isForwardedTrailer` drops, or undefined when none is left.
  */
 export function announcedTrailers(value: string, connectionOptions: ReadonlySet<string>): string | undefined {
@@ -64,11 +65,11 @@ export function announcedTrailers(value: string, connectionOptions: ReadonlySet<
 }
 
 /**
- * Returns the server's trailer fields that the client gets, in the form `addTrailers` takes, or
- * undefined when none is left. For an HTTP/2 client, repeated single-value fields are folded as in
- * the header section, because Node.js accepts them only once.
+ * Returns the trailer fields that the next hop gets, in the form `addTrailers` takes, or undefined
+ * when none is left. For an HTTP/2 client, repeated single-value fields are folded as in the header
+ * section, because Node.js accepts them only once.
  */
-export function clientTrailers(trailers: IncomingHttpHeaders, connectionOptions: ReadonlySet<string>, http2: boolean): OutgoingHttpHeaders | undefined {
+export function forwardedTrailers(trailers: IncomingHttpHeaders, connectionOptions: ReadonlySet<string>, http2: boolean): OutgoingHttpHeaders | undefined {
   let list: string[] = [];
   for (const [name, value] of Object.entries(trailers)) {
     if (value === undefined || !isForwardedTrailer(name, connectionOptions)) continue;

@@ -50,8 +50,8 @@ export class Dispatcher {
 
   async handle(request: IncomingMessage, response: ServerResponse, options: DispatchOptions): Promise<void> {
     // Hop-by-hop fields go before any middleware runs, so a client cannot name in `Connection` a
-    // header that a middleware adds and have it stripped later (RFC 9110 §7.6.1).
-    removeHopByHopHeaders(request.headers);
+    // header that a middleware adds and have it stripped later (RFC 9110 §7.6.1). Trailer stays for the forwarder.
+    removeHopByHopHeaders(request.headers, { keepTrailer: true });
     normalizeRequestTarget(request);
     await this.#serve(request, response, options, (context, route, service) => this.#forwardToService(context, route, service, options));
   }

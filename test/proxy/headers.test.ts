@@ -66,6 +66,17 @@ describe('removeHopByHopHeaders', () => {
     expect(headers).toEqual({ te: 'trailers', accept: '*/*' });
   });
 
+  it('keeps a request Trailer when asked', () => {
+    const headers: IncomingHttpHeaders = { trailer: 'x-checksum' };
+    const named: IncomingHttpHeaders = { connection: 'trailer', trailer: 'x-checksum' };
+
+    removeHopByHopHeaders(headers, { keepTrailer: true });
+    removeHopByHopHeaders(named, { keepTrailer: true });
+
+    expect(headers).toEqual({ trailer: 'x-checksum' });
+    expect(named).toEqual({});
+  });
+
   it('drops TE trailers when asked', () => {
     const headers: IncomingHttpHeaders = { te: 'trailers' };
 
