@@ -135,9 +135,9 @@ export function wrapResponse(request: IncomingMessage, response: ServerResponse,
   response.writeHead = function writeHeadWithCompression(this: ServerResponse, statusCode: number, ...rest: unknown[]) {
     const current: Phase = phase;
     if ((current.kind === 'passthrough' || current.kind === 'compressing') && !this.headersSent) {
-      // A middleware before this one (buffering) holds the header it was given, and lets a later one, such as
-      // the forwarder's 502 for a server that failed mid-body, replace it. The body compressed for the old
-      // header is dropped with it, and the new one is judged on its own.
+      // A middleware before this one (buffering) keeps back the header it was given, and lets a later one,
+      // such as the forwarder's 502 for a server that failed mid-body, replace it. The body compressed for
+      // the old header is dropped, and the new header is judged on its own.
       if (current.kind === 'compressing') current.body.destroy();
       phase = { kind: 'waiting' };
     } else if (current.kind === 'passthrough' || current.kind === 'compressing') {
