@@ -1,8 +1,10 @@
 // `berth healthcheck`: exits 0 when the running Berth responds to `/ping` on the entry point that
 // `ping.entrypoint` names (the internal one by default), for the image's HEALTHCHECK. It reads the
 // same flags, environment and file as `berth run`, and without them checks the internal entry
-// point's default address.
-import { request } from 'node:http';
+// point's default address. On an entry point with `http.tls`, where /ping answers only over TLS, it
+// speaks HTTPS.
+import { request, type IncomingMessage } from 'node:http';
+import { request as tlsRequest } from 'node:https';
 import type { StaticConfig } from '../config/index.js';
 import { parseListenAddress } from '../entrypoints/address.js';
 import { processIO, type CommandIO } from './args.js';
@@ -12,14 +14,16 @@ const TIMEOUT_MS = 3_000;
 const DEFAULT_INTERNAL_ADDRESS = ':8080';
 
 export async function healthcheck(config: StaticConfig, io: Pick<CommandIO, 'stdout' | 'stderr'> = processIO()): Promise<number> {
-  // NOTE: the check speaks plain HTTP, so it fails on a ping entry point with http.tls.
-  const address = getOwn(config.entryPoints, config.ping?.entryPoint ?? config.internalEntryPoint)?.address ?? DEFAULT_INTERNAL_ADDRESS;
+  const entryPoint = getOwn(config.entryPoints, config.ping?.entryPoint ?? config.internalEntryPoint);
+  const address = entryPoint?.address ?? DEFAULT_INTERNAL_ADDRESS;
+  const tls = entryPoint?.http.tls !== undefined;
 
   const { host, port } = parseListenAddress(address);
   const target = !host || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-  const url = `http://${target.includes(':') ? `[${target}]` : target}:${port}/ping`;
+  const url = `${tls ? 'https' : 'http'}://${target.includes(':') ? `[${target}]` : target}:${port}/ping`;
+  const options = { host: target, port, path: '/ping', timeout: TIMEOUT_MS };
   return new Promise((resolve) => {
-    const req = request({ host: target, port, path: '/ping', timeout: TIMEOUT_MS }, (res) => {
+    const onResponse = (res: IncomingMessage): void => {
       res.resume();
       io.stdout(`GET /ping: ${res.statusCode}\n`);
       if (res.statusCode === 200) {
@@ -29,7 +33,10 @@ export async function healthcheck(config: StaticConfig, io: Pick<CommandIO, 'std
       const outcome = res.statusCode === 404 ? 'not-found' : 'unexpected';
       io.stderr(`healthcheck failed: GET ${url} returned ${res.statusCode}. ${pingHint(config, outcome)}\n`);
       resolve(1);
-    });
+    };
+    // The check asks Berth on its own address whether it is alive, so the certificate, often the
+    // self-signed default or one for other names, is not verified.
+    const req = tls ? tlsRequest({ ...options, rejectUnauthorized: false }, onResponse) : request(options, onResponse);
     req.on('timeout', () => req.destroy(new Error(`no response within ${TIMEOUT_MS} ms`)));
     req.on('error', (error) => {
       io.stderr(`healthcheck failed: GET ${url}: ${error.message}. ${pingHint(config, 'unreachable')}\n`);

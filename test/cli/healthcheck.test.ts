@@ -2,14 +2,16 @@
 // check fail with only "connect ECONNREFUSED" or "GET /ping: 404", with no word on how to
 // enable the endpoint.
 import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { healthcheck } from '../../src/cli/healthcheck.js';
 import { loadStaticConfig, type StaticConfig } from '../../src/config/index.js';
+import { generateDefaultCertificate } from '../../src/tls/default-certificate.js';
 
-let server: Server | undefined;
+let server: Pick<Server, 'close'> | undefined;
 
 afterEach(async () => {
   const running = server;
@@ -19,11 +21,11 @@ afterEach(async () => {
 
 /** Starts a server on loopback that responds to every request with `status`, and returns its port. */
 async function serve(status: number): Promise<number> {
-  server = createServer((_request, response) => {
+  const listening = createServer((_request, response) => {
     response.writeHead(status);
     response.end(status === 200 ? 'OK' : 'not found');
   });
-  const listening = server;
+  server = listening;
   await new Promise<void>((resolve) => listening.listen(0, '127.0.0.1', resolve));
   return (listening.address() as AddressInfo).port;
 }
@@ -49,6 +51,20 @@ async function check(config: StaticConfig): Promise<{ code: number; stdout: stri
 }
 
 describe('berth healthcheck', () => {
+  // Before, the check spoke plain HTTP, while /ping on an entry point with http.tls answers only over TLS.
+  it('speaks HTTPS to a TLS ping entry point', async () => {
+    const certificate = await generateDefaultCertificate();
+    const secure = createTlsServer({ cert: certificate.certPem, key: certificate.keyPem }, (_request, response) => response.end('OK'));
+    server = secure;
+    await new Promise<void>((resolve) => secure.listen(0, '127.0.0.1', resolve));
+    const { port } = secure.address() as AddressInfo;
+    const argv = [`--entrypoints.websecure.address=127.0.0.1:${port}`, '--entrypoints.websecure.http.tls=true', '--ping.entrypoint=websecure'];
+    const result = await check(await loadStaticConfig({ argv, env: {}, cwd: process.cwd(), isTTY: false }));
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('GET /ping: 200\n');
+  });
+
   // Before, the check always went to the internal entry point, where /ping then did not respond.
   it('checks the ping entry point', async () => {
     const port = await serve(200);
