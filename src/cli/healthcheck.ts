@@ -1,8 +1,8 @@
 // `berth healthcheck`: exits 0 when the running Berth responds to `/ping` on the entry point that
 // `ping.entrypoint` names (the internal one by default), for the image's HEALTHCHECK. It reads the
 // same flags, environment and file as `berth run`, and without them checks the internal entry
-// point's default address. On an entry point with `http.tls`, where /ping answers only over TLS, it
-// speaks HTTPS.
+// point's default address. On an entry point with `http.tls`, where /ping is served only over TLS,
+// the request goes over HTTPS.
 import { request, type IncomingMessage } from 'node:http';
 import { request as tlsRequest } from 'node:https';
 import type { StaticConfig } from '../config/index.js';
@@ -34,7 +34,7 @@ export async function healthcheck(config: StaticConfig, io: Pick<CommandIO, 'std
       io.stderr(`healthcheck failed: GET ${url} returned ${res.statusCode}. ${pingHint(config, outcome)}\n`);
       resolve(1);
     };
-    // The check asks Berth on its own address whether it is alive, so the certificate, often the
+    // The request goes to Berth's own address to test that it is alive, so the certificate, often the
     // self-signed default or one for other names, is not verified.
     const req = tls ? tlsRequest({ ...options, rejectUnauthorized: false }, onResponse) : request(options, onResponse);
     req.on('timeout', () => req.destroy(new Error(`no response within ${TIMEOUT_MS} ms`)));
