@@ -1,5 +1,6 @@
 // Removes a path prefix before forwarding and reports it in X-Forwarded-Prefix, as Traefik does.
-// The match is a plain string prefix, so `/app` also strips the start of `/apple`.
+// The match is a plain string prefix, so `/app` also strips the start of `/apple`. As in Traefik, the
+// prefix is compared with the decoded path, so `/a b` strips `/a%20b/x` and `/ü` strips `/%C3%BC/x`.
 import type { Middleware } from './types.js';
 import { stringList } from './options.js';
 import { checkNoControlCharacters } from './request-target.js';
@@ -23,8 +24,9 @@ export function createStripPrefix(options: Record<string, unknown>): Middleware 
     const query = queryAt === -1 ? '' : url.slice(queryAt);
 
     for (const prefix of prefixes) {
-      if (!path.startsWith(prefix)) continue;
-      let rest = path.slice(prefix.length);
+      const length = escapedPrefixLength(path, prefix);
+      if (length === undefined) continue;
+      let rest = path.slice(length);
       if (!rest.startsWith('/')) rest = `/${rest}`;
       context.request.url = rest + query;
       context.request.headers['x-forwarded-prefix'] = prefix;
@@ -32,4 +34,36 @@ export function createStripPrefix(options: Record<string, unknown>): Middleware 
     }
     await next();
   };
+}
+
+/**
+ * Returns how many characters at the start of the escaped `path` decode to `prefix`, compared byte by
+ * byte in UTF-8, or undefined when the decoded path does not start with it.
+ */
+function escapedPrefixLength(path: string, prefix: string): number | undefined {
+  // The common case: the prefix stands in the path as it is.
+  if (path.startsWith(prefix)) return prefix.length;
+  if (!path.includes('%')) return undefined;
+
+  const wanted = Buffer.from(prefix, 'utf8');
+  let index = 0;
+  let matched = 0;
+  while (matched < wanted.length) {
+    if (index >= path.length) return undefined;
+    let bytes: Buffer;
+    const escaped = path[index] === '%' ? /^[0-9A-Fa-f]{2}$/.exec(path.slice(index + 1, index + 3)) : null;
+    if (escaped !== null) {
+      bytes = Buffer.from([Number.parseInt(escaped[0], 16)]);
+      index += 3;
+    } else {
+      const character = String.fromCodePoint(path.codePointAt(index) ?? 0);
+      bytes = Buffer.from(character, 'utf8');
+      index += character.length;
+    }
+    for (const byte of bytes) {
+      if (matched >= wanted.length || wanted[matched] !== byte) return undefined;
+      matched += 1;
+    }
+  }
+  return index;
 }

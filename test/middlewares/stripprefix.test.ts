@@ -1,4 +1,5 @@
 // PathPrefix is a plain string prefix, so stripprefix removes `/app` from `/apple` too, as Traefik does.
+// The prefix is compared with the decoded path, as Traefik compares it with Go's URL.Path.
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
@@ -34,6 +35,27 @@ describe('stripprefix', () => {
 
   it('leaves other paths alone', async () => {
     expect(await strip(['/app'], '/other')).toEqual({ url: '/other', prefix: undefined });
+  });
+
+  // Before, the prefix was compared with the escaped path, so these prefixes never matched.
+  it('matches an escaped space', async () => {
+    expect(await strip(['/a b'], '/a%20b/x')).toEqual({ url: '/x', prefix: '/a b' });
+  });
+
+  it('matches escaped UTF-8', async () => {
+    expect(await strip(['/ü'], '/%C3%BC/x?q=1')).toEqual({ url: '/x?q=1', prefix: '/ü' });
+  });
+
+  it('matches an escaped slash', async () => {
+    expect(await strip(['/api/v1'], '/api%2Fv1/x')).toEqual({ url: '/x', prefix: '/api/v1' });
+  });
+
+  it('keeps escapes after the prefix', async () => {
+    expect(await strip(['/a b'], '/a%20b/c%20d%2F')).toEqual({ url: '/c%20d%2F', prefix: '/a b' });
+  });
+
+  it('ignores a partial escaped character', async () => {
+    expect(await strip(['/ü'], '/%C3/x')).toEqual({ url: '/%C3/x', prefix: undefined });
   });
 
   it('rejects a prefix without a leading slash', () => {
