@@ -41,14 +41,14 @@ export function createStripPrefix(options: Record<string, unknown>): Middleware 
  * byte in UTF-8, or undefined when the decoded path does not start with it.
  */
 function escapedPrefixLength(path: string, prefix: string): number | undefined {
-  // The common case: the prefix stands in the path as it is.
+  // The common case: the path contains the prefix unescaped.
   if (path.startsWith(prefix)) return prefix.length;
   if (!path.includes('%')) return undefined;
 
-  const wanted = Buffer.from(prefix, 'utf8');
+  const prefixBytes = Buffer.from(prefix, 'utf8');
   let index = 0;
   let matched = 0;
-  while (matched < wanted.length) {
+  while (matched < prefixBytes.length) {
     if (index >= path.length) return undefined;
     let bytes: Buffer;
     const escaped = path[index] === '%' ? /^[0-9A-Fa-f]{2}$/.exec(path.slice(index + 1, index + 3)) : null;
@@ -61,7 +61,7 @@ function escapedPrefixLength(path: string, prefix: string): number | undefined {
       index += character.length;
     }
     for (const byte of bytes) {
-      if (matched >= wanted.length || wanted[matched] !== byte) return undefined;
+      if (matched >= prefixBytes.length || prefixBytes[matched] !== byte) return undefined;
       matched += 1;
     }
   }
