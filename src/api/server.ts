@@ -3,6 +3,7 @@
 import { DASHBOARD_HTML } from './dashboard.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ForwardedHeadersOptions } from '../entrypoints/forwarded-trust.js';
+import type { PingEntryPoint } from '../entrypoints/ping.js';
 import type { Runtime } from '../routing/runtime.js';
 import { VERSION } from '../version.js';
 import type { ResolverStatus } from '../tls/acme/manager.js';
@@ -29,6 +30,8 @@ export interface ApiOptions {
   entryPoints?: Array<{ name: string; address: string }>;
   /** The forwardedHeaders settings of each entry point, which explain applies to the described client. */
   forwardedHeaders?: ReadonlyMap<string, ForwardedHeadersOptions>;
+  /** The user entry point that serves /ping before its routers, which explain reports. */
+  pingEntryPoint?: PingEntryPoint;
 }
 
 type Handler = (url: URL) => unknown;
@@ -92,7 +95,10 @@ export function createApiHandler(options: ApiOptions): (request: IncomingMessage
 
     // Explain responds 400 to an invalid description, so it does not fit the 200-only route table.
     if (url.pathname.replace(/\/$/, '') === '/api/explain') {
-      const explainOptions = options.forwardedHeaders === undefined ? {} : { forwardedHeaders: options.forwardedHeaders };
+      const explainOptions = {
+        ...(options.forwardedHeaders === undefined ? {} : { forwardedHeaders: options.forwardedHeaders }),
+        ...(options.pingEntryPoint === undefined ? {} : { ping: options.pingEntryPoint }),
+      };
       const result = explainFromQuery(options.runtime(), url, request.socket.remoteAddress ?? '', explainOptions);
       sendJson(response, result.status, result.body);
       return;

@@ -16,8 +16,8 @@ export function formatExplainReport(report: ExplainReport, notes: readonly strin
     lines.push(`(the entry point removes ${request.removedHeaders.join(', ')}, because ${request.clientIp} is not in its forwardedHeaders.trustedIPs; set --client-ip to a trusted proxy's address to keep them)`);
   }
   lines.push(outcomeLine(report), '');
-  // A rejected or redirected request reaches no router, so there is nothing more to show.
-  if (report.outcome === 'rejected' || report.outcome === 'entry-point-redirect') return `${lines.join('\n')}\n`;
+  // A rejected, redirected or ping request reaches no router, so there is nothing more to show.
+  if (report.outcome === 'rejected' || report.outcome === 'entry-point-redirect' || report.outcome === 'ping') return `${lines.join('\n')}\n`;
 
   const tried = report.candidates.filter((candidate) => candidate.tried);
   const untried = report.candidates.filter((candidate) => !candidate.tried);
@@ -56,6 +56,9 @@ function outcomeLine(report: ExplainReport): string {
   }
   if (report.outcome === 'entry-point-redirect' && response !== undefined) {
     return `=> Berth redirects the request before routing it: ${statusText(response.status)} with Location ${response.location ?? ''} (${response.reason})`;
+  }
+  if (report.outcome === 'ping' && response !== undefined) {
+    return `=> Berth's ping endpoint responds ${statusText(response.status)} before routing the request (${response.reason})`;
   }
   if (winner === undefined) return '=> no router matches: Berth responds 404';
   if (report.outcome === 'middleware-response' && response !== undefined) {

@@ -5,6 +5,7 @@ import { explain, InvalidExplainRequestError, type ExplainReport, type ExplainRe
 import { parseHeaders } from '../api/explain.js';
 import { splitArgs, UsageError, type CommandArgs, type CommandIO } from './args.js';
 import { forwardedHeadersByEntryPoint } from '../entrypoints/from-config.js';
+import { pingEntryPoint } from '../entrypoints/ping.js';
 import { formatExplainReport } from './explain-format.js';
 import { composeRuntime, loadConfig } from './label-runtime.js';
 import { getOwn } from '../dictionary.js';
@@ -77,7 +78,8 @@ export async function explainCommand(argv: readonly string[], io: CommandIO): Pr
     const built = await composeRuntime(compose, { projectName: args.values.get('project-name'), profiles: args.lists.get('profile') }, args.staticArgs, io);
     notes = built.project.notes;
     try {
-      report = explain(built.runtime, request, { forwardedHeaders: forwardedHeadersByEntryPoint(built.config.entryPoints) });
+      const ping = pingEntryPoint(built.config);
+      report = explain(built.runtime, request, { forwardedHeaders: forwardedHeadersByEntryPoint(built.config.entryPoints), ...(ping === undefined ? {} : { ping }) });
     } catch (error) {
       if (error instanceof InvalidExplainRequestError) throw new UsageError(error.message);
       throw error;

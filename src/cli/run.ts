@@ -12,7 +12,7 @@ import { DockerProvider } from '../providers/docker/provider.js';
 import { FileProvider } from '../providers/file/provider.js';
 import { chainRequestHandlers, chainUpgradeHandlers, type RequestClaim, type UpgradeClaim } from '../entrypoints/handler-chain.js';
 import { createRedirectClaims } from '../entrypoints/redirect.js';
-import { createPingClaims } from '../entrypoints/ping.js';
+import { createPingClaims, pingEntryPoint } from '../entrypoints/ping.js';
 import { EntryPoint } from '../entrypoints/server.js';
 import { forwardedHeadersByEntryPoint, listenerSettings, tlsOptionsFor } from '../entrypoints/from-config.js';
 import { MemoryCertificateStore } from '../tls/store.js';
@@ -142,6 +142,7 @@ export async function run(config: StaticConfig, logger: Logger): Promise<Running
       acme: () => acme?.status() ?? [],
       entryPoints: Object.entries(config.entryPoints).map(([name, entryPoint]) => ({ name, address: entryPoint.address })),
       forwardedHeaders: forwardedHeadersByEntryPoint(config.entryPoints),
+      pingEntryPoint: pingEntryPoint(config),
       startedAt,
     });
     entryPoints.push(new EntryPoint({ name: internal, address: internalAddress, ...internalSettings, logger, handler }));

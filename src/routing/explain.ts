@@ -12,6 +12,7 @@ import { chooseEntryPoint, explainTarget, schemeOf, type ExplainRequest, type Ex
 import { routeTableFor, type Runtime } from './runtime.js';
 import type { Route } from './table.js';
 import { createDictionary } from '../dictionary.js';
+import { servesPing, type PingEntryPoint } from '../entrypoints/ping.js';
 import { outrankingRoute, redirectLocationFor, redirectStatus } from '../entrypoints/redirect.js';
 
 export { InvalidExplainRequestError, type ExplainRequest } from './explain-request.js';
@@ -88,8 +89,10 @@ export interface ExplainedResponse {
  * - `rejected`: the entry point rejects the request before routing it (`response`, usually 400).
  * - `entry-point-redirect`: the entry point redirects the plain HTTP request before routing it
  *   (`http.redirections.entryPoint`), because no router with a higher priority matches (`response`).
+ * - `ping`: the entry point is the one `ping.entrypoint` names, and `/ping` responds 200 before any
+ *   router or redirection (`response`).
  */
-export type ExplainOutcome = 'routed' | 'middleware-response' | 'no-server' | 'not-found' | 'rejected' | 'entry-point-redirect';
+export type ExplainOutcome = 'routed' | 'middleware-response' | 'no-server' | 'not-found' | 'rejected' | 'entry-point-redirect' | 'ping';
 
 export interface ExplainReport {
   /**
@@ -121,6 +124,8 @@ export interface ExplainOptions {
    * peer, as an entry point without the settings does.
    */
   forwardedHeaders?: ReadonlyMap<string, ForwardedHeadersOptions>;
+  /** The user entry point that `ping.entrypoint` names, with whether it has `http.tls`. */
+  ping?: PingEntryPoint;
 }
 
 /**
@@ -142,6 +147,14 @@ export function explain(runtime: Runtime, request: ExplainRequest, options: Expl
   if (target.rejection !== undefined) {
     report.outcome = 'rejected';
     report.response = { status: target.rejection.status, reason: target.rejection.reason };
+    return report;
+  }
+
+  // Like Traefik's ping@internal router, /ping comes before every router and the entry point's redirection.
+  const ping = options.ping;
+  if (ping !== undefined && ping.entryPoint === entryPoint && servesPing(facts.path, scheme, ping.tls)) {
+    report.outcome = 'ping';
+    report.response = { status: 200, reason: `ping.entrypoint is ${entryPoint}, so /ping responds before any router` };
     return report;
   }
 

@@ -144,3 +144,33 @@ describe('explain with entry point redirection', () => {
     expect(report.outcome).toBe('routed');
   });
 });
+
+// Before, explain reported the router that matched /ping, while `ping.entrypoint` makes /ping respond
+// before every router and before the entry point's redirection, as Traefik's ping@internal does.
+describe('explain with ping on a user entry point', () => {
+  it('reports /ping before the routers', async () => {
+    const argv = ['http://app.example.com/ping', '--compose', plain, '--json', ...ENTRY_POINTS, '--ping.entrypoint=web', ...REDIRECT_WEB];
+    const run = await runCommand(explainCommand, argv, folder.root);
+    const report = JSON.parse(run.stdout) as ExplainReport;
+
+    expect(report.outcome).toBe('ping');
+    expect(report.response?.status).toBe(200);
+    expect(report.winner).toBeUndefined();
+  });
+
+  it('prints ping as text', async () => {
+    const run = await runCommand(explainCommand, ['http://app.example.com/ping/x', '--compose', plain, ...ENTRY_POINTS, '--ping.entrypoint=web'], folder.root);
+
+    expect(run.stdout).toContain("=> Berth's ping endpoint responds 200 OK before routing the request");
+    expect(run.stdout).not.toContain('Routers tried');
+  });
+
+  it('routes /ping on other entry points', async () => {
+    const argv = ['http://app.example.com/ping', '--entrypoint', 'web', '--compose', plain, '--json', ...ENTRY_POINTS, '--ping.entrypoint=websecure'];
+    const run = await runCommand(explainCommand, argv, folder.root);
+    const report = JSON.parse(run.stdout) as ExplainReport;
+
+    expect(report.outcome).toBe('routed');
+    expect(report.winner?.router).toBe('app@docker');
+  });
+});
