@@ -8,6 +8,7 @@ import { ClientClosedError } from '../errors.js';
 import { watchClientGone } from '../proxy/client-gone.js';
 import { peerAddress } from '../proxy/forwarded.js';
 import { HOP_BY_HOP_HEADERS, removeHopByHopHeaders } from '../proxy/headers.js';
+import { manageRequestFields } from '../proxy/request-trailers.js';
 import { compileGoRegexp, type GoRegexp } from '../rules/go-regexp.js';
 import { option, stringList } from './options.js';
 import { editResponseHeaders } from './response-headers.js';
@@ -41,6 +42,7 @@ export function createForwardAuth(options: Record<string, unknown>): Middleware 
       return;
     }
     copyAuthResponseHeaders(context.request.headers, authResponse.headers, settings);
+    manageRequestFields(context.request, (name) => settings.authResponseHeaders.includes(name) || settings.authResponseHeadersRegex?.test(canonicalHeaderName(name)) === true);
     if (settings.addAuthCookiesToResponse.size > 0) addAuthCookies(context, authResponse.headers, settings.addAuthCookiesToResponse);
     await next();
   };

@@ -6,6 +6,7 @@
 // the custom response fields and CORS fields after them, so a custom field can override or remove
 // a security field.
 import { replaceRequestHost } from '../proxy/forwarded.js';
+import { manageRequestFields } from '../proxy/request-trailers.js';
 import { addCorsHeaders, corsSettings, isPreflight, sendPreflightResponse } from './cors.js';
 import { checkHeadersOptions } from './header-fields.js';
 import { stringMap } from './options.js';
@@ -21,6 +22,8 @@ import { withPreview, type Middleware, type MiddlewarePreview, type RequestConte
 export function createHeaders(options: Record<string, unknown>, warn: (message: string) => void = () => {}): Middleware {
   checkHeadersOptions(options);
   const requestHeaders = stringMap(options, 'customrequestheaders');
+  // The fields set or removed here, which a client's trailer fields may not bring back.
+  const managedNames: ReadonlySet<string> = new Set([...requestHeaders.keys()].map((name) => name.toLowerCase()));
   const responseHeaders = stringMap(options, 'customresponseheaders');
   const cors = corsSettings(options);
   const security = securitySettings(options, warn);
@@ -31,6 +34,7 @@ export function createHeaders(options: Record<string, unknown>, warn: (message: 
       return;
     }
 
+    if (requestHeaders.size > 0) manageRequestFields(context.request, (name) => managedNames.has(name));
     for (const [name, value] of requestHeaders) {
       const key = name.toLowerCase();
       // Traefik's empty value deletes a header line, which never touches Go's `req.Host`.

@@ -128,14 +128,14 @@ export function createForwarder(options: ForwarderOptions = {}): TunnelingForwar
     // `100 Continue` with no timeout and so stalls on servers that ignore Expect. Berth instead sends
     // `100 Continue` itself once undici has a connection to the server.
     const relayExpectation = expectsContinue && withBody && upstream.url.protocol !== 'h2c:';
-    // NOTE: h2c servers never receive request trailers, because undici 7's HTTP/2 client cannot send them.
-    const trailers = withBody && upstream.url.protocol !== 'h2c:' ? requestTrailers(request) : undefined;
     const gate = expectsContinue && !relayExpectation ? (open: () => void) => relay.expectContinue(open) : undefined;
     const body = withBody ? new RequestBodyStream(request, gate) : null;
     const relay = new ResponseRelay({ request, response, body, serverUrl: redactServerUrl(upstream.url.href), responseHeaderTimeoutMs, logger, writeRetryableError: options.writeRetryableError ?? true, retryIdempotent: options.retryIdempotent ?? false, replayAfterReset: options.replayAfterReset ?? false, upstreamPath: path, h2c: upstream.url.protocol === 'h2c:' });
 
     try {
       const headers = upstreamRequestHeaders(request, upstream, context, forwarded);
+      // NOTE: h2c servers never receive request trailers, because undici 7's HTTP/2 client cannot send them.
+      const trailers = withBody && upstream.url.protocol !== 'h2c:' ? requestTrailers(request, headers) : undefined;
       if ((relayExpectation || trailers !== undefined) && body !== null) {
         continueClient.send({ upstream, method: request.method ?? 'GET', path, headers, body, expectContinue: relayExpectation, trailers }, relay);
       } else {

@@ -3,8 +3,22 @@
 import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 
+import { FORWARDED_HEADER_NAMES } from './forwarded.js';
 import { connectionOptions } from './headers.js';
-import { announcedTrailers, forwardedTrailers } from './trailers.js';
+import { announcedTrailers, forwardedTrailers, type ExcludedNames } from './trailers.js';
+
+/** Tests of the field names that a middleware sets or removes in a request's header section, by request. */
+const managedFields = new WeakMap<IncomingMessage, Array<(name: string) => boolean>>();
+
+/**
+ * Records that a middleware sets or removes the request fields that `matches` accepts (lower-case names), so that
+ * a trailer field cannot bring them back. A server that merges trailer fields into the header section would otherwise see the client's value.
+ */
+export function manageRequestFields(request: IncomingMessage, matches: (name: string) => boolean): void {
+  const list = managedFields.get(request);
+  if (list === undefined) managedFields.set(request, [matches]);
+  else list.push(matches);
+}
 
 /** The trailer section a request announced, to send after its body. */
 export interface RequestTrailers {
@@ -17,18 +31,26 @@ export interface RequestTrailers {
 /**
  * Returns the trailer section announced in the request's `Trailer` field, or undefined when no name in it may
  * be passed on. Trailers need a chunked body (RFC 9112 §7.1.2), so a request with a Content-Length gets none.
+ * `sentHeaders` is the flat header list sent to the server: a trailer never adds a value to one of those fields,
+ * nor to the X-Forwarded-* fields Berth sets or to a field a middleware manages (`manageRequestFields`).
  */
-export function requestTrailers(request: IncomingMessage): RequestTrailers | undefined {
+export function requestTrailers(request: IncomingMessage, sentHeaders: readonly string[]): RequestTrailers | undefined {
   const value = request.headers.trailer;
   if (typeof value !== 'string' || request.headers['content-length'] !== undefined) {
     return undefined;
   }
-  const options = requestConnectionOptions(request);
-  const announced = announcedTrailers(value, options);
+  // The names a trailer may not carry: those in Connection, in the header section sent, X-Forwarded-* and managed ones.
+  const names = new Set(requestConnectionOptions(request));
+  for (let i = 0; i < sentHeaders.length; i += 2) names.add((sentHeaders[i] ?? '').toLowerCase());
+  for (const name of FORWARDED_HEADER_NAMES) names.add(name);
+  const managed = managedFields.get(request) ?? [];
+  const excluded: ExcludedNames = { has: (name) => names.has(name) || managed.some((matches) => matches(name)) };
+
+  const announced = announcedTrailers(value, excluded);
   if (announced === undefined) {
     return undefined;
   }
-  return { announced, fields: () => forwardedTrailers(request.trailers, options, false) };
+  return { announced, fields: () => forwardedTrailers(request.trailers, excluded, false) };
 }
 
 /**

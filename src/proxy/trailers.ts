@@ -40,11 +40,14 @@ const FORBIDDEN_TRAILER_FIELDS: ReadonlySet<string> = new Set([
   'www-authenticate',
 ]);
 
+/** Names a trailer section may not carry besides the forbidden ones, all in lower case. */
+export type ExcludedNames = Pick<ReadonlySet<string>, 'has'>;
+
 /**
  * Returns whether a field may be passed on as a trailer. `connectionOptions` are the fields named in
  * the message header's `Connection` field, which are hop-by-hop for this message (RFC 9110 §7.6.1).
  */
-export function isForwardedTrailer(name: string, connectionOptions: ReadonlySet<string>): boolean {
+export function isForwardedTrailer(name: string, connectionOptions: ExcludedNames): boolean {
   const lowerName = name.toLowerCase();
   if (FORBIDDEN_TRAILER_FIELDS.has(lowerName) || HOP_BY_HOP_HEADERS.has(lowerName) || connectionOptions.has(lowerName)) {
     return false;
@@ -56,7 +59,7 @@ export function isForwardedTrailer(name: string, connectionOptions: ReadonlySet<
  * Returns the value of the `Trailer` field to announce to the next hop: the names the sender announced,
  * without those that `isForwardedTrailer` drops, or undefined when none is left.
  */
-export function announcedTrailers(value: string, connectionOptions: ReadonlySet<string>): string | undefined {
+export function announcedTrailers(value: string, connectionOptions: ExcludedNames): string | undefined {
   const names = value
     .split(',')
     .map((name) => name.trim())
@@ -69,7 +72,7 @@ export function announcedTrailers(value: string, connectionOptions: ReadonlySet<
  * when none is left. For an HTTP/2 client, repeated single-value fields are folded as in the header
  * section, because Node.js accepts them only once.
  */
-export function forwardedTrailers(trailers: IncomingHttpHeaders, connectionOptions: ReadonlySet<string>, http2: boolean): OutgoingHttpHeaders | undefined {
+export function forwardedTrailers(trailers: IncomingHttpHeaders, connectionOptions: ExcludedNames, http2: boolean): OutgoingHttpHeaders | undefined {
   let list: string[] = [];
   for (const [name, value] of Object.entries(trailers)) {
     if (value === undefined || !isForwardedTrailer(name, connectionOptions)) continue;

@@ -250,13 +250,13 @@ describe('requestTrailers', () => {
   }
 
   test('Content-Length trailer dropped', () => {
-    const section = requestTrailers(fakeRequest({ trailer: 'x-checksum, Content-Length' }, { 'x-checksum': 'abc', 'content-length': '99', 'transfer-encoding': 'gzip' }));
+    const section = requestTrailers(fakeRequest({ trailer: 'x-checksum, Content-Length' }, { 'x-checksum': 'abc', 'content-length': '99', 'transfer-encoding': 'gzip' }), []);
 
     expect(section?.announced).toBe('x-checksum');
     expect(section?.fields()).toEqual({ 'x-checksum': 'abc' });
   });
 
   test('none with Content-Length header', () => {
-    expect(requestTrailers(fakeRequest({ trailer: 'x-checksum', 'content-length': '5' }, {}))).toBeUndefined();
+    expect(requestTrailers(fakeRequest({ trailer: 'x-checksum', 'content-length': '5' }, {}), [])).toBeUndefined();
   });
 });
