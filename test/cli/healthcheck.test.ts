@@ -51,7 +51,7 @@ async function check(config: StaticConfig): Promise<{ code: number; stdout: stri
 }
 
 describe('berth healthcheck', () => {
-  // Before, the check spoke plain HTTP, while /ping on an entry point with http.tls answers only over TLS.
+  // Before, the check spoke plain HTTP, while /ping on an entry point with http.tls is served only over TLS.
   it('speaks HTTPS to a TLS ping entry point', async () => {
     const certificate = await generateDefaultCertificate();
     const secure = createTlsServer({ cert: certificate.certPem, key: certificate.keyPem }, (_request, response) => response.end('OK'));

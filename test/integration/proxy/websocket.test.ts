@@ -79,15 +79,15 @@ test('wss over TLS', async () => {
 });
 
 // Observed: a client that ended its side (FIN) while the server was still preparing its 101 kept the
-// request to the server open until the server answered, because nothing read the client's socket.
+// request to the server open until the server responded, because nothing read the client's socket.
 // Expected: the request to the server is aborted as the client leaves, and 499 is logged.
 test('client leaving before 101 aborts request', async () => {
   let serverSocketClosed: () => void = () => undefined;
   const closed = new Promise<void>((resolve) => (serverSocketClosed = resolve));
   const server = await startServer((_request, response) => response.writeHead(426).end());
   server.server.on('upgrade', (_request: IncomingMessage, socket: Duplex) => {
-    // Read, so that the server sees Berth end the connection. node:http servers allow half-open sockets, so
-    // an upgraded socket emits 'end' and stays open.
+    // Read, so that the server receives the end of the connection from Berth. node:http servers allow
+    // half-open sockets, so an upgraded socket emits 'end' and stays open.
     socket.resume();
     socket.on('end', () => {
       serverSocketClosed();
