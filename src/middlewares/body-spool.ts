@@ -90,14 +90,16 @@ export class BodySpool {
     this.#disposed = true;
     this.#chunks.length = 0;
     await this.#pending;
-    await this.#file?.close().catch(() => undefined);
+    // The file is removed before its descriptor closes, so no moment has the file left without a descriptor.
     const path = this.#path;
-    if (path === undefined) return;
-    try {
-      await rm(path, { force: true });
-    } catch (error) {
-      this.#onFileError(error instanceof Error ? error : new Error(String(error)), 'remove', path);
+    if (path !== undefined) {
+      try {
+        await rm(path, { force: true });
+      } catch (error) {
+        this.#onFileError(error instanceof Error ? error : new Error(String(error)), 'remove', path);
+      }
     }
+    await this.#file?.close().catch(() => undefined);
   }
 
   async #writeToFile(chunk: Buffer): Promise<void> {

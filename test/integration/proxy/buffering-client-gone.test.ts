@@ -72,7 +72,7 @@ describe('buffering client gone', () => {
     client.close();
 
     expect(await eventually(() => openSpoolFiles().length === 0, 2_000)).toBe(true);
-    expect(existsSync(spoolFile ?? '')).toBe(false);
+    expect(await eventually(() => !existsSync(spoolFile ?? ''), 2_000)).toBe(true);
   });
 
   test('HTTP/2 reset removes file', async () => {
@@ -90,7 +90,7 @@ describe('buffering client gone', () => {
       stream.close(http2.constants.NGHTTP2_CANCEL);
 
       expect(await eventually(() => openSpoolFiles().length === 0, 2_000)).toBe(true);
-      expect(existsSync(spoolFile ?? '')).toBe(false);
+      expect(await eventually(() => !existsSync(spoolFile ?? ''), 2_000)).toBe(true);
     } finally {
       session.destroy();
     }
