@@ -35,6 +35,8 @@ export interface ForwardAuthSettings {
 
 export function createForwardAuth(options: Record<string, unknown>): Middleware {
   const settings = forwardAuthSettings(options);
+  // The request fields copied from the authentication server's response, which a client's trailer fields may not bring back.
+  const isCopiedField = (name: string): boolean => settings.authResponseHeaders.includes(name) || settings.authResponseHeadersRegex?.test(canonicalHeaderName(name)) === true;
   const handle = async (context: RequestContext, next: Next): Promise<void> => {
     const authResponse = await sendAuthRequest(context, settings);
     if (authResponse.status < 200 || authResponse.status >= 300) {
@@ -42,7 +44,7 @@ export function createForwardAuth(options: Record<string, unknown>): Middleware 
       return;
     }
     copyAuthResponseHeaders(context.request.headers, authResponse.headers, settings);
-    manageRequestFields(context.request, (name) => settings.authResponseHeaders.includes(name) || settings.authResponseHeadersRegex?.test(canonicalHeaderName(name)) === true);
+    manageRequestFields(context.request, isCopiedField);
     if (settings.addAuthCookiesToResponse.size > 0) addAuthCookies(context, authResponse.headers, settings.addAuthCookiesToResponse);
     await next();
   };

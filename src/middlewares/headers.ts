@@ -24,6 +24,7 @@ export function createHeaders(options: Record<string, unknown>, warn: (message: 
   const requestHeaders = stringMap(options, 'customrequestheaders');
   // The fields set or removed here, which a client's trailer fields may not bring back.
   const managedNames: ReadonlySet<string> = new Set([...requestHeaders.keys()].map((name) => name.toLowerCase()));
+  const isManagedField = (name: string): boolean => managedNames.has(name);
   const responseHeaders = stringMap(options, 'customresponseheaders');
   const cors = corsSettings(options);
   const security = securitySettings(options, warn);
@@ -34,7 +35,7 @@ export function createHeaders(options: Record<string, unknown>, warn: (message: 
       return;
     }
 
-    if (requestHeaders.size > 0) manageRequestFields(context.request, (name) => managedNames.has(name));
+    if (requestHeaders.size > 0) manageRequestFields(context.request, isManagedField);
     for (const [name, value] of requestHeaders) {
       const key = name.toLowerCase();
       // Traefik's empty value deletes a header line, which never touches Go's `req.Host`.

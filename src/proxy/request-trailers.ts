@@ -11,10 +11,12 @@ import { announcedTrailers, forwardedTrailers, type ExcludedNames } from './trai
 const managedFields = new WeakMap<IncomingMessage, Array<(name: string) => boolean>>();
 
 /**
- * Records that a middleware sets or removes the request fields that `matches` accepts (lower-case names), so that
- * a trailer field cannot bring them back. A server that merges trailer fields into the header section would otherwise see the client's value.
+ * Records that a middleware sets or removes the request fields that `matches` accepts (lower-case names), so
+ * that a trailer field cannot bring them back. A server that merges trailer fields into the header section
+ * would otherwise receive the client's value. Only a request that announces trailers is recorded.
  */
 export function manageRequestFields(request: IncomingMessage, matches: (name: string) => boolean): void {
+  if (request.headers.trailer === undefined) return;
   const list = managedFields.get(request);
   if (list === undefined) managedFields.set(request, [matches]);
   else list.push(matches);

@@ -7,6 +7,7 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 
+import { createDictionary } from '../dictionary.js';
 import { foldSingleValueFields } from '../entrypoints/http2-single-value.js';
 import { HOP_BY_HOP_HEADERS } from './headers.js';
 
@@ -40,16 +41,16 @@ const FORBIDDEN_TRAILER_FIELDS: ReadonlySet<string> = new Set([
   'www-authenticate',
 ]);
 
-/** Names a trailer section may not carry besides the forbidden ones, all in lower case. */
+/**
+ * Names a trailer section may not carry besides the forbidden ones, all in lower case: at least the fields
+ * named in the message header's `Connection` field, which are hop-by-hop for this message (RFC 9110 §7.6.1).
+ */
 export type ExcludedNames = Pick<ReadonlySet<string>, 'has'>;
 
-/**
- * Returns whether a field may be passed on as a trailer. `connectionOptions` are the fields named in
- * the message header's `Connection` field, which are hop-by-hop for this message (RFC 9110 §7.6.1).
- */
-export function isForwardedTrailer(name: string, connectionOptions: ExcludedNames): boolean {
+/** Returns whether a field may be passed on as a trailer: it is neither forbidden, hop-by-hop nor in `excluded`. */
+export function isForwardedTrailer(name: string, excluded: ExcludedNames): boolean {
   const lowerName = name.toLowerCase();
-  if (FORBIDDEN_TRAILER_FIELDS.has(lowerName) || HOP_BY_HOP_HEADERS.has(lowerName) || connectionOptions.has(lowerName)) {
+  if (FORBIDDEN_TRAILER_FIELDS.has(lowerName) || HOP_BY_HOP_HEADERS.has(lowerName) || excluded.has(lowerName)) {
     return false;
   }
   return !lowerName.startsWith('if-');
@@ -59,11 +60,11 @@ export function isForwardedTrailer(name: string, connectionOptions: ExcludedName
  * Returns the value of the `Trailer` field to announce to the next hop: the names the sender announced,
  * without those that `isForwardedTrailer` drops, or undefined when none is left.
  */
-export function announcedTrailers(value: string, connectionOptions: ExcludedNames): string | undefined {
+export function announcedTrailers(value: string, excluded: ExcludedNames): string | undefined {
   const names = value
     .split(',')
     .map((name) => name.trim())
-    .filter((name) => name !== '' && isForwardedTrailer(name, connectionOptions));
+    .filter((name) => name !== '' && isForwardedTrailer(name, excluded));
   return names.length > 0 ? names.join(', ') : undefined;
 }
 
@@ -72,17 +73,18 @@ export function announcedTrailers(value: string, connectionOptions: ExcludedName
  * when none is left. For an HTTP/2 client, repeated single-value fields are folded as in the header
  * section, because Node.js accepts them only once.
  */
-export function forwardedTrailers(trailers: IncomingHttpHeaders, connectionOptions: ExcludedNames, http2: boolean): OutgoingHttpHeaders | undefined {
+export function forwardedTrailers(trailers: IncomingHttpHeaders, excluded: ExcludedNames, http2: boolean): OutgoingHttpHeaders | undefined {
   let list: string[] = [];
   for (const [name, value] of Object.entries(trailers)) {
-    if (value === undefined || !isForwardedTrailer(name, connectionOptions)) continue;
+    if (value === undefined || !isForwardedTrailer(name, excluded)) continue;
     for (const item of typeof value === 'string' ? [value] : value) list.push(name, item);
   }
   if (http2) list = foldSingleValueFields(list);
   if (list.length === 0) return undefined;
 
   // Repeated lines of one field become an array value, which both Node.js servers send as repeated lines.
-  const fields: Record<string, string | string[]> = {};
+  // A record without a prototype, because a field named `__proto__` would otherwise replace it.
+  const fields = createDictionary<string | string[]>();
   for (let i = 0; i + 1 < list.length; i += 2) {
     const name = (list[i] as string).toLowerCase();
     const value = list[i + 1] as string;
@@ -104,7 +106,7 @@ export function serverTrailers(controller: Pick<Dispatcher.DispatchController, '
   if (Object.keys(trailers).length > 0 || typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return trailers;
   }
-  const fields: IncomingHttpHeaders = {};
+  const fields = createDictionary<string | string[]>();
   for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
     // Pseudo-header fields are not valid in a trailer section (RFC 9113 §8.1).
     if (name.startsWith(':')) continue;
